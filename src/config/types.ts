@@ -1,0 +1,66 @@
+/**
+ * The shape of config/station.json after validation and defaults (src/config/defaults.ts holds the
+ * defaults, config/station.schema.json the rules). Each section belongs to one part of the daemon.
+ */
+export type OcppVersionChoice = '1.6' | '2.0.1' | 'auto';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface StationIdentityConfig {
+  /** Charge point identity: the last path segment of the CSMS URL. */
+  identity: string;
+  vendor: string;
+  model: string;
+  serialNumber?: string;
+  firmwareVersion: string;
+}
+
+export interface OcppConfig {
+  version: OcppVersionChoice;
+  /** ws:// or wss:// URL without the identity (it is appended). */
+  csmsUrl: string;
+  /** 0 plain ws (warned), 1 basic auth, 2 TLS + basic auth, 3 mutual TLS. */
+  securityProfile: 0 | 1 | 2 | 3;
+  /** Basic-auth password (profiles 1, 2). Never logged. */
+  password?: string;
+  /** PEM CA bundle to verify the CSMS (profiles 2, 3); system CAs when absent. */
+  caFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  callTimeoutS: number;
+  pingIntervalS: number;
+  reconnect: { minDelayS: number; maxDelayS: number };
+  messageLog: { enabled: boolean; maxBytes: number; files: number };
+  outbox: { retryAttempts: number; retryIntervalS: number };
+  /** 1.6 configuration keys seeded the first time only (then SQLite owns them). */
+  v16: { configuration: Record<string, string> };
+  /** 2.0.1 device-model values seeded the first time only: "Component[/instance][@evseId].Variable": value. */
+  v201: { variables: Record<string, string> };
+}
+
+export interface HalConfig {
+  /** Board profile name (config/boards/NAME.json) or a path to a profile file. */
+  board: string;
+  /** Overrides merged over the profile (e.g. a different serial port). */
+  overrides?: Record<string, unknown>;
+}
+
+export interface ScenarioStep {
+  /** Seconds after the previous step. */
+  afterS: number;
+  action: 'plug' | 'unplug' | 'tap' | 'ev-ready' | 'ev-pause' | 'fault' | 'clear-fault';
+  evse?: number;
+  idToken?: string;
+  fault?: string;
+}
+
+export interface StationConfig {
+  station: StationIdentityConfig;
+  ocpp: OcppConfig;
+  hal: HalConfig;
+  /** State directory: SQLite database, message log, control socket, certificates. */
+  stateDir: string;
+  log: { level: LogLevel };
+  /** Scripted simulated-board scenarios for demos, run at start when named in runScenario. */
+  scenarios: Record<string, ScenarioStep[]>;
+  runScenario?: string;
+}

@@ -1,0 +1,300 @@
+/**
+ * The version-neutral station as the OCPP adapters see it. Nothing here knows OCPP 1.6 or 2.0.1:
+ * the adapters translate these events and commands into their version's messages.
+ * Words follow 2.0.1 where the versions differ (it is the richer vocabulary); the 1.6 adapter maps.
+ */
+import type { HalFault, MeterReading } from '../../hal/types.js';
+import type { TypedEmitter } from '../../hal/emitter.js';
+
+/** Status of a connector, 1.6 granularity; 2.0.1 maps Preparing..Finishing to Occupied. */
+export type ConnectorStatus =
+  | 'Available'
+  | 'Preparing'
+  | 'Charging'
+  | 'SuspendedEV'
+  | 'SuspendedEVSE'
+  | 'Finishing'
+  | 'Reserved'
+  | 'Unavailable'
+  | 'Faulted';
+
+/** OCPP 1.6 ChargePointErrorCode, which the hardware faults map to. */
+export type ErrorCode =
+  | 'NoError'
+  | 'ConnectorLockFailure'
+  | 'EVCommunicationError'
+  | 'GroundFailure'
+  | 'HighTemperature'
+  | 'InternalError'
+  | 'OtherError'
+  | 'OverCurrentFailure'
+  | 'PowerMeterFailure'
+  | 'PowerSwitchFailure'
+  | 'ReaderFailure';
+
+export interface ConnectorState {
+  evseId: number;
+  connectorId: number;
+  status: ConnectorStatus;
+  errorCode: ErrorCode;
+  info?: string;
+  vendorErrorCode?: string;
+  /** Epoch ms of the change. */
+  at: number;
+}
+
+export type IdTokenType =
+  | 'Central'
+  | 'eMAID'
+  | 'ISO14443'
+  | 'ISO15693'
+  | 'KeyCode'
+  | 'Local'
+  | 'MacAddress'
+  | 'NoAuthorization';
+
+export interface IdToken {
+  idToken: string;
+  type: IdTokenType;
+}
+
+export type AuthStatus =
+  | 'Accepted'
+  | 'Blocked'
+  | 'ConcurrentTx'
+  | 'Expired'
+  | 'Invalid'
+  | 'NoCredit'
+  | 'NotAllowedTypeEVSE'
+  | 'NotAtThisLocation'
+  | 'NotAtThisTime'
+  | 'Unknown';
+
+export interface AuthInfo {
+  status: AuthStatus;
+  /** 1.6 parentIdTag / 2.0.1 groupIdToken.idToken */
+  groupId?: string;
+  /** Epoch ms */
+  expiresAt?: number;
+}
+
+/** Why a session's transaction ended: 2.0.1 ReasonEnumType plus the 1.6-only reasons. */
+export type StopReason =
+  | 'DeAuthorized'
+  | 'EmergencyStop'
+  | 'EnergyLimitReached'
+  | 'EVDisconnected'
+  | 'GroundFault'
+  | 'ImmediateReset'
+  | 'Local'
+  | 'LocalOutOfCredit'
+  | 'MasterPass'
+  | 'Other'
+  | 'OvercurrentFault'
+  | 'PowerLoss'
+  | 'PowerQuality'
+  | 'Reboot'
+  | 'Remote'
+  | 'SOCLimitReached'
+  | 'StoppedByEV'
+  | 'TimeLimitReached'
+  | 'Timeout'
+  | 'HardReset'
+  | 'SoftReset'
+  | 'UnlockCommand';
+
+/** 2.0.1 ChargingStateEnumType, also used for 1.6 Charging / SuspendedEV / SuspendedEVSE. */
+export type ChargingState = 'EVConnected' | 'Charging' | 'SuspendedEV' | 'SuspendedEVSE' | 'Idle';
+
+/**
+ * One charging session on one EVSE, from the first of (EV connected, authorized) to the last of
+ * (EV disconnected, deauthorized / stopped). The adapters decide where their OCPP transaction starts
+ * and stops inside it (1.6: authorized ∧ connected; 2.0.1: TxStartPoint / TxStopPoint).
+ */
+export interface Session {
+  /** Station-local unique id (UUID); the 2.0.1 adapter uses it as transactionId. */
+  id: string;
+  evseId: number;
+  connectorId: number;
+  startedAt: number;
+  evConnectedAt?: number;
+  authorizedAt?: number;
+  idToken?: IdToken;
+  auth?: AuthInfo;
+  /** Set when the session was started by a remote start (1.6 none, 2.0.1 remoteStartId). */
+  remoteStartId?: number;
+  reservationId?: number;
+  /** True while the contactor is closed for this session. */
+  powerPathClosed: boolean;
+  chargingState: ChargingState;
+  meterStartWh?: number;
+  /** Set once the session ends. */
+  endedAt?: number;
+  stoppedReason?: StopReason;
+  meterStopWh?: number;
+  /** Token that stopped it locally, when not the starting one (e.g. master pass). */
+  stopIdToken?: IdToken;
+  /** True when authorization happened while offline. */
+  offline?: boolean;
+}
+
+/** What moved a session, close to 2.0.1 TriggerReasonEnumType so that adapter mapping is direct. */
+export type SessionTrigger =
+  | 'CablePluggedIn'
+  | 'EVDetected'
+  | 'Authorized'
+  | 'RemoteStart'
+  | 'ChargingStateChanged'
+  | 'EVCommunicationLost'
+  | 'EVConnectTimeout'
+  | 'EVDeparted'
+  | 'Deauthorized'
+  | 'StopAuthorized'
+  | 'RemoteStop'
+  | 'AbnormalCondition'
+  | 'EnergyLimitReached'
+  | 'ResetCommand'
+  | 'UnlockCommand'
+  | 'ChargingRateChanged'
+  | 'MeterValuePeriodic'
+  | 'MeterValueClock'
+  | 'SignedDataReceived'
+  | 'TimeLimitReached'
+  | 'Trigger';
+
+export type SessionEventType =
+  | 'started' // session opened (first of connected / authorized)
+  | 'ev-connected'
+  | 'authorized'
+  | 'power-path-closed'
+  | 'power-path-opened'
+  | 'charging-state'
+  | 'ev-disconnected'
+  | 'deauthorized'
+  | 'ended';
+
+export interface SessionEvent {
+  type: SessionEventType;
+  trigger: SessionTrigger;
+  at: number;
+  /** A snapshot of the session after the event. */
+  session: Session;
+}
+
+export type SampleContext = 'Sample.Periodic' | 'Sample.Clock' | 'Transaction.Begin' | 'Transaction.End' | 'Trigger';
+
+export interface MeterSample {
+  evseId: number;
+  /** Session running on the EVSE when sampled, if any. */
+  sessionId?: string;
+  context: SampleContext;
+  reading: MeterReading;
+  /** Current offered to the EV (pilot PWM), amperes. */
+  currentOfferedA: number;
+}
+
+export interface StationEvents {
+  /** A connector's status or error code changed. */
+  status: [ConnectorState];
+  session: [SessionEvent];
+  meter: [MeterSample];
+  'fault-raised': [evseId: number, fault: HalFault];
+  'fault-cleared': [evseId: number, kind: HalFault['kind']];
+  /** Station asks its owner to restart the process (hard reset). */
+  'restart-requested': [reason: 'HardReset' | 'SoftReset' | 'Immediate'];
+}
+
+/**
+ * What the station needs from the CSMS; the active OCPP adapter implements it. The station never
+ * imports src/ocpp: it is handed one of these.
+ */
+export interface CsmsGateway {
+  /** True while the link to the CSMS is up and the boot is accepted. */
+  readonly online: boolean;
+  /** Ask the CSMS. Rejects when offline or on timeout, so the station can apply offline rules. */
+  authorize(token: IdToken, evseId?: number): Promise<AuthInfo>;
+}
+
+/** Authorization behaviour; the adapters keep it in step with their config keys / device model. */
+export interface AuthSettings {
+  authorizationCacheEnabled: boolean;
+  localAuthListEnabled: boolean;
+  localPreAuthorize: boolean;
+  localAuthorizeOffline: boolean;
+  allowOfflineTxForUnknownId: boolean;
+  authorizeRemoteTxRequests: boolean;
+  stopTransactionOnInvalidId: boolean;
+  stopTxOnEVSideDisconnect: boolean;
+  unlockConnectorOnEVSideDisconnect: boolean;
+  /** Seconds an authorization waits for the cable (and the cable for an authorization). */
+  connectionTimeOutS: number;
+  /** Tokens of this group end any session (2.0.1 C16). */
+  masterPassGroupId?: string;
+  /** Seconds an authorization cache entry lives when the CSMS gives no expiry. */
+  authCacheLifeTimeS?: number;
+}
+
+export type AvailabilityResult = 'Accepted' | 'Rejected' | 'Scheduled';
+export type UnlockResult = 'Unlocked' | 'UnlockFailed' | 'NotSupported' | 'OngoingAuthorizedTransaction' | 'UnknownConnector';
+export type ReservationResult = 'Accepted' | 'Faulted' | 'Occupied' | 'Rejected' | 'Unavailable';
+export type ResetKind = 'Soft' | 'Hard' | 'Immediate' | 'OnIdle';
+
+export interface Reservation {
+  id: number;
+  /** 0 = any EVSE */
+  evseId: number;
+  idToken: IdToken;
+  groupId?: string;
+  expiresAt: number;
+}
+
+export interface RequestStartOptions {
+  remoteStartId?: number;
+  /** Skip the CSMS authorize step (AuthorizeRemoteTxRequests false). */
+  preAuthorized: boolean;
+  groupId?: string;
+}
+
+export interface LocalListEntry {
+  idToken: IdToken;
+  /** Absent in a differential update means: remove this entry. */
+  auth?: AuthInfo;
+}
+
+/** The commands the adapters call, and the events they listen to. */
+export interface StationApi extends TypedEmitter<StationEvents> {
+  readonly evseIds: number[];
+  connector(evseId: number): ConnectorState;
+  /** Running (not ended) session on an EVSE. */
+  session(evseId: number): Session | undefined;
+  sessions(): Session[];
+  findSession(sessionId: string): Session | undefined;
+  /** Live authorization settings: adapters mutate them when their config changes. */
+  readonly auth: AuthSettings;
+  setCsms(gateway: CsmsGateway): void;
+
+  presentToken(token: IdToken, evseId?: number): Promise<AuthInfo>;
+  requestStart(evseId: number, token: IdToken, opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'>;
+  requestStop(sessionId: string, reason: StopReason, trigger: SessionTrigger): boolean;
+  /** The CSMS says the token of a running session is not valid (StartTransaction.conf / TransactionEvent response). */
+  deauthorize(sessionId: string, auth: AuthInfo): void;
+  unlock(evseId: number): Promise<UnlockResult>;
+  /** evseId 0 = the whole station. */
+  setAvailability(evseId: number, operative: boolean): AvailabilityResult;
+  reset(kind: ResetKind, evseId?: number): 'Accepted' | 'Rejected' | 'Scheduled';
+  reserve(r: Reservation): ReservationResult;
+  cancelReservation(id: number): boolean;
+  /** Smart-charging limit in amperes per phase; undefined = no limit (hardware maximum). */
+  setLimit(evseId: number, amps: number | undefined): void;
+  /** Read the meter now (TriggerMessage MeterValues). */
+  sampleNow(evseId: number, context: SampleContext): Promise<MeterSample | undefined>;
+  /** Periodic sampling during sessions; 0 = off. */
+  setSampleInterval(seconds: number): void;
+  /** Clock-aligned sampling; 0 = off. */
+  setAlignedInterval(seconds: number): void;
+
+  clearAuthCache(): void;
+  localListVersion(): number;
+  /** full: replace the list; else differential. Returns false on a version or size problem. */
+  updateLocalList(version: number, full: boolean, entries: LocalListEntry[]): 'Accepted' | 'Failed' | 'VersionMismatch';
+}
