@@ -1,0 +1,62 @@
+/**
+ * The contract of the OCPP-J link shared by both adapters: one WebSocket (ocpp-rpc) to the CSMS, the
+ * durable outbox for transaction messages, and the handlers of CSMS-initiated calls.
+ * Implemented in src/ocpp/rpc-link.ts; the adapters only see this interface.
+ */
+import type { TypedEmitter } from '../../hal/emitter.js';
+
+export type OcppProtocol = 'ocpp1.6' | 'ocpp2.0.1';
+
+/** A transaction message waiting in SQLite for its answer. */
+export interface OutboxMessage {
+  id: number;
+  action: string;
+  payload: Record<string, unknown>;
+  /** Groups the messages of one transaction (the station session id). */
+  txKey?: string;
+  attempts: number;
+  /** Epoch ms when queued. */
+  createdAt: number;
+}
+
+export interface LinkEvents {
+  /** Connected and the subprotocol is agreed. */
+  open: [protocol: OcppProtocol];
+  close: [code: number, reason: string];
+  /** A queued message exhausted its attempts and moved to the dead-letter table. */
+  'message-dead': [message: OutboxMessage, error: string];
+}
+
+export interface CallContext {
+  action: string;
+  messageId: string;
+}
+
+/** Returns the response payload; throw an ocpp-rpc RPCError (createRPCError) for a CALLERROR. */
+export type CallHandler = (params: unknown, ctx: CallContext) => unknown;
+
+export interface OcppLink extends TypedEmitter<LinkEvents> {
+  /** The negotiated subprotocol while connected (undefined before the first connection). */
+  readonly protocol: OcppProtocol | undefined;
+  readonly connected: boolean;
+  /** Start connecting; reconnects with capped exponential back-off and jitter until stop(). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A direct CALL (not queued). Rejects when not connected, on CALLERROR and on timeout. */
+  call<T = unknown>(action: string, payload: object): Promise<T>;
+  /**
+   * Durable: the message is committed to SQLite before this returns, and sent in order (oldest first)
+   * when connected and ready. Removed only once the CSMS answered. Returns the outbox id.
+   */
+  enqueue(action: string, payload: Record<string, unknown>, opts?: { txKey?: string }): number;
+  /** Receives each queued message's answer, also for messages queued before a restart. */
+  onQueuedResult(action: string, fn: (message: OutboxMessage, response: unknown) => void): void;
+  /** Rewrites a queued payload just before it is sent (e.g. the real 1.6 transactionId). */
+  setQueuedPreparer(action: string, fn: (message: OutboxMessage) => Record<string, unknown>): void;
+  /** Handler for a CSMS-initiated action. Actions without a handler get CALLERROR NotImplemented. */
+  handle(action: string, handler: CallHandler): void;
+  /** Queued messages wait until ready (the adapter sets it once BootNotification is Accepted). */
+  setReady(ready: boolean): void;
+  /** Messages waiting in the outbox. */
+  pendingCount(): number;
+}
