@@ -1,0 +1,18 @@
+/** The config as it may be logged: secrets replaced, wherever they sit. */
+import type { StationConfig } from './types.js';
+
+/** Names of values that are secrets: the basic-auth password, 1.6 AuthorizationKey, 2.0.1 BasicAuthPassword. */
+const SECRET = /password|authorizationkey|secret|passphrase/i;
+
+function redact(v: unknown, key: string): unknown {
+  if (SECRET.test(key) && v !== undefined && v !== null) return '***';
+  if (Array.isArray(v)) return v.map((x) => redact(x, ''));
+  if (typeof v === 'object' && v !== null) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, k)]));
+  }
+  return v;
+}
+
+export function redactConfig(config: StationConfig): StationConfig {
+  return redact(config, '') as StationConfig;
+}
