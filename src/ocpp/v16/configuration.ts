@@ -1,0 +1,140 @@
+/**
+ * The live 1.6 configuration: key definitions (config-keys.ts) over values in SQLite. Serves
+ * GetConfiguration / ChangeConfiguration (spec 5.8, 5.3) and pushes the keys that change station
+ * behaviour into the station at once (AuthSettings, metering intervals) through onChange listeners.
+ */
+import type { Db } from '../../store/db.js';
+import { V16ConfigRepo } from '../../store/v16-config.js';
+import { KEY_DEFS, keyDef, normaliseValue, type KeyContext, type KeyDef } from './config-keys.js';
+
+export type ChangeStatus = 'Accepted' | 'Rejected' | 'RebootRequired' | 'NotSupported';
+
+export interface KeyValue {
+  key: string;
+  readonly: boolean;
+  value?: string;
+}
+
+export class V16Configuration {
+  private readonly repo: V16ConfigRepo;
+  private readonly values = new Map<string, string>();
+  private readonly listeners: ((key: string, value: string) => void)[] = [];
+
+  /**
+   * seed: config.ocpp.v16.configuration; a seeded value is written only when the key has no stored
+   * value yet (first start), so later ChangeConfiguration results survive restarts. Invalid seeds are
+   * reported through `warn` and ignored.
+   */
+  constructor(
+    db: Db,
+    private readonly ctx: KeyContext,
+    seed: Record<string, string>,
+    now: number,
+    warn: (msg: string) => void = () => {},
+  ) {
+    this.repo = new V16ConfigRepo(db);
+    const stored = this.repo.all();
+    for (const def of KEY_DEFS) this.values.set(def.key, stored.get(def.key) ?? def.default(ctx));
+    for (const [name, raw] of Object.entries(seed)) {
+      const def = keyDef(name);
+      if (!def) {
+        warn(`config.ocpp.v16.configuration: unknown key ${name} ignored`);
+        continue;
+      }
+      const value = normaliseValue(def, raw, ctx, this.maxItems(def));
+      if (value === undefined) {
+        warn(`config.ocpp.v16.configuration: invalid value for ${def.key} ignored`);
+        continue;
+      }
+      if (this.repo.seed(def.key, value, now)) this.values.set(def.key, value);
+    }
+  }
+
+  onChange(fn: (key: string, value: string) => void): void {
+    this.listeners.push(fn);
+  }
+
+  get(key: string): string {
+    const v = this.values.get(key);
+    if (v === undefined) throw new Error(`unknown 1.6 configuration key ${key}`);
+    return v;
+  }
+
+  int(key: string): number {
+    return Number(this.get(key));
+  }
+
+  bool(key: string): boolean {
+    return this.get(key) === 'true';
+  }
+
+  /** GetConfiguration.conf: all keys when none are asked for; else known ones plus unknownKey. */
+  read(keys: string[] | undefined): { configurationKey: KeyValue[]; unknownKey: string[] } {
+    const defs: KeyDef[] = [];
+    const unknownKey: string[] = [];
+    if (!keys || keys.length === 0) defs.push(...KEY_DEFS);
+    else
+      for (const k of keys) {
+        const def = keyDef(k);
+        if (def) defs.push(def);
+        else unknownKey.push(k);
+      }
+    return {
+      configurationKey: defs.map((d) => ({ key: d.key, readonly: d.readonly, value: this.get(d.key) })),
+      unknownKey,
+    };
+  }
+
+  /** ChangeConfiguration (spec 5.3): NotSupported for unknown keys, Rejected for read-only or bad values. */
+  change(name: string, raw: string, now: number): ChangeStatus {
+    const def = keyDef(name);
+    if (!def) return 'NotSupported';
+    if (def.readonly) return 'Rejected';
+    const value = normaliseValue(def, raw, this.ctx, this.maxItems(def));
+    if (value === undefined) return 'Rejected';
+    this.repo.set(def.key, value, now);
+    const changed = this.values.get(def.key) !== value;
+    this.values.set(def.key, value);
+    if (def.rebootRequired) return 'RebootRequired';
+    if (changed) for (const fn of this.listeners) fn(def.key, value);
+    return 'Accepted';
+  }
+
+  /** Set a key from the station's own logic (e.g. the heartbeat interval of BootNotification.conf). */
+  setInternal(key: string, value: string, now: number): void {
+    if (this.values.get(key) === value) return;
+    this.repo.set(key, value, now);
+    this.values.set(key, value);
+    for (const fn of this.listeners) fn(key, value);
+  }
+
+  private maxItems(def: KeyDef): number {
+    if (def.type !== 'csl') return Infinity;
+    if (!def.maxLengthKey) return Infinity;
+    const v = this.values.get(def.maxLengthKey);
+    // Spec 5.3: a CSL without its MaxLength key is safely assumed to hold one item.
+    return v === undefined ? 1 : Number(v);
+  }
+}
+
+/**
+ * Settings the link takes when it is created (TransactionMessageAttempts, ...): read them before the
+ * link is built so that a ChangeConfiguration answered RebootRequired takes effect after the restart.
+ */
+export function readV16LinkSettings(db: Db): { retryAttempts?: number; retryIntervalS?: number; pingIntervalS?: number; callTimeoutS?: number } {
+  const repo = new V16ConfigRepo(db);
+  const num = (k: string): number | undefined => {
+    const v = repo.get(k);
+    return v === undefined ? undefined : Number(v);
+  };
+  const out: { retryAttempts?: number; retryIntervalS?: number; pingIntervalS?: number; callTimeoutS?: number } = {};
+  const a = num('TransactionMessageAttempts');
+  if (a !== undefined) out.retryAttempts = a;
+  const r = num('TransactionMessageRetryInterval');
+  if (r !== undefined) out.retryIntervalS = r;
+  const p = num('WebSocketPingInterval');
+  if (p !== undefined) out.pingIntervalS = p;
+  const t = num('MessageTimeout');
+  if (t !== undefined) out.callTimeoutS = t;
+  return out;
+}

@@ -1,0 +1,210 @@
+/**
+ * The OCPP 1.6J charge-point adapter: translates the version-neutral station into 1.6 messages and
+ * the Central System's 1.6 calls into station commands. Parts: configuration keys (configuration.ts),
+ * registration and heartbeat (boot.ts), StatusNotification (status.ts), transactions and meter
+ * values (transactions.ts), CSMS-initiated calls (handlers.ts).
+ */
+import type { AdapterDeps, AdapterFactory, OcppAdapter } from '../adapter.js';
+import type { AuthInfo, ConnectorState, CsmsGateway, IdToken, MeterSample, SessionEvent } from '../../station/api.js';
+import { Registration } from './boot.js';
+import { V16Configuration } from './configuration.js';
+import { connectorOf, type RegistrationState, type V16Context } from './context.js';
+import { v16Handlers, type DataTransferHandler } from './handlers.js';
+import { StatusReporter } from './status.js';
+import { authInfoOf, Transactions, type IdTagInfo } from './transactions.js';
+
+export { readV16LinkSettings } from './configuration.js';
+export type { DataTransferHandler } from './handlers.js';
+
+export interface V16Adapter extends OcppAdapter {
+  readonly configuration: V16Configuration;
+  readonly registration: RegistrationState;
+  /** Answer DataTransfer.req of this vendorId (others get UnknownVendorId, spec 4.3). */
+  onDataTransfer(vendorId: string, handler: DataTransferHandler): void;
+  /** A charge-point-initiated DataTransfer (spec 4.3); rejects when not Accepted. */
+  dataTransfer(vendorId: string, messageId?: string, data?: string): Promise<{ status: string; data?: string }>;
+}
+
+export const createV16Adapter: AdapterFactory = (deps) => new V16AdapterImpl(deps);
+
+/** Same as createV16Adapter, typed with the 1.6 extras. */
+export function createV16AdapterWithExtras(deps: AdapterDeps): V16Adapter {
+  return new V16AdapterImpl(deps);
+}
+
+class V16AdapterImpl implements V16Adapter {
+  readonly protocol = 'ocpp1.6' as const;
+  readonly configuration: V16Configuration;
+  private readonly ctx: V16Context;
+  private readonly reg: Registration;
+  private readonly status: StatusReporter;
+  private readonly tx: Transactions;
+  private readonly vendors = new Map<string, DataTransferHandler>();
+  private readonly gateway: CsmsGateway;
+  private started = false;
+
+  constructor(private readonly deps: AdapterDeps) {
+    const { station, config, clock, db, log } = deps;
+    this.configuration = new V16Configuration(
+      db,
+      {
+        connectorIds: station.evseIds.map(connectorOf),
+        heartbeatIntervalS: 300,
+        pingIntervalS: config.ocpp.pingIntervalS,
+        callTimeoutS: config.ocpp.callTimeoutS,
+        retryAttempts: config.ocpp.outbox.retryAttempts,
+        retryIntervalS: config.ocpp.outbox.retryIntervalS,
+      },
+      config.ocpp.v16?.configuration ?? {},
+      clock.now(),
+      (m) => log.warn(m),
+    );
+    // Closures (not copies) so that the context reads the live registration state and clock offset.
+    const state = (): RegistrationState => this.reg.state;
+    const offset = (): number => this.reg.offsetMs;
+    this.ctx = {
+      ...deps,
+      cfg: this.configuration,
+      get registration() {
+        return state();
+      },
+      iso: (ms) => new Date(ms + offset()).toISOString(),
+      fromIso: (iso) => Date.parse(iso) - offset(),
+    };
+    this.reg = new Registration(this.ctx, () => this.onAccepted());
+    this.status = new StatusReporter(this.ctx);
+    this.tx = new Transactions(this.ctx);
+    const online = (): boolean => deps.link.connected && state() === 'Accepted';
+    this.gateway = {
+      get online() {
+        return online();
+      },
+      authorize: (token) => this.authorize(token),
+    };
+  }
+
+  get registration(): RegistrationState {
+    return this.reg.state;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { link, station } = this.deps;
+    this.applyAll();
+    this.configuration.onChange((key) => this.apply(key));
+    for (const [action, h] of Object.entries(
+      v16Handlers({
+        ctx: this.ctx,
+        tx: this.tx,
+        status: this.status,
+        boot: () => this.reg.boot(),
+        heartbeat: () => this.reg.heartbeat(),
+        vendors: this.vendors,
+      }),
+    ))
+      link.handle(action, h);
+    this.tx.attach();
+    station.setCsms(this.gateway);
+    station.on('status', this.onStatus);
+    station.on('session', this.onSession);
+    station.on('meter', this.onMeter);
+    link.on('open', this.onOpen);
+    link.on('close', this.onClose);
+    this.tx.syncRunning();
+    if (link.connected) this.reg.linkOpened();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    const { link, station } = this.deps;
+    station.off('status', this.onStatus);
+    station.off('session', this.onSession);
+    station.off('meter', this.onMeter);
+    link.off('open', this.onOpen);
+    link.off('close', this.onClose);
+    this.reg.stop();
+    this.status.stop();
+  }
+
+  onDataTransfer(vendorId: string, handler: DataTransferHandler): void {
+    this.vendors.set(vendorId, handler);
+  }
+
+  async dataTransfer(vendorId: string, messageId?: string, data?: string): Promise<{ status: string; data?: string }> {
+    if (this.reg.state !== 'Accepted') throw new Error('not accepted by the Central System');
+    const req: Record<string, string> = { vendorId };
+    if (messageId !== undefined) req.messageId = messageId;
+    if (data !== undefined) req.data = data;
+    return this.deps.link.call('DataTransfer', req);
+  }
+
+  private readonly onOpen = (): void => {
+    this.status.reset();
+    this.reg.linkOpened();
+  };
+
+  private readonly onClose = (): void => {
+    this.reg.linkClosed();
+    this.status.stop();
+  };
+
+  private readonly onStatus = (s: ConnectorState): void => this.status.onStatus(s);
+  private readonly onSession = (e: SessionEvent): void => this.guard('session', () => this.tx.onSession(e));
+  private readonly onMeter = (m: MeterSample): void => this.guard('meter', () => this.tx.onMeter(m));
+
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.deps.log.error(`1.6 adapter failed on a station ${what} event`, { error: String(err) });
+    }
+  }
+
+  private onAccepted(): void {
+    this.status.sendAll();
+  }
+
+  private applyAll(): void {
+    for (const k of ['AuthorizationCacheEnabled', 'MeterValueSampleInterval', 'ClockAlignedDataInterval']) this.apply(k);
+  }
+
+  /** Keys that change station behaviour take effect at once. */
+  private apply(key: string): void {
+    const c = this.configuration;
+    const { station } = this.deps;
+    const a = station.auth;
+    switch (key) {
+      case 'MeterValueSampleInterval':
+        station.setSampleInterval(c.int(key));
+        return;
+      case 'ClockAlignedDataInterval':
+        station.setAlignedInterval(c.int(key));
+        return;
+      case 'HeartbeatInterval':
+        this.reg.restartHeartbeat();
+        return;
+      default:
+        break;
+    }
+    // The authorization settings are few: refresh them all on any change.
+    a.authorizationCacheEnabled = c.bool('AuthorizationCacheEnabled');
+    a.localAuthListEnabled = c.bool('LocalAuthListEnabled');
+    a.localPreAuthorize = c.bool('LocalPreAuthorize');
+    a.localAuthorizeOffline = c.bool('LocalAuthorizeOffline');
+    a.allowOfflineTxForUnknownId = c.bool('AllowOfflineTxForUnknownId');
+    a.authorizeRemoteTxRequests = c.bool('AuthorizeRemoteTxRequests');
+    a.stopTransactionOnInvalidId = c.bool('StopTransactionOnInvalidId');
+    a.stopTxOnEVSideDisconnect = c.bool('StopTransactionOnEVSideDisconnect');
+    a.unlockConnectorOnEVSideDisconnect = c.bool('UnlockConnectorOnEVSideDisconnect');
+    a.connectionTimeOutS = c.int('ConnectionTimeOut');
+  }
+
+  /** Authorize.req (spec 4.1) for the station's authorization flow. */
+  async authorize(token: IdToken): Promise<AuthInfo> {
+    if (!this.deps.link.connected || this.reg.state !== 'Accepted') throw new Error('CSMS offline');
+    const conf = await this.deps.link.call<{ idTagInfo: IdTagInfo }>('Authorize', { idTag: token.idToken });
+    return authInfoOf(conf.idTagInfo, this.ctx.fromIso);
+  }
+}

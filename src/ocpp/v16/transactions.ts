@@ -1,0 +1,238 @@
+/**
+ * 1.6 transactions (spec 4.8, 4.10, 3.7) and transaction meter values (4.7, 3.16).
+ *
+ * A 1.6 transaction starts when a session is both authorized and has the EV connected. Every
+ * transaction message goes through the durable outbox with the session id as txKey: StartTransaction
+ * first; its answer gives the transactionId (persisted in v16_transactions). MeterValues and
+ * StopTransaction are queued with transactionId -1 as a placeholder and the queued-message preparer
+ * writes the real id just before sending. The outbox sends in order and waits for each answer, so
+ * they always go after their StartTransaction was answered. If StartTransaction could never be
+ * delivered, -1 stays (errata 3.18).
+ *
+ * A session recovered after a power cut arrives as 'ended' (PowerLoss): StartTransaction is queued
+ * first if it never went out, then StopTransaction.
+ */
+import type { MeterSample, Session, SessionEvent, StopReason, AuthInfo } from '../../station/api.js';
+import type { MeterReading } from '../../../hal/types.js';
+import { V16TransactionRepo, type V16TxRow } from '../../store/v16-transactions.js';
+import type { OutboxMessage } from '../link.js';
+import { connectorOf, type V16Context } from './context.js';
+import { parseMeasurandList, type MeasurandItem } from './measurands.js';
+import { meterValue, thin, type MeterValue, type ReadingContext } from './meter-values.js';
+
+export type V16Reason =
+  | 'EmergencyStop'
+  | 'EVDisconnected'
+  | 'HardReset'
+  | 'Local'
+  | 'Other'
+  | 'PowerLoss'
+  | 'Reboot'
+  | 'Remote'
+  | 'SoftReset'
+  | 'UnlockCommand'
+  | 'DeAuthorized';
+
+/** Station StopReason → 1.6 Reason (7.36). Reasons 1.6 lacks become Other, except the obvious ones. */
+export function stopReason(r: StopReason | undefined): V16Reason {
+  switch (r) {
+    case 'EmergencyStop':
+    case 'EVDisconnected':
+    case 'HardReset':
+    case 'Local':
+    case 'PowerLoss':
+    case 'Reboot':
+    case 'Remote':
+    case 'SoftReset':
+    case 'UnlockCommand':
+    case 'DeAuthorized':
+    case 'Other':
+      return r;
+    case 'ImmediateReset':
+      return 'HardReset';
+    case 'MasterPass':
+      return 'Local';
+    case undefined:
+      return 'Local';
+    default:
+      return 'Other';
+  }
+}
+
+export interface IdTagInfo {
+  status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';
+  expiryDate?: string;
+  parentIdTag?: string;
+}
+
+export function authInfoOf(info: IdTagInfo, fromIso: (iso: string) => number): AuthInfo {
+  const a: AuthInfo = { status: info.status };
+  if (info.parentIdTag !== undefined) a.groupId = info.parentIdTag;
+  if (info.expiryDate !== undefined) a.expiresAt = fromIso(info.expiryDate);
+  return a;
+}
+
+const PLACEHOLDER_TX_ID = -1;
+
+export class Transactions {
+  readonly repo: V16TransactionRepo;
+  private readonly last = new Map<number, MeterSample>();
+
+  constructor(private readonly ctx: V16Context) {
+    this.repo = new V16TransactionRepo(ctx.db);
+  }
+
+  /** Register the outbox callbacks; they also serve messages queued before a restart. */
+  attach(): void {
+    const { link } = this.ctx;
+    link.onQueuedResult('StartTransaction', (m, r) => this.onStartResult(m, r));
+    link.onQueuedResult('StopTransaction', (m) => {
+      if (m.txKey) this.repo.delete(m.txKey);
+    });
+    const prepare = (m: OutboxMessage): Record<string, unknown> => {
+      if (!m.txKey) return m.payload;
+      const id = this.repo.get(m.txKey)?.transactionId;
+      return { ...m.payload, transactionId: id ?? PLACEHOLDER_TX_ID };
+    };
+    link.setQueuedPreparer('StopTransaction', prepare);
+    link.setQueuedPreparer('MeterValues', prepare);
+  }
+
+  /** Sessions already running when the adapter starts (or recovered ones). */
+  syncRunning(): void {
+    for (const s of this.ctx.station.sessions()) if (s.endedAt === undefined) this.maybeStart(s);
+  }
+
+  transactionIdOf(sessionId: string): number | undefined {
+    return this.repo.get(sessionId)?.transactionId ?? undefined;
+  }
+
+  sessionOfTransaction(transactionId: number): string | undefined {
+    return this.repo.byTransactionId(transactionId)?.sessionId;
+  }
+
+  lastSample(evseId: number): MeterSample | undefined {
+    return this.last.get(evseId);
+  }
+
+  onSession(ev: SessionEvent): void {
+    if (ev.type === 'ended') this.end(ev.session);
+    else this.maybeStart(ev.session);
+  }
+
+  onMeter(sample: MeterSample): void {
+    this.last.set(sample.evseId, sample);
+    const row = sample.sessionId ? this.repo.get(sample.sessionId) : undefined;
+    const inTx = row !== undefined && !row.stopQueued;
+    const { cfg } = this.ctx;
+    let items: MeasurandItem[];
+    let stopItems: MeasurandItem[];
+    if (sample.context === 'Sample.Periodic') {
+      if (!inTx) return;
+      items = parseMeasurandList(cfg.get('MeterValuesSampledData'));
+      stopItems = parseMeasurandList(cfg.get('StopTxnSampledData'));
+    } else if (sample.context === 'Sample.Clock') {
+      items = parseMeasurandList(cfg.get('MeterValuesAlignedData'));
+      stopItems = parseMeasurandList(cfg.get('StopTxnAlignedData'));
+    } else return;
+    const ts = this.ctx.iso(sample.reading.at);
+    const mv = meterValue(ts, sample.reading, sample.currentOfferedA, items, sample.context);
+    const connectorId = connectorOf(sample.evseId);
+    if (inTx) {
+      const stopMv = meterValue(ts, sample.reading, sample.currentOfferedA, stopItems, sample.context);
+      this.ctx.db.transaction(() => {
+        if (stopMv) this.repo.addData(row.sessionId, stopMv);
+        if (mv)
+          this.ctx.link.enqueue('MeterValues', { connectorId, transactionId: PLACEHOLDER_TX_ID, meterValue: [mv] }, { txKey: row.sessionId });
+      })();
+    } else if (mv && this.ctx.registration === 'Accepted') {
+      // Clock-aligned values outside a transaction are not transaction-related: sent if online, else dropped.
+      this.ctx.link.call('MeterValues', { connectorId, meterValue: [mv] }).catch((err: unknown) => {
+        this.ctx.log.debug('MeterValues not delivered', { error: String(err) });
+      });
+    }
+  }
+
+  private qualifies(s: Session): s is Session & { idToken: NonNullable<Session['idToken']> } {
+    return s.authorizedAt !== undefined && s.evConnectedAt !== undefined && s.idToken !== undefined;
+  }
+
+  private maybeStart(s: Session): V16TxRow | undefined {
+    if (!this.qualifies(s)) return undefined;
+    const existing = this.repo.get(s.id);
+    if (existing) return existing;
+    const startedAt = Math.max(s.authorizedAt!, s.evConnectedAt!);
+    const lastReading = this.last.get(s.evseId)?.reading;
+    const meterStart = Math.round(s.meterStartWh ?? lastReading?.energyImportWh ?? 0);
+    const req: Record<string, unknown> = {
+      connectorId: connectorOf(s.evseId),
+      idTag: s.idToken.idToken,
+      meterStart,
+      timestamp: this.ctx.iso(startedAt),
+    };
+    if (s.reservationId !== undefined) req.reservationId = s.reservationId;
+    const row = { sessionId: s.id, connectorId: connectorOf(s.evseId), idTag: s.idToken.idToken, meterStart, startedAt };
+    const begin = this.boundaryValue(s.evseId, meterStart, startedAt, 'Transaction.Begin');
+    this.ctx.db.transaction(() => {
+      this.repo.insert(row);
+      if (begin) this.repo.addData(s.id, begin);
+      this.ctx.link.enqueue('StartTransaction', req, { txKey: s.id });
+    })();
+    this.ctx.log.info('StartTransaction queued', { sessionId: s.id, connectorId: row.connectorId });
+    return this.repo.get(s.id);
+  }
+
+  private end(s: Session): void {
+    const row = this.repo.get(s.id) ?? this.maybeStart(s);
+    if (!row || row.stopQueued) return;
+    const endedAt = s.endedAt ?? this.ctx.clock.now();
+    const lastReading = this.last.get(s.evseId)?.reading;
+    const meterStop = Math.max(row.meterStart, Math.round(s.meterStopWh ?? lastReading?.energyImportWh ?? row.meterStart));
+    const req: Record<string, unknown> = {
+      transactionId: PLACEHOLDER_TX_ID,
+      meterStop,
+      timestamp: this.ctx.iso(endedAt),
+      reason: stopReason(s.stoppedReason),
+    };
+    const idTag = s.stopIdToken?.idToken ?? (req.reason === 'Local' ? s.idToken?.idToken : undefined);
+    if (idTag !== undefined) req.idTag = idTag;
+    this.ctx.db.transaction(() => {
+      const endValue = this.boundaryValue(s.evseId, meterStop, endedAt, 'Transaction.End');
+      const data = this.repo.data(s.id) as MeterValue[];
+      if (endValue && data.length > 0) data.push(endValue);
+      if (data.length > 0) req.transactionData = thin(data, this.ctx.cfg.int('StopTransactionMaxMeterValues'));
+      this.ctx.link.enqueue('StopTransaction', req, { txKey: s.id });
+      this.repo.markStopQueued(s.id);
+      this.repo.clearData(s.id);
+    })();
+    this.ctx.log.info('StopTransaction queued', { sessionId: s.id, reason: req.reason });
+  }
+
+  /**
+   * Transaction.Begin / .End values for transactionData (errata 3.16.6), only when StopTxnSampledData
+   * asks for sampled data. Energy is the meterStart / meterStop register; other measurands come from
+   * the latest reading, and are left out when there is none.
+   */
+  private boundaryValue(evseId: number, energyWh: number, at: number, context: ReadingContext): MeterValue | undefined {
+    let items = parseMeasurandList(this.ctx.cfg.get('StopTxnSampledData'));
+    if (items.length === 0) return undefined;
+    const last = this.last.get(evseId);
+    const reading: MeterReading = last
+      ? { ...last.reading, energyImportWh: energyWh, at }
+      : { at, energyImportWh: energyWh, powerW: 0, currentA: {}, voltageV: {} };
+    if (!last) items = items.filter((i) => i.measurand.startsWith('Energy.'));
+    return meterValue(this.ctx.iso(at), reading, last?.currentOfferedA ?? 0, items, context);
+  }
+
+  private onStartResult(m: OutboxMessage, response: unknown): void {
+    if (!m.txKey) return;
+    const conf = response as { transactionId: number; idTagInfo: IdTagInfo };
+    this.repo.setTransactionId(m.txKey, conf.transactionId);
+    this.ctx.log.info('StartTransaction answered', { sessionId: m.txKey, transactionId: conf.transactionId, status: conf.idTagInfo.status });
+    if (conf.idTagInfo.status !== 'Accepted') {
+      const s = this.ctx.station.findSession(m.txKey);
+      // Spec 4.8 / errata 3.17: the station stops (StopTransactionOnInvalidId) or only stops energy.
+      if (s && s.endedAt === undefined) this.ctx.station.deauthorize(m.txKey, authInfoOf(conf.idTagInfo, this.ctx.fromIso));
+    }
+  }
+}
