@@ -1,0 +1,50 @@
+/**
+ * Factories of the simulated parts (registered as driver "sim" in hal/registry.ts). All sim parts
+ * of a board share one SimWorld, so the meter integrates what the virtual EV draws through the
+ * simulated contactor under the simulated pilot's PWM limit.
+ */
+import type { ConnectorLock, Display, EnergyMeter, HalDeps, IdReader, PilotController, Relay } from '../types.js';
+import type { DriverContext } from '../registry.js';
+import { SimWorld } from './world.js';
+import type { SimEvse } from './evse.js';
+
+async function world(deps: HalDeps, ctx: DriverContext): Promise<SimWorld> {
+  const w = await ctx.shared('sim', () => {
+    const created = new SimWorld(ctx.board, deps);
+    ctx.onClose(() => created.close());
+    return created;
+  });
+  ctx.provideSimControl(w);
+  return w;
+}
+
+async function evseOf(deps: HalDeps, ctx: DriverContext): Promise<SimEvse> {
+  if (!ctx.evse) throw new Error(`sim ${ctx.part} driver: this part belongs to an EVSE`);
+  return (await world(deps, ctx)).evse(ctx.evse.id);
+}
+
+export async function simPilot(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<PilotController> {
+  return (await evseOf(deps, ctx)).pilot;
+}
+
+export async function simContactor(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<Relay> {
+  return (await evseOf(deps, ctx)).contactor;
+}
+
+export async function simLock(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<ConnectorLock> {
+  return (await evseOf(deps, ctx)).lock;
+}
+
+export async function simMeter(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<EnergyMeter> {
+  return (await evseOf(deps, ctx)).meter;
+}
+
+export async function simReader(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<IdReader> {
+  const w = await world(deps, ctx);
+  w.readerInUse = true;
+  return w.reader;
+}
+
+export async function simDisplay(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<Display> {
+  return (await world(deps, ctx)).display;
+}

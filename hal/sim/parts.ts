@@ -1,0 +1,124 @@
+/**
+ * The faces of the simulated parts: each implements its hal/types.ts interface and forwards to the
+ * EVSE model (hal/sim/evse.ts), which owns the physics and decides what each part reports.
+ * `fire` is how the model makes a part emit; nothing outside hal/sim calls it.
+ */
+import { TypedEmitter } from '../emitter.js';
+import type {
+  ConnectorLock,
+  Display,
+  DisplayEvents,
+  EnergyMeter,
+  FaultEvents,
+  IdReaderEvents,
+  LockEvents,
+  Logger,
+  MeterReading,
+  PilotController,
+  PilotEvents,
+  PilotState,
+  Relay,
+  RelayEvents,
+} from '../types.js';
+
+/** What the parts need from the EVSE model. */
+export interface SimEvseModel {
+  readonly pilotState: PilotState;
+  readonly ppAmps: number | null;
+  readonly pwmAmps: number;
+  readonly contactorCommanded: boolean;
+  readonly contactsClosed: boolean;
+  readonly locked: boolean;
+  setPwm(amps: number): void;
+  setContactor(closed: boolean): void;
+  setLock(locked: boolean): boolean;
+  readMeter(): MeterReading;
+}
+
+class Firing<E extends { [K in keyof E]: unknown[] }> extends TypedEmitter<E> {
+  fire<K extends keyof E & string>(event: K, ...args: E[K]): void {
+    this.emit(event, ...args);
+  }
+}
+
+export class SimPilot extends Firing<PilotEvents> implements PilotController {
+  constructor(private readonly model: SimEvseModel) {
+    super();
+  }
+  get state(): PilotState {
+    return this.model.pilotState;
+  }
+  get ppAmps(): number | null {
+    return this.model.ppAmps;
+  }
+  get maxCurrent(): number {
+    return this.model.pwmAmps;
+  }
+  async setMaxCurrent(amps: number): Promise<void> {
+    this.model.setPwm(amps);
+  }
+}
+
+/** A contactor with a mirror contact: feedback reports the contacts, which a weld keeps closed. */
+export class SimContactor extends Firing<RelayEvents> implements Relay {
+  constructor(private readonly model: SimEvseModel) {
+    super();
+  }
+  get commanded(): boolean {
+    return this.model.contactorCommanded;
+  }
+  get feedback(): boolean {
+    return this.model.contactsClosed;
+  }
+  async set(closed: boolean): Promise<void> {
+    this.model.setContactor(closed);
+  }
+}
+
+export class SimLock extends Firing<LockEvents> implements ConnectorLock {
+  constructor(private readonly model: SimEvseModel) {
+    super();
+  }
+  get locked(): boolean {
+    return this.model.locked;
+  }
+  async lock(): Promise<boolean> {
+    return this.model.setLock(true);
+  }
+  async unlock(): Promise<boolean> {
+    return this.model.setLock(false);
+  }
+}
+
+/** The meter reads the model; `silent` is the injected fault, counted here like a real driver would. */
+export class SimMeter extends Firing<FaultEvents> implements EnergyMeter {
+  constructor(
+    private readonly model: SimEvseModel,
+    private readonly isSilent: () => boolean,
+    private readonly onFailedRead: () => void,
+  ) {
+    super();
+  }
+  async read(): Promise<MeterReading> {
+    if (this.isSilent()) {
+      this.onFailedRead();
+      throw new Error('simulated meter does not answer (fault meter-silent)');
+    }
+    return this.model.readMeter();
+  }
+}
+
+/** Tokens are fired by the simulated world when someone taps (SimControl.tap). */
+export class SimReader extends Firing<IdReaderEvents> {}
+
+/** Shows its lines in the log and keeps the last ones for `sim status`. */
+export class SimDisplay extends Firing<DisplayEvents> implements Display {
+  lines: string[] = [];
+  constructor(private readonly log: Logger) {
+    super();
+  }
+  async show(lines: string[]): Promise<void> {
+    this.lines = lines.slice();
+    this.log.info('display', { lines: this.lines });
+  }
+}
