@@ -4,6 +4,7 @@
  * Implemented in src/ocpp/rpc-link.ts; the adapters only see this interface.
  */
 import type { TypedEmitter } from '../../hal/emitter.js';
+import type { OcppConfig } from '../config/types.js';
 
 export type OcppProtocol = 'ocpp1.6' | 'ocpp2.0.1';
 
@@ -35,6 +36,24 @@ export interface CallContext {
 /** Returns the response payload; throw an ocpp-rpc RPCError (createRPCError) for a CALLERROR. */
 export type CallHandler = (params: unknown, ctx: CallContext) => unknown;
 
+/** What reconfigure() may change at run time (a subset of OcppConfig). */
+export type LinkSettings = Partial<
+  Pick<
+    OcppConfig,
+    | 'version'
+    | 'csmsUrl'
+    | 'securityProfile'
+    | 'password'
+    | 'caFile'
+    | 'clientCertFile'
+    | 'clientKeyFile'
+    | 'callTimeoutS'
+    | 'pingIntervalS'
+    | 'reconnect'
+    | 'outbox'
+  >
+>;
+
 export interface OcppLink extends TypedEmitter<LinkEvents> {
   /** The negotiated subprotocol while connected (undefined before the first connection). */
   readonly protocol: OcppProtocol | undefined;
@@ -59,4 +78,12 @@ export interface OcppLink extends TypedEmitter<LinkEvents> {
   setReady(ready: boolean): void;
   /** Messages waiting in the outbox. */
   pendingCount(): number;
+  /**
+   * Optional (the real link has it; test fakes need not): change URL / security profile / password /
+   * timing at run time and reconnect without restarting the process. Throws on a bad combination and
+   * then changes nothing.
+   */
+  reconfigure?(changes: LinkSettings): Promise<void>;
+  /** Optional: the outbox retry policy (1.6 TransactionMessageAttempts/RetryInterval, 2.0.1 E13). */
+  setRetryPolicy?(policy: { attempts: number; intervalS: number }): void;
 }

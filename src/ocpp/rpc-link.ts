@@ -1,0 +1,379 @@
+/**
+ * The OCPP-J link (contract: ./link.ts) on top of ocpp-rpc's RPCClient, which does the framing, message
+ * ids, CALLERRORs, strict schema validation both ways and pings. What this file adds:
+ * - the subprotocol choice ('1.6', '2.0.1' or 'auto': offer both, 2.0.1 first, speak what the CSMS picks)
+ *   and a loud error when the CSMS picks none or one we did not offer;
+ * - reconnects on the station Clock with capped exponential back-off and jitter (ocpp-rpc's own
+ *   reconnect is off: its timers cannot be driven by a test and its randomness cannot be injected);
+ * - the security profiles (./security.ts) and reconfigure() to change them at run time;
+ * - the durable outbox (./outbox.ts) and the message log (./message-log.ts).
+ * A fresh RPCClient is made for every connection attempt, so no state of a dead socket leaks into
+ * the next one.
+ */
+import { join } from 'node:path';
+import { RPCClient } from 'ocpp-rpc';
+import type { Clock, TimerHandle } from '../../hal/clock.js';
+import { TypedEmitter } from '../../hal/emitter.js';
+import type { Logger } from '../../hal/types.js';
+import type { OcppConfig, OcppVersionChoice } from '../config/types.js';
+import type { Db } from '../store/db.js';
+import { OutboxStore, type DeadRow } from '../store/outbox.js';
+import type { CallHandler, LinkEvents, LinkSettings, OcppLink, OcppProtocol, OutboxMessage } from './link.js';
+import { MessageLog } from './message-log.js';
+import { Outbox, type RetryPolicy } from './outbox.js';
+import { transportOptions, type TransportOptions } from './security.js';
+
+export interface LinkOptions {
+  ocpp: OcppConfig;
+  /** Charge point identity, appended to the CSMS URL. */
+  identity: string;
+  /** Where ocpp-messages.log goes; no message log without it. */
+  stateDir?: string;
+}
+
+export interface LinkDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  /** Jitter source in [0, 1). Default Math.random. */
+  random?: () => number;
+  /**
+   * Runs when the CSMS selected a subprotocol, before 'open' is emitted (src/ocpp/index.ts starts the
+   * adapter of that version here, so the adapter sees the 'open' it must boot on).
+   */
+  beforeOpen?: (protocol: OcppProtocol) => Promise<void> | void;
+}
+
+export function protocolsFor(version: OcppVersionChoice): OcppProtocol[] {
+  if (version === '1.6') return ['ocpp1.6'];
+  if (version === '2.0.1') return ['ocpp2.0.1'];
+  return ['ocpp2.0.1', 'ocpp1.6'];
+}
+
+/**
+ * Delay before reconnect attempt number `failures` (0 after a connection that was open):
+ * min × 2^failures, capped at max, then "equal jitter" (a random point in the upper half) so a fleet
+ * of stations that lost the CSMS together does not come back in one wave.
+ */
+export function backoffDelayMs(failures: number, minS: number, maxS: number, random: () => number): number {
+  const minMs = Math.max(0, minS * 1000);
+  const maxMs = Math.max(minMs, maxS * 1000);
+  const base = Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));
+  const r = Math.min(1, Math.max(0, random()));
+  return Math.round(base / 2 + (base / 2) * r);
+}
+
+/** ocpp-rpc's client, typed as far as it is used here. */
+interface Client {
+  readonly protocol: string | undefined;
+  connect(): Promise<unknown>;
+  close(opts?: { code?: number; reason?: string; force?: boolean }): Promise<unknown>;
+  call(method: string, params: unknown): Promise<unknown>;
+  handle(method: string, fn: (call: { params: unknown; messageId: string; method: string }) => Promise<unknown>): void;
+  on(event: string, fn: (arg: never) => void): void;
+}
+
+const CLOSE_TIMEOUT_MS = 2000;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
+  private cfg: OcppConfig;
+  private transport: TransportOptions | undefined;
+  private client: Client | undefined;
+  private opened = false;
+  private started = false;
+  private stopped = false;
+  private failures = 0;
+  private reconnectTimer: TimerHandle | undefined;
+  private negotiated: OcppProtocol | undefined;
+  private readonly handlers = new Map<string, CallHandler>();
+  private readonly store: OutboxStore;
+  private readonly outbox: Outbox;
+  private readonly messageLog: MessageLog | undefined;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly opts: LinkOptions,
+    private readonly deps: LinkDeps,
+  ) {
+    super();
+    this.cfg = { ...opts.ocpp };
+    this.random = deps.random ?? Math.random;
+    this.store = new OutboxStore(deps.db);
+    this.outbox = new Outbox({
+      store: this.store,
+      clock: deps.clock,
+      log: deps.log,
+      send: (action, payload) => this.call(action, payload),
+      connected: () => this.connected,
+      onDead: (message, error) => this.emit('message-dead', message, error),
+      retry: { attempts: opts.ocpp.outbox.retryAttempts, intervalS: opts.ocpp.outbox.retryIntervalS },
+    });
+    if (opts.stateDir && opts.ocpp.messageLog.enabled) {
+      this.messageLog = new MessageLog({
+        path: join(opts.stateDir, 'ocpp-messages.log'),
+        maxBytes: opts.ocpp.messageLog.maxBytes,
+        files: opts.ocpp.messageLog.files,
+        now: () => deps.clock.now(),
+      });
+    }
+  }
+
+  get protocol(): OcppProtocol | undefined {
+    return this.negotiated;
+  }
+
+  get connected(): boolean {
+    return this.opened && this.client !== undefined;
+  }
+
+  /** The settings in force (password included: do not log this object). */
+  get settings(): Readonly<OcppConfig> {
+    return this.cfg;
+  }
+
+  /** Throws SecurityConfigError when URL, profile and credentials do not fit together. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.transport = transportOptions(this.cfg, this.deps.log);
+    this.started = true;
+    this.stopped = false;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.deps.clock.clear(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.outbox.stop();
+    await this.dropClient(1000, 'station stopping');
+    this.messageLog?.close();
+  }
+
+  /**
+   * Change URL, security profile, credentials, version or timing at run time: the new settings are
+   * checked first (a bad combination throws and changes nothing), then the link reconnects at once.
+   */
+  async reconfigure(changes: LinkSettings): Promise<void> {
+    const next: OcppConfig = { ...this.cfg, ...changes };
+    const transport = transportOptions(next, this.deps.log);
+    this.cfg = next;
+    this.transport = transport;
+    if (changes.outbox) this.outbox.setRetryPolicy({ attempts: next.outbox.retryAttempts, intervalS: next.outbox.retryIntervalS });
+    this.deps.log.info('OCPP link reconfigured, reconnecting', {
+      csmsUrl: transport.endpoint,
+      securityProfile: next.securityProfile,
+      version: next.version,
+    });
+    if (!this.started || this.stopped) return;
+    this.deps.clock.clear(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.failures = 0;
+    await this.dropClient(1000, 'reconfigured');
+    this.connect();
+  }
+
+  setRetryPolicy(policy: RetryPolicy): void {
+    this.outbox.setRetryPolicy(policy);
+  }
+
+  async call<T = unknown>(action: string, payload: object): Promise<T> {
+    const client = this.client;
+    if (!client || !this.opened) throw new Error(`OCPP link not connected: ${action} not sent`);
+    return (await client.call(action, payload)) as T;
+  }
+
+  enqueue(action: string, payload: Record<string, unknown>, opts?: { txKey?: string }): number {
+    return this.outbox.enqueue(action, payload, opts?.txKey);
+  }
+
+  onQueuedResult(action: string, fn: (message: OutboxMessage, response: unknown) => void): void {
+    this.outbox.onResult(action, fn);
+  }
+
+  setQueuedPreparer(action: string, fn: (message: OutboxMessage) => Record<string, unknown>): void {
+    this.outbox.setPreparer(action, fn);
+  }
+
+  handle(action: string, handler: CallHandler): void {
+    this.handlers.set(action, handler);
+    this.client?.handle(action, this.wrap(handler));
+  }
+
+  setReady(ready: boolean): void {
+    this.outbox.setReady(ready);
+  }
+
+  pendingCount(): number {
+    return this.outbox.pendingCount();
+  }
+
+  /** Messages that exhausted their attempts (never deleted by the link). */
+  deadLetters(): DeadRow[] {
+    return this.store.dead();
+  }
+
+  private wrap(handler: CallHandler) {
+    // Only actions with a handler are registered, so ocpp-rpc answers every other action with
+    // CALLERROR NotImplemented before it even validates the payload.
+    return async ({ params, messageId, method }: { params: unknown; messageId: string; method: string }) =>
+      handler(params, { action: method, messageId });
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.transport) return;
+    const t = this.transport;
+    const protocols = protocolsFor(this.cfg.version);
+    const client = new RPCClient({
+      identity: this.opts.identity,
+      endpoint: t.endpoint,
+      password: t.password,
+      wsOpts: t.wsOpts,
+      headers: {},
+      protocols,
+      strictMode: true,
+      strictModeValidators: [],
+      reconnect: false,
+      maxReconnects: 0,
+      callTimeoutMs: this.cfg.callTimeoutS * 1000,
+      pingIntervalMs: this.cfg.pingIntervalS * 1000,
+      deferPingsOnActivity: false,
+      respondWithDetailedErrors: false,
+      callConcurrency: 1,
+      maxBadMessages: Infinity,
+      backoff: { initialDelay: 1000, maxDelay: 2000, factor: 2, randomisationFactor: 0 }, // unused: reconnect is ours
+    }) as unknown as Client;
+    this.client = client;
+    this.opened = false;
+    for (const [action, handler] of this.handlers) client.handle(action, this.wrap(handler));
+    client.on('message', ({ message, outbound }: { message: string; outbound: boolean }) =>
+      this.messageLog?.write(outbound ? 'out' : 'in', message),
+    );
+    client.on('badMessage', ({ error }: { error: Error }) =>
+      this.deps.log.warn('OCPP: malformed frame from the CSMS answered with a CALLERROR', { error: errorText(error) }),
+    );
+    client.on('strictValidationFailure', ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+      this.deps.log.warn('OCPP: message failed schema validation', {
+        action: method,
+        direction: outbound ? 'out' : 'in',
+        kind: isCall ? 'call' : 'result',
+        error: errorText(error),
+      }),
+    );
+    client.on('socketError', (err: Error) => this.deps.log.debug('OCPP socket error', { error: errorText(err) }));
+    client.on('close', ({ code, reason }: { code: number; reason: string }) => this.onClose(client, code, reason));
+    this.deps.log.debug('OCPP connecting', { csmsUrl: t.endpoint, identity: this.opts.identity, protocols });
+    client.connect().then(
+      () => this.onOpen(client, protocols),
+      (err: unknown) => this.onConnectFailed(client, err, protocols),
+    );
+  }
+
+  private async onOpen(client: Client, offered: OcppProtocol[]): Promise<void> {
+    if (client !== this.client || this.stopped) {
+      void client.close({ force: true });
+      return;
+    }
+    const selected = client.protocol;
+    if (!selected || !offered.includes(selected as OcppProtocol)) {
+      this.deps.log.error('OCPP: the CSMS selected a subprotocol we did not offer; closing and retrying', {
+        selected: selected ?? null,
+        offered,
+      });
+      this.client = undefined;
+      void client.close({ code: 1002, reason: 'unexpected subprotocol' });
+      this.failures++;
+      this.scheduleReconnect();
+      return;
+    }
+    const protocol = selected as OcppProtocol;
+    this.negotiated = protocol;
+    this.failures = 0;
+    this.deps.log.info('OCPP connected', { csmsUrl: this.transport?.endpoint, protocol });
+    if (this.deps.beforeOpen) {
+      try {
+        await this.deps.beforeOpen(protocol);
+      } catch (err) {
+        this.deps.log.error('OCPP: starting the adapter failed', { protocol, error: errorText(err) });
+      }
+      if (client !== this.client || this.stopped) return;
+    }
+    this.opened = true;
+    // The outbox takes its place in the call queue before anything the adapters send on 'open'.
+    this.outbox.kick();
+    this.emit('open', protocol);
+  }
+
+  private onConnectFailed(client: Client, err: unknown, offered: OcppProtocol[]): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    const message = errorText(err);
+    const status = (err as { code?: unknown }).code;
+    if (/subprotocol/i.test(message)) {
+      this.deps.log.error(`OCPP: no agreed subprotocol (${message}); offered ${offered.join(', ')}`, {
+        csmsUrl: this.transport?.endpoint,
+      });
+    } else if (status === 401 || status === 403) {
+      this.deps.log.error('OCPP: the CSMS refused our credentials', { csmsUrl: this.transport?.endpoint, status });
+    } else if (/certificate|self.signed|SSL|TLS/i.test(message)) {
+      this.deps.log.error('OCPP: TLS handshake failed (the CSMS certificate is always verified)', {
+        csmsUrl: this.transport?.endpoint,
+        error: message,
+      });
+    } else {
+      this.deps.log.warn('OCPP: connection failed', { csmsUrl: this.transport?.endpoint, error: message, status });
+    }
+    this.failures++;
+    this.scheduleReconnect();
+  }
+
+  private onClose(client: Client, code: number, reason: string): void {
+    // A failed connect also emits 'close'; onConnectFailed handles that case.
+    if (client !== this.client || !this.opened) return;
+    this.client = undefined;
+    this.opened = false;
+    this.deps.log.warn('OCPP disconnected', { code, reason });
+    this.emit('close', code, reason);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const { minDelayS, maxDelayS } = this.cfg.reconnect;
+    const delay = backoffDelayMs(this.failures, minDelayS, maxDelayS, this.random);
+    this.deps.log.debug('OCPP reconnect scheduled', { inMs: delay, failures: this.failures });
+    this.reconnectTimer = this.deps.clock.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  /** Close the current connection (if any) as the link's own decision: no reconnect follows from it. */
+  private async dropClient(code: number, reason: string): Promise<void> {
+    const client = this.client;
+    const wasOpen = this.opened;
+    this.client = undefined;
+    this.opened = false;
+    if (!client) return;
+    if (wasOpen) this.emit('close', code, reason);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+    });
+    try {
+      const closing = client.close({ code, reason }).then(() => undefined, () => undefined);
+      await Promise.race([closing, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    // The CSMS did not answer the close frame in time: drop the socket.
+    void client.close({ force: true }).catch(() => undefined);
+  }
+}
+
+export function createLink(opts: LinkOptions, deps: LinkDeps): RpcLink {
+  return new RpcLink(opts, deps);
+}

@@ -1,0 +1,160 @@
+/**
+ * The outbox of transaction messages (src/ocpp/outbox.ts drains it), its dead-letter table, and a small
+ * key/value table of the OCPP link (e.g. the last negotiated subprotocol).
+ *
+ * Payloads are stored as JSON text. Every write is its own committed transaction unless the caller
+ * wraps several in one (better-sqlite3 nests them as savepoints); with synchronous=FULL a row is on
+ * disk when the call returns.
+ */
+import { migrate, type Db } from './db.js';
+
+export const outboxMigrations = {
+  module: 'outbox',
+  steps: [
+    `CREATE TABLE outbox (
+       id INTEGER PRIMARY KEY AUTOINCREMENT,
+       action TEXT NOT NULL,
+       payload TEXT NOT NULL,
+       tx_key TEXT,
+       attempts INTEGER NOT NULL DEFAULT 0,
+       created_at INTEGER NOT NULL
+     );
+     CREATE TABLE outbox_dead (
+       id INTEGER PRIMARY KEY,
+       action TEXT NOT NULL,
+       payload TEXT NOT NULL,
+       tx_key TEXT,
+       attempts INTEGER NOT NULL,
+       created_at INTEGER NOT NULL,
+       died_at INTEGER NOT NULL,
+       error TEXT NOT NULL
+     );
+     CREATE TABLE ocpp_link_kv (
+       key TEXT PRIMARY KEY,
+       value TEXT NOT NULL
+     );`,
+  ],
+};
+
+export interface OutboxRow {
+  id: number;
+  action: string;
+  payload: Record<string, unknown>;
+  txKey?: string;
+  attempts: number;
+  createdAt: number;
+}
+
+export interface DeadRow extends OutboxRow {
+  diedAt: number;
+  error: string;
+}
+
+interface RawRow {
+  id: number;
+  action: string;
+  payload: string;
+  tx_key: string | null;
+  attempts: number;
+  created_at: number;
+}
+
+function fromRaw(r: RawRow): OutboxRow {
+  const row: OutboxRow = {
+    id: r.id,
+    action: r.action,
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+  };
+  if (r.tx_key !== null) row.txKey = r.tx_key;
+  return row;
+}
+
+export class OutboxStore {
+  private readonly insertStmt;
+  private readonly headStmt;
+  private readonly countStmt;
+  private readonly deleteStmt;
+  private readonly attemptsStmt;
+  private readonly getStmt;
+  private readonly deadInsertStmt;
+
+  constructor(readonly db: Db) {
+    migrate(db, outboxMigrations);
+    this.insertStmt = db.prepare(
+      'INSERT INTO outbox (action, payload, tx_key, attempts, created_at) VALUES (?, ?, ?, 0, ?)',
+    );
+    this.headStmt = db.prepare('SELECT * FROM outbox ORDER BY id LIMIT 1');
+    this.countStmt = db.prepare('SELECT COUNT(*) AS n FROM outbox');
+    this.deleteStmt = db.prepare('DELETE FROM outbox WHERE id = ?');
+    this.attemptsStmt = db.prepare('UPDATE outbox SET attempts = ? WHERE id = ?');
+    this.getStmt = db.prepare('SELECT * FROM outbox WHERE id = ?');
+    this.deadInsertStmt = db.prepare(
+      `INSERT INTO outbox_dead (id, action, payload, tx_key, attempts, created_at, died_at, error)
+       SELECT id, action, payload, tx_key, attempts, created_at, ?, ? FROM outbox WHERE id = ?`,
+    );
+  }
+
+  /** Commits the message; returns its id (ids grow, so id order is queue order). */
+  add(action: string, payload: Record<string, unknown>, txKey: string | undefined, now: number): number {
+    const info = this.insertStmt.run(action, JSON.stringify(payload), txKey ?? null, now);
+    return Number(info.lastInsertRowid);
+  }
+
+  /** The oldest message. */
+  head(): OutboxRow | undefined {
+    const r = this.headStmt.get() as RawRow | undefined;
+    return r ? fromRaw(r) : undefined;
+  }
+
+  get(id: number): OutboxRow | undefined {
+    const r = this.getStmt.get(id) as RawRow | undefined;
+    return r ? fromRaw(r) : undefined;
+  }
+
+  count(): number {
+    return (this.countStmt.get() as { n: number }).n;
+  }
+
+  remove(id: number): void {
+    this.deleteStmt.run(id);
+  }
+
+  setAttempts(id: number, attempts: number): void {
+    this.attemptsStmt.run(attempts, id);
+  }
+
+  /** Moves the message to outbox_dead in one transaction. */
+  kill(id: number, error: string, now: number): void {
+    this.db.transaction(() => {
+      this.deadInsertStmt.run(now, error, id);
+      this.deleteStmt.run(id);
+    })();
+  }
+
+  all(): OutboxRow[] {
+    return (this.db.prepare('SELECT * FROM outbox ORDER BY id').all() as RawRow[]).map(fromRaw);
+  }
+
+  dead(): DeadRow[] {
+    const rows = this.db.prepare('SELECT * FROM outbox_dead ORDER BY id').all() as (RawRow & {
+      died_at: number;
+      error: string;
+    })[];
+    return rows.map((r) => ({ ...fromRaw(r), diedAt: r.died_at, error: r.error }));
+  }
+}
+
+export function getLinkValue(db: Db, key: string): string | undefined {
+  migrate(db, outboxMigrations);
+  const r = db.prepare('SELECT value FROM ocpp_link_kv WHERE key = ?').get(key) as { value: string } | undefined;
+  return r?.value;
+}
+
+export function setLinkValue(db: Db, key: string, value: string): void {
+  migrate(db, outboxMigrations);
+  db.prepare(
+    'INSERT INTO ocpp_link_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  ).run(key, value);
+}
