@@ -56,6 +56,18 @@ export async function createHal(profile: BoardProfile, deps: HalDeps): Promise<H
     }
   };
 
+  // Filled as each output is built, so a failure half-way still leaves the built outputs safe.
+  const makeSafe: { what: string; act: () => Promise<void> }[] = [];
+  const goSafe = async (): Promise<void> => {
+    for (const { what, act } of makeSafe) {
+      try {
+        await act();
+      } catch (err) {
+        deps.log.error(`could not make ${what} safe`, { error: (err as Error).message });
+      }
+    }
+  };
+
   const evses: EvseHal[] = [];
   let reader: Hal['reader'];
   let display: Hal['display'];
@@ -63,10 +75,14 @@ export async function createHal(profile: BoardProfile, deps: HalDeps): Promise<H
   try {
     for (const e of profile.evses) {
       const at = `EVSE ${e.id}`;
+      const pilot = await build('pilot', e.pilot, `${at} pilot`, e);
+      makeSafe.push({ what: `${at} pilot (PWM off)`, act: () => pilot.setMaxCurrent(0) });
+      const contactor = await build('contactor', e.contactor, `${at} contactor`, e);
+      makeSafe.unshift({ what: `${at} contactor (open)`, act: () => contactor.set(false) });
       evses.push({
         id: e.id,
-        pilot: await build('pilot', e.pilot, `${at} pilot`, e),
-        contactor: await build('contactor', e.contactor, `${at} contactor`, e),
+        pilot,
+        contactor,
         lock: e.lock ? await build('lock', e.lock, `${at} lock`, e) : undefined,
         meter: await build('meter', e.meter, `${at} meter`, e),
         maxCurrentA: e.maxCurrentA,
@@ -78,7 +94,7 @@ export async function createHal(profile: BoardProfile, deps: HalDeps): Promise<H
     if (profile.display) display = await build('display', profile.display, 'display');
     if (profile.emergencyStop) emergencyStop = await build('emergencyStop', profile.emergencyStop, 'emergencyStop');
   } catch (err) {
-    await safeOutputs(evses, deps);
+    await goSafe();
     await releaseAll();
     throw err;
   }
@@ -93,26 +109,10 @@ export async function createHal(profile: BoardProfile, deps: HalDeps): Promise<H
     sim,
     close(): Promise<void> {
       closed ??= (async () => {
-        await safeOutputs(evses, deps);
+        await goSafe();
         await releaseAll();
       })();
       return closed;
     },
   };
-}
-
-/** Contactors open and PWM off on every EVSE; a failure is logged and the others still go safe. */
-async function safeOutputs(evses: EvseHal[], deps: HalDeps): Promise<void> {
-  for (const e of evses) {
-    for (const [what, act] of [
-      ['contactor', () => e.contactor.set(false)],
-      ['pilot', () => e.pilot.setMaxCurrent(0)],
-    ] as const) {
-      try {
-        await act();
-      } catch (err) {
-        deps.log.error(`EVSE ${e.id}: could not make the ${what} safe`, { error: (err as Error).message });
-      }
-    }
-  }
 }

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock } from '../hal/clock.js';
+import { createHal, loadBoardProfile, registerDriver, drivers } from '../hal/index.js';
+import { repoRoot } from './support/paths.js';
+import { memoryLog, simProfile } from './support/sim-board.js';
+import { TypedEmitter } from '../hal/emitter.js';
+import type { Relay, RelayEvents } from '../hal/types.js';
+
+const configDir = () => join(repoRoot(), 'config');
+
+test('config/boards/sim.json loads and builds a complete simulated HAL', async () => {
+  const profile = loadBoardProfile('sim', configDir());
+  assert.equal(profile.name, 'sim');
+  const clock = new VirtualClock();
+  const hal = await createHal(profile, { clock, log: memoryLog() });
+  assert.equal(hal.board, 'sim');
+  assert.equal(hal.evses.length, 1);
+  const e = hal.evses[0]!;
+  assert.equal(e.id, 1);
+  assert.equal(e.maxCurrentA, 32);
+  assert.equal(e.phases, 3);
+  assert.ok(e.lock && hal.reader && hal.display && hal.sim);
+  assert.equal(e.pilot.state, 'A');
+  hal.sim.plug(1);
+  assert.equal(e.pilot.state, 'B');
+  await hal.display.show(['hello']);
+  await hal.close();
+  assert.equal(clock.pending, 0);
+});
+
+test('an unknown driver is refused with a message naming the part, the driver and the known drivers', async () => {
+  const profile = simProfile();
+  profile.evses[0]!.meter = { driver: 'sdm999', address: 1 };
+  await assert.rejects(
+    createHal(profile, { clock: new VirtualClock(), log: memoryLog() }),
+    (err: Error) => {
+      assert.match(err.message, /EVSE 1 meter: unknown meter driver "sdm999" \(known meter drivers: sim/);
+      return true;
+    },
+  );
+});
+
+test('a failing driver closes what was already built and names the part', async () => {
+  let relayClosed = false;
+  class TestRelay extends TypedEmitter<RelayEvents> implements Relay {
+    commanded = true;
+    feedback = undefined;
+    async set(c: boolean) {
+      this.commanded = c;
+    }
+  }
+  const relay = new TestRelay();
+  registerDriver('contactor', 'test-relay', async (_o, _d, ctx) => {
+    ctx.onClose(() => void (relayClosed = true));
+    return relay;
+  });
+  registerDriver('meter', 'test-broken', async (o) => {
+    throw new Error(`port ${String(o.port)} missing`);
+  });
+  try {
+    const profile = simProfile();
+    profile.evses[0]!.contactor = { driver: 'test-relay' };
+    profile.evses[0]!.meter = { driver: 'test-broken', port: '/dev/ttyX' };
+    await assert.rejects(createHal(profile, { clock: new VirtualClock(), log: memoryLog() }), /EVSE 1 meter: driver "test-broken" failed: port \/dev\/ttyX missing/);
+    assert.equal(relay.commanded, false, 'the contactor built before the failure was opened');
+    assert.equal(relayClosed, true, 'and released');
+  } finally {
+    delete drivers.contactor['test-relay'];
+    delete drivers.meter['test-broken'];
+  }
+});
+
+test('loadBoardProfile: a path, deep-merged overrides (evses by id), and errors that point at the problem', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'board-'));
+  try {
+    const file = join(dir, 'two.json');
+    const two = simProfile({ batteryKWh: 40 }, 2);
+    writeFileSync(file, JSON.stringify(two));
+    const p = loadBoardProfile(file, configDir(), {
+      evses: [{ id: 2, maxCurrentA: 16, ev: { startSocPercent: 80 } }],
+      display: { driver: 'sim', lines: 4 },
+    });
+    assert.equal(p.evses.length, 2);
+    assert.equal(p.evses[0]!.maxCurrentA, 32);
+    assert.equal(p.evses[1]!.maxCurrentA, 16);
+    assert.deepEqual(p.evses[1]!.ev, { batteryKWh: 40, startSocPercent: 80 });
+    assert.deepEqual(p.display, { driver: 'sim', lines: 4 });
+
+    assert.throws(() => loadBoardProfile('nope', configDir()), /board profile "nope" not found \(looked for .*boards\/nope\.json\)/);
+    assert.throws(() => loadBoardProfile('../etc', configDir()), /not found/);
+    assert.throws(
+      () => loadBoardProfile(file, configDir(), { evses: [{ id: 1, phases: 2, pilot: { driver: '' } }] }),
+      /evses\[0\]\.phases must be 1 or 3; evses\[0\]\.pilot\.driver must be a non-empty string/,
+    );
+    writeFileSync(file, '{ "name": ');
+    assert.throws(() => loadBoardProfile(file, configDir()), /two\.json: .*JSON/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad virtual-EV options are refused when the board is built', async () => {
+  await assert.rejects(
+    createHal(simProfile({ batteryKWh: -1 }), { clock: new VirtualClock(), log: memoryLog() }),
+    /ev\.batteryKWh must be a number/,
+  );
+});
