@@ -100,7 +100,8 @@ export const KEY_DEFS: readonly KeyDef[] = [
   readonlyInt('StopTxnSampledDataMaxLength', MAX_MEASURANDS),
   readonlyInt('StopTransactionMaxMeterValues', 200),
   { key: 'SupportedFeatureProfiles', type: 'csl', readonly: true, default: () => 'Core,LocalAuthListManagement,Reservation,RemoteTrigger' },
-  // The link reads these when it is created, so a change takes effect at the next start.
+  // The link reads these when it is created, so a change takes effect at the next start (the retry
+  // policy applies at once when the link offers setRetryPolicy).
   { ...int('TransactionMessageAttempts', (c) => c.retryAttempts, 1, 100), rebootRequired: true },
   { ...int('TransactionMessageRetryInterval', (c) => c.retryIntervalS, 1, 86_400), rebootRequired: true },
   bool('UnlockConnectorOnEVSideDisconnect', true),

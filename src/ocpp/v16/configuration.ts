@@ -19,6 +19,8 @@ export class V16Configuration {
   private readonly repo: V16ConfigRepo;
   private readonly values = new Map<string, string>();
   private readonly listeners: ((key: string, value: string) => void)[] = [];
+  /** Keys marked rebootRequired that the running system can nevertheless apply at once. */
+  private readonly live = new Set<string>();
 
   /**
    * seed: config.ocpp.v16.configuration; a seeded value is written only when the key has no stored
@@ -48,6 +50,11 @@ export class V16Configuration {
       }
       if (this.repo.seed(def.key, value, now)) this.values.set(def.key, value);
     }
+  }
+
+  /** The link can apply these at run time after all (e.g. it has setRetryPolicy). */
+  markLive(...keys: string[]): void {
+    for (const k of keys) this.live.add(k);
   }
 
   onChange(fn: (key: string, value: string) => void): void {
@@ -95,7 +102,7 @@ export class V16Configuration {
     this.repo.set(def.key, value, now);
     const changed = this.values.get(def.key) !== value;
     this.values.set(def.key, value);
-    if (def.rebootRequired) return 'RebootRequired';
+    if (def.rebootRequired && !this.live.has(def.key)) return 'RebootRequired';
     if (changed) for (const fn of this.listeners) fn(def.key, value);
     return 'Accepted';
   }

@@ -91,6 +91,7 @@ class V16AdapterImpl implements V16Adapter {
     if (this.started) return;
     this.started = true;
     const { link, station } = this.deps;
+    if (link.setRetryPolicy) this.configuration.markLive('TransactionMessageAttempts', 'TransactionMessageRetryInterval');
     this.applyAll();
     this.configuration.onChange((key) => this.apply(key));
     for (const [action, h] of Object.entries(
@@ -167,7 +168,8 @@ class V16AdapterImpl implements V16Adapter {
   }
 
   private applyAll(): void {
-    for (const k of ['AuthorizationCacheEnabled', 'MeterValueSampleInterval', 'ClockAlignedDataInterval']) this.apply(k);
+    for (const k of ['AuthorizationCacheEnabled', 'MeterValueSampleInterval', 'ClockAlignedDataInterval', 'TransactionMessageAttempts'])
+      this.apply(k);
   }
 
   /** Keys that change station behaviour take effect at once. */
@@ -184,6 +186,10 @@ class V16AdapterImpl implements V16Adapter {
         return;
       case 'HeartbeatInterval':
         this.reg.restartHeartbeat();
+        return;
+      case 'TransactionMessageAttempts':
+      case 'TransactionMessageRetryInterval':
+        this.deps.link.setRetryPolicy?.({ attempts: c.int('TransactionMessageAttempts'), intervalS: c.int('TransactionMessageRetryInterval') });
         return;
       default:
         break;

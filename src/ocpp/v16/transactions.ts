@@ -86,7 +86,9 @@ export class Transactions {
   attach(): void {
     const { link } = this.ctx;
     link.onQueuedResult('StartTransaction', (m, r) => this.onStartResult(m, r));
-    link.onQueuedResult('StopTransaction', (m) => {
+    link.onQueuedResult('StopTransaction', (m, r) => {
+      const info = (r as { idTagInfo?: IdTagInfo } | undefined)?.idTagInfo;
+      if (info && typeof m.payload.idTag === 'string') this.remember(m.payload.idTag, info);
       if (m.txKey) this.repo.delete(m.txKey);
     });
     const prepare = (m: OutboxMessage): Record<string, unknown> => {
@@ -224,10 +226,16 @@ export class Transactions {
     return meterValue(this.ctx.iso(at), reading, last?.currentOfferedA ?? 0, items, context);
   }
 
+  /** 3.5.1: idTagInfo of Start/StopTransaction.conf updates the authorization cache. */
+  private remember(idTag: string, info: IdTagInfo): void {
+    this.ctx.station.rememberAuth?.({ idToken: idTag, type: 'ISO14443' }, authInfoOf(info, this.ctx.fromIso));
+  }
+
   private onStartResult(m: OutboxMessage, response: unknown): void {
     if (!m.txKey) return;
     const conf = response as { transactionId: number; idTagInfo: IdTagInfo };
     this.repo.setTransactionId(m.txKey, conf.transactionId);
+    if (typeof m.payload.idTag === 'string') this.remember(m.payload.idTag, conf.idTagInfo);
     this.ctx.log.info('StartTransaction answered', { sessionId: m.txKey, transactionId: conf.transactionId, status: conf.idTagInfo.status });
     if (conf.idTagInfo.status !== 'Accepted') {
       const s = this.ctx.station.findSession(m.txKey);
