@@ -162,6 +162,14 @@ export type SessionTrigger =
   | 'TimeLimitReached'
   | 'Trigger';
 
+/**
+ * Event order of one session: 'started' (its trigger says which fact opened it: CablePluggedIn,
+ * Authorized or RemoteStart; that fact is not repeated as 'ev-connected' / 'authorized'), then the
+ * other facts as they happen, then 'ended' exactly once. 'ended' comes when the transaction stops
+ * (stop token, remote stop, EV side disconnect with StopTxOnEVSideDisconnect, timeout, reset, high
+ * fault, shutdown); the cable may still be in (connector Finishing). A session left open by a power
+ * cut is ended at the next start() with reason PowerLoss (or the recorded reset) and reported then.
+ */
 export type SessionEventType =
   | 'started' // session opened (first of connected / authorized)
   | 'ev-connected'
@@ -202,6 +210,8 @@ export interface StationEvents {
   'fault-cleared': [evseId: number, kind: HalFault['kind']];
   /** Station asks its owner to restart the process (hard reset). */
   'restart-requested': [reason: 'HardReset' | 'SoftReset' | 'Immediate'];
+  /** A reservation ended other than by cancelReservation (2.0.1 ReservationStatusUpdate): expired, or used by its token. */
+  'reservation-ended': [reservationId: number, reason: 'Expired' | 'Removed' | 'Used'];
 }
 
 /**
@@ -294,6 +304,10 @@ export interface StationApi extends TypedEmitter<StationEvents> {
   setAlignedInterval(seconds: number): void;
 
   clearAuthCache(): void;
+  /** The reset recorded before this start, if the station restarted because of one (2.0.1 BootReason RemoteReset). */
+  lastReset?(): ResetKind | undefined;
+  /** Keep a CSMS answer about a token (1.6 idTagInfo of Start/StopTransaction.conf) in the authorization cache. */
+  rememberAuth?(token: IdToken, auth: AuthInfo): void;
   localListVersion(): number;
   /** full: replace the list; else differential. Returns false on a version or size problem. */
   updateLocalList(version: number, full: boolean, entries: LocalListEntry[]): 'Accepted' | 'Failed' | 'VersionMismatch';

@@ -4,8 +4,13 @@
  */
 import { TypedEmitter } from '../../hal/emitter.js';
 import type { Clock } from '../../hal/clock.js';
-import type { Hal, Logger } from '../../hal/types.js';
+import type { Hal, HalFault, Logger, TokenRead } from '../../hal/types.js';
 import type { Db } from '../store/db.js';
+import { kvDelete, kvGet, kvSet, migrateKv } from '../store/kv.js';
+import { loadSession, migrateSessions, openSessions, saveSession, unreportedEnds } from '../store/sessions.js';
+import { migrateAuthCache } from '../store/auth-cache.js';
+import { migrateLocalList } from '../store/local-list.js';
+import { migrateReservations } from '../store/reservations.js';
 import type {
   AuthInfo,
   AuthSettings,
@@ -27,6 +32,12 @@ import type {
   StopReason,
   UnlockResult,
 } from './api.js';
+import { Authorizer } from './authorization.js';
+import { Evse } from './evse.js';
+import { stopReasonFor } from './faults.js';
+import { Metering } from './metering.js';
+import { Reservations } from './reservations.js';
+import { Sessions } from './session.js';
 
 export interface StationDeps {
   hal: Hal;
@@ -49,72 +60,454 @@ export const defaultAuthSettings: AuthSettings = {
   connectionTimeOutS: 120,
 };
 
+/** Wanted availability, persisted; applied to an EVSE once no session runs on it. */
+interface Availability {
+  station: boolean;
+  evses: Record<string, boolean>;
+}
+
+const KV_AVAILABILITY = 'availability';
+const KV_PENDING_RESET = 'pending-reset';
+
+const RESET_STOP: Record<ResetKind, StopReason> = {
+  Soft: 'SoftReset',
+  Hard: 'HardReset',
+  Immediate: 'ImmediateReset',
+  OnIdle: 'SoftReset',
+};
+const RESET_RESTART: Record<ResetKind, 'HardReset' | 'SoftReset' | 'Immediate'> = {
+  Soft: 'SoftReset',
+  Hard: 'HardReset',
+  Immediate: 'Immediate',
+  OnIdle: 'SoftReset',
+};
+
 export class Station extends TypedEmitter<StationEvents> implements StationApi {
   readonly auth: AuthSettings;
-  private readonly deps: StationDeps;
+  private readonly hal: Hal;
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly evses = new Map<number, Evse>();
+  private readonly metering: Metering;
+  private readonly authorizer: Authorizer;
+  private readonly sess: Sessions;
+  private readonly reservations: Reservations;
+  private availability: Availability = { station: true, evses: {} };
+  private started = false;
+  private stopping = false;
+  private resetOnIdle: ResetKind | undefined;
+  private resetting = false;
+  private recordedReset: ResetKind | undefined;
+  private readonly onToken = (t: TokenRead): void => {
+    this.presentToken({ idToken: t.id, type: t.kind }).catch((err: unknown) => this.log.error('token handling failed', { err: String(err) }));
+  };
+  private readonly onReaderFault = (f: HalFault): void => {
+    this.emit('fault-raised', 0, f);
+  };
+  private readonly onReaderFaultCleared = (k: HalFault['kind']): void => {
+    this.emit('fault-cleared', 0, k);
+  };
+  private readonly onEmergencyStop = (active: boolean): void => this.applyEmergencyStop(active);
 
   constructor(deps: StationDeps) {
     super();
-    this.deps = deps;
+    this.hal = deps.hal;
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.log = deps.log;
     this.auth = { ...defaultAuthSettings, ...deps.auth };
+    // The EVSEs watch their hardware from now on: the safety rule holds even before start().
+    for (const h of deps.hal.evses) {
+      const evse = new Evse({ hal: h, clock: this.clock, log: this.log, keepLockedOnEvUnplug: () => !this.auth.unlockConnectorOnEVSideDisconnect });
+      this.evses.set(h.id, evse);
+    }
+    const evseList = [...this.evses.values()];
+    this.metering = new Metering({
+      clock: this.clock,
+      log: this.log,
+      evses: evseList,
+      sessionOf: (id) => this.sess.get(id)?.id,
+      emit: (s) => this.emit('meter', s),
+    });
+    this.authorizer = new Authorizer(this.db, this.clock, this.log, this.auth);
+    this.sess = new Sessions({
+      db: this.db,
+      clock: this.clock,
+      log: this.log,
+      settings: this.auth,
+      evses: this.evses,
+      metering: this.metering,
+      emit: (e) => this.emit('session', e),
+      afterEnd: (s) => this.afterSessionEnd(s),
+    });
+    this.reservations = new Reservations({
+      db: this.db,
+      clock: this.clock,
+      log: this.log,
+      evses: this.evses,
+      busy: (id) => this.sess.get(id) !== undefined,
+      ended: (id, why) => this.emit('reservation-ended', id, why),
+    });
+    for (const evse of evseList) this.wireEvse(evse);
+  }
+
+  private wireEvse(evse: Evse): void {
+    evse.on('status', (st) => this.emit('status', st));
+    evse.on('plugged', (plugged) => {
+      if (!this.started || this.stopping) return;
+      if (plugged) this.onPlugged(evse);
+      else this.sess.evDisconnected(evse);
+    });
+    evse.on('power-path', (closed) => this.sess.powerPath(evse.id, closed));
+    evse.on('charging-state', (cs) => this.sess.chargingState(evse.id, cs));
+    evse.on('fault-raised', (f) => {
+      this.emit('fault-raised', evse.id, f);
+      if (f.severity === 'high' && this.sess.get(evse.id) && this.started) {
+        void this.sess.end(evse.id, stopReasonFor(f.kind), 'AbnormalCondition');
+      }
+    });
+    evse.on('fault-cleared', (k) => this.emit('fault-cleared', evse.id, k));
+  }
+
+  private onPlugged(evse: Evse): void {
+    // A reserved EVSE waits for its token before a session opens (the status stays Reserved).
+    if (!evse.usable || this.reservations.forEvse(evse.id)) return;
+    this.sess.evConnected(evse);
   }
 
   get evseIds(): number[] {
-    return this.deps.hal.evses.map((e) => e.id);
+    return [...this.evses.keys()];
   }
 
-  async start(): Promise<void> {}
-  async stop(_reason: StopReason = 'Other'): Promise<void> {}
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    for (const m of [migrateKv, migrateSessions, migrateAuthCache, migrateLocalList, migrateReservations]) m(this.db);
+    this.recordedReset = kvGet<ResetKind>(this.db, KV_PENDING_RESET);
+    kvDelete(this.db, KV_PENDING_RESET);
+    this.availability = kvGet<Availability>(this.db, KV_AVAILABILITY) ?? { station: true, evses: {} };
+    for (const evse of this.evses.values()) this.applyAvailability(evse);
+    for (const evse of this.evses.values()) await this.metering.read(evse.id);
+    await this.recover();
+    this.reservations.load();
+    if (this.hal.emergencyStop?.active) this.applyEmergencyStop(true);
+    this.started = true;
+    for (const evse of this.evses.values()) {
+      evse.update(); // first status of every connector
+      if (evse.plugged && !this.sess.get(evse.id) && evse.connector().status !== 'Finishing') this.onPlugged(evse);
+    }
+    this.hal.reader?.on('token', this.onToken);
+    this.hal.reader?.on('fault', this.onReaderFault);
+    this.hal.reader?.on('fault-cleared', this.onReaderFaultCleared);
+    this.hal.emergencyStop?.on('change', this.onEmergencyStop);
+    this.log.info('station started', { evses: this.evseIds, lastReset: this.recordedReset });
+  }
+
+  /** End the sessions a power cut (or a reset) left open, and report ends that never were. */
+  private async recover(): Promise<void> {
+    for (const s of unreportedEnds<Session>(this.db)) this.sess.report(s, s.stoppedReason === 'PowerLoss' ? 'AbnormalCondition' : 'ResetCommand');
+    const reason: StopReason = this.recordedReset ? RESET_STOP[this.recordedReset] : 'PowerLoss';
+    for (const s of openSessions<Session>(this.db)) {
+      const evse = this.evses.get(s.evseId);
+      s.endedAt = this.clock.now();
+      s.stoppedReason = reason;
+      s.powerPathClosed = false;
+      const reading = this.metering.lastReading(s.evseId);
+      if (reading) s.meterStopWh = reading.energyImportWh;
+      saveSession(this.db, s);
+      this.log.warn('session left open by a restart ended', { session: s.id, evse: s.evseId, reason });
+      evse?.endSession(s.authorizedAt !== undefined);
+      this.sess.report(s, this.recordedReset ? 'ResetCommand' : 'AbnormalCondition');
+    }
+  }
+
+  /** End running sessions with the reason, open every contactor, stop every timer. */
+  async stop(reason: StopReason = 'Other'): Promise<void> {
+    this.stopping = true;
+    for (const evse of this.evses.values()) evse.shutdown();
+    const trigger: SessionTrigger = ['HardReset', 'SoftReset', 'ImmediateReset', 'Reboot'].includes(reason) ? 'ResetCommand' : 'AbnormalCondition';
+    for (const s of this.sess.all()) void this.sess.end(s.evseId, reason, trigger);
+    await this.sess.settled();
+    this.metering.stop();
+    this.sess.stopTimers();
+    this.reservations.stopTimers();
+    this.hal.reader?.off('token', this.onToken);
+    this.hal.reader?.off('fault', this.onReaderFault);
+    this.hal.reader?.off('fault-cleared', this.onReaderFaultCleared);
+    this.hal.emergencyStop?.off('change', this.onEmergencyStop);
+    this.started = false;
+  }
+
+  lastReset(): ResetKind | undefined {
+    return this.recordedReset;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
 
   connector(evseId: number): ConnectorState {
-    return { evseId, connectorId: 1, status: 'Available', errorCode: 'NoError', at: this.deps.clock.now() };
+    return this.evse(evseId).connector();
   }
-  session(_evseId: number): Session | undefined {
-    return undefined;
+
+  session(evseId: number): Session | undefined {
+    return this.sess.get(evseId);
   }
+
   sessions(): Session[] {
-    return [];
+    return this.sess.all();
   }
-  findSession(_sessionId: string): Session | undefined {
-    return undefined;
+
+  findSession(sessionId: string): Session | undefined {
+    return this.sess.find(sessionId) ?? (this.started ? loadSession<Session>(this.db, sessionId) : undefined);
   }
-  setCsms(_gateway: CsmsGateway): void {}
-  async presentToken(_token: IdToken, _evseId?: number): Promise<AuthInfo> {
-    return { status: 'Invalid' };
+
+  private evse(evseId: number): Evse {
+    const e = this.evses.get(evseId);
+    if (!e) throw new Error(`unknown EVSE ${evseId}`);
+    return e;
   }
-  async requestStart(_evseId: number, _token: IdToken, _opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'> {
-    return 'Rejected';
+
+  // ---- authorization --------------------------------------------------------------------------
+
+  setCsms(gateway: CsmsGateway): void {
+    this.authorizer.csms = gateway;
   }
-  requestStop(_sessionId: string, _reason: StopReason, _trigger: SessionTrigger): boolean {
-    return false;
+
+  /**
+   * A token was presented (reader or adapter). Same token (or group, or master pass) on a running
+   * session stops it; otherwise, when valid, it authorizes a session on the chosen EVSE.
+   */
+  async presentToken(token: IdToken, evseId?: number): Promise<AuthInfo> {
+    if (!this.started || this.stopping) return { status: 'Invalid' };
+    const own = this.sess.findByToken(token.idToken);
+    if (own && own.authorizedAt !== undefined) {
+      if (evseId === undefined || own.evseId === evseId) {
+        void this.sess.end(own.evseId, 'Local', 'StopAuthorized', token);
+        return own.auth ?? { status: 'Accepted' };
+      }
+      return { ...(own.auth ?? {}), status: 'ConcurrentTx' };
+    }
+    const decision = await this.authorizer.authorize(token, evseId);
+    const info = decision.info;
+    if (info.status !== 'Accepted') return info;
+
+    const master = this.auth.masterPassGroupId;
+    if (master !== undefined && info.groupId === master) {
+      // C16: a master pass stops sessions; it never starts one.
+      const targets = this.sess.all().filter((s) => evseId === undefined || s.evseId === evseId);
+      for (const s of targets) void this.sess.end(s.evseId, 'MasterPass', 'StopAuthorized', token);
+      return info;
+    }
+    if (info.groupId !== undefined) {
+      const mate = this.sess
+        .all()
+        .find((s) => s.authorizedAt !== undefined && s.auth?.groupId === info.groupId && (evseId === undefined || s.evseId === evseId));
+      if (mate) {
+        void this.sess.end(mate.evseId, 'Local', 'StopAuthorized', token);
+        return info;
+      }
+    }
+    const evse = this.pickEvse(token, info.groupId, evseId);
+    if (!evse) {
+      this.log.info('token accepted but no EVSE can take it', { evseId });
+      return info;
+    }
+    const reservation = this.reservations.forEvse(evse.id);
+    if (reservation) this.reservations.end(reservation.id, 'Used');
+    this.sess.authorize(evse, {
+      idToken: token,
+      auth: info,
+      trigger: 'Authorized',
+      offline: decision.offline,
+      ...(reservation ? { reservationId: reservation.id } : {}),
+    });
+    return info;
   }
-  deauthorize(_sessionId: string, _auth: AuthInfo): void {}
-  async unlock(_evseId: number): Promise<UnlockResult> {
-    return 'NotSupported';
+
+  /** Where a token without an EVSE goes: its reservation, the EVSE waiting for one, the only one, the first free one. */
+  private pickEvse(token: IdToken, groupId: string | undefined, evseId: number | undefined): Evse | undefined {
+    const takes = (e: Evse): boolean =>
+      e.usable && this.sess.get(e.id)?.authorizedAt === undefined && this.reservations.allows(e.id, token, groupId);
+    if (evseId !== undefined) {
+      const e = this.evses.get(evseId);
+      return e && takes(e) ? e : undefined;
+    }
+    const all = [...this.evses.values()];
+    const reserved = this.reservations.forToken(token, groupId);
+    const bound = reserved ? this.evses.get(reserved.boundEvseId) : undefined;
+    if (bound && takes(bound)) return bound;
+    return (
+      all.find((e) => takes(e) && this.sess.get(e.id) !== undefined && e.plugged) ??
+      all.find((e) => takes(e) && e.plugged && e.connector().status !== 'Finishing') ??
+      (all.length === 1 && takes(all[0]!) ? all[0] : undefined) ??
+      all.find((e) => takes(e) && !e.plugged && this.sess.get(e.id) === undefined)
+    );
   }
-  setAvailability(_evseId: number, _operative: boolean): AvailabilityResult {
-    return 'Rejected';
+
+  async requestStart(evseId: number, token: IdToken, opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'> {
+    const evse = this.evses.get(evseId);
+    const free = (): boolean =>
+      evse !== undefined &&
+      this.started &&
+      !this.stopping &&
+      evse.usable &&
+      this.sess.get(evseId)?.authorizedAt === undefined &&
+      this.reservations.allows(evseId, token, opts.groupId);
+    if (!evse || !free()) return 'Rejected';
+    const own = this.sess.findByToken(token.idToken);
+    if (own && own.authorizedAt !== undefined) return 'Rejected';
+    let auth: AuthInfo = { status: 'Accepted', ...(opts.groupId !== undefined ? { groupId: opts.groupId } : {}) };
+    let offline = false;
+    if (!opts.preAuthorized) {
+      const d = await this.authorizer.authorize(token, evseId);
+      if (d.info.status !== 'Accepted') return 'Rejected';
+      auth = d.info;
+      offline = d.offline;
+      if (!free()) return 'Rejected';
+    }
+    const reservation = this.reservations.forEvse(evseId);
+    if (reservation) this.reservations.end(reservation.id, 'Used');
+    this.sess.authorize(evse, {
+      idToken: token,
+      auth,
+      trigger: 'RemoteStart',
+      offline,
+      ...(opts.remoteStartId !== undefined ? { remoteStartId: opts.remoteStartId } : {}),
+      ...(reservation ? { reservationId: reservation.id } : {}),
+    });
+    return 'Accepted';
   }
-  reset(_kind: ResetKind, _evseId?: number): 'Accepted' | 'Rejected' | 'Scheduled' {
-    return 'Rejected';
+
+  requestStop(sessionId: string, reason: StopReason, trigger: SessionTrigger): boolean {
+    const s = this.sess.find(sessionId);
+    if (!s) return false;
+    void this.sess.end(s.evseId, reason, trigger);
+    return true;
   }
-  reserve(_r: Reservation): ReservationResult {
-    return 'Rejected';
+
+  deauthorize(sessionId: string, auth: AuthInfo): void {
+    const s = this.sess.find(sessionId);
+    if (!s) return;
+    if (s.idToken) this.authorizer.remember(s.idToken, auth);
+    this.sess.deauthorize(sessionId, auth);
   }
-  cancelReservation(_id: number): boolean {
-    return false;
+
+  rememberAuth(token: IdToken, auth: AuthInfo): void {
+    this.authorizer.remember(token, auth);
   }
-  setLimit(_evseId: number, _amps: number | undefined): void {}
-  async sampleNow(_evseId: number, _context: SampleContext): Promise<MeterSample | undefined> {
-    return undefined;
+
+  clearAuthCache(): void {
+    this.authorizer.clearCache();
   }
-  setSampleInterval(_seconds: number): void {}
-  setAlignedInterval(_seconds: number): void {}
-  clearAuthCache(): void {}
+
   localListVersion(): number {
-    return 0;
+    return this.authorizer.listVersion();
   }
-  updateLocalList(_version: number, _full: boolean, _entries: LocalListEntry[]): 'Accepted' | 'Failed' | 'VersionMismatch' {
-    return 'Failed';
+
+  updateLocalList(version: number, full: boolean, entries: LocalListEntry[]): 'Accepted' | 'Failed' | 'VersionMismatch' {
+    return this.authorizer.updateList(version, full, entries);
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  async unlock(evseId: number): Promise<UnlockResult> {
+    const evse = this.evses.get(evseId);
+    if (!evse) return 'UnknownConnector';
+    if (!evse.hal.lock) return 'NotSupported';
+    if (this.sess.get(evseId)?.authorizedAt !== undefined) return 'OngoingAuthorizedTransaction';
+    return (await evse.unlockNow()) ? 'Unlocked' : 'UnlockFailed';
+  }
+
+  setAvailability(evseId: number, operative: boolean): AvailabilityResult {
+    if (evseId !== 0 && !this.evses.has(evseId)) return 'Rejected';
+    if (evseId === 0) this.availability.station = operative;
+    else this.availability.evses[String(evseId)] = operative;
+    kvSet(this.db, KV_AVAILABILITY, this.availability);
+    let scheduled = false;
+    for (const evse of this.evses.values()) {
+      if (evseId !== 0 && evse.id !== evseId) continue;
+      if (!this.applyAvailability(evse)) scheduled = true;
+    }
+    return scheduled ? 'Scheduled' : 'Accepted';
+  }
+
+  /** Apply the wanted availability unless a running session must end first. True when applied. */
+  private applyAvailability(evse: Evse): boolean {
+    const evseWanted = this.availability.evses[String(evse.id)] ?? true;
+    const stationWanted = this.availability.station;
+    const goingDown = (!evseWanted && evse.evseOperativeSetting) || (!stationWanted && evse.operative);
+    if (goingDown && this.sess.get(evse.id)) return false;
+    evse.setOperative(evseWanted);
+    evse.setStationOperative(stationWanted);
+    return true;
+  }
+
+  reset(kind: ResetKind, evseId?: number): 'Accepted' | 'Rejected' | 'Scheduled' {
+    if (this.resetting) return 'Rejected';
+    if (evseId !== undefined && evseId !== 0) {
+      if (!this.evses.has(evseId)) return 'Rejected';
+      // An EVSE has no process of its own to restart: resetting it ends its session.
+      if (kind === 'OnIdle' && this.sess.get(evseId)) return 'Scheduled';
+      void this.sess.end(evseId, RESET_STOP[kind], 'ResetCommand');
+      return 'Accepted';
+    }
+    if (kind === 'OnIdle' && this.sess.all().length > 0) {
+      this.resetOnIdle = kind;
+      return 'Scheduled';
+    }
+    void this.performReset(kind);
+    return 'Accepted';
+  }
+
+  private async performReset(kind: ResetKind): Promise<void> {
+    this.resetting = true;
+    this.resetOnIdle = undefined;
+    // Recorded first: if the process dies while ending sessions, the next start still knows why.
+    kvSet(this.db, KV_PENDING_RESET, kind);
+    for (const s of this.sess.all()) void this.sess.end(s.evseId, RESET_STOP[kind], 'ResetCommand');
+    await this.sess.settled();
+    this.log.info('reset requested', { kind });
+    this.emit('restart-requested', RESET_RESTART[kind]);
+  }
+
+  private afterSessionEnd(s: Session): void {
+    const evse = this.evses.get(s.evseId);
+    if (evse && !this.stopping) this.applyAvailability(evse);
+    if (this.resetOnIdle && this.sess.all().length === 0 && !this.resetting) void this.performReset(this.resetOnIdle);
+  }
+
+  reserve(r: Reservation): ReservationResult {
+    return this.reservations.reserve(r);
+  }
+
+  cancelReservation(id: number): boolean {
+    return this.reservations.cancel(id);
+  }
+
+  setLimit(evseId: number, amps: number | undefined): void {
+    const limit = amps === undefined ? undefined : Math.max(0, amps);
+    for (const evse of this.evses.values()) if (evseId === 0 || evse.id === evseId) evse.setLimit(limit);
+  }
+
+  private applyEmergencyStop(active: boolean): void {
+    for (const evse of this.evses.values()) {
+      if (active) evse.raiseFault({ kind: 'emergency-stop', severity: 'high', vendorCode: 'EmergencyStop' });
+      else evse.clearFault('emergency-stop');
+    }
+  }
+
+  // ---- metering -------------------------------------------------------------------------------
+
+  async sampleNow(evseId: number, context: SampleContext): Promise<MeterSample | undefined> {
+    if (!this.evses.has(evseId)) return undefined;
+    return this.metering.sample(evseId, context);
+  }
+
+  setSampleInterval(seconds: number): void {
+    this.metering.setSampleInterval(seconds);
+  }
+
+  setAlignedInterval(seconds: number): void {
+    this.metering.setAlignedInterval(seconds);
   }
 }

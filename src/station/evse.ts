@@ -1,0 +1,421 @@
+/**
+ * One EVSE as a state machine over pilot state × availability × faults × lock × relay ×
+ * authorization × limit. It alone commands the contactor, following one rule:
+ *
+ *   closed  ⇔  authorized ∧ EV ready (pilot C/D) ∧ no fault ∧ operative ∧ offered current > 0 ∧ locked
+ *
+ * Every input change runs update() synchronously, and update() opens the contactor before it does
+ * anything else, so the opening command leaves in the same tick as the event that required it.
+ */
+import { TypedEmitter } from '../../hal/emitter.js';
+import type { Clock, TimerHandle } from '../../hal/clock.js';
+import type { EvseHal, FaultEvents, HalFault, HalFaultKind, Logger, PilotState } from '../../hal/types.js';
+import type { ChargingState, ConnectorState, ConnectorStatus, ErrorCode } from './api.js';
+import { errorCodeFor } from './faults.js';
+
+/** IEC 61851-1: below 6 A there is no valid PWM, so the EV gets no offer at all. */
+export const MIN_PWM_AMPS = 6;
+/** Time the relay's mirror contact may take to follow a command before a mismatch is a fault. */
+export const FEEDBACK_SETTLE_MS = 1000;
+
+export interface EvseEvents {
+  status: [ConnectorState];
+  /** Cable plugged (pilot B/C/D) or unplugged (A); emitted after the contactor was dealt with. */
+  plugged: [plugged: boolean];
+  /** Pilot state changed (after the safety reaction). */
+  pilot: [state: PilotState, previous: PilotState];
+  'power-path': [closed: boolean];
+  'charging-state': [ChargingState];
+  'fault-raised': [HalFault];
+  'fault-cleared': [HalFaultKind];
+}
+
+export interface EvseOptions {
+  hal: EvseHal;
+  clock: Clock;
+  log: Logger;
+  /** Keep the connector locked when the EV side unplugs during an authorized session. */
+  keepLockedOnEvUnplug: () => boolean;
+}
+
+export class Evse extends TypedEmitter<EvseEvents> {
+  readonly id: number;
+  readonly hal: EvseHal;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly keepLockedOnEvUnplug: () => boolean;
+
+  private pilotState: PilotState;
+  private isPlugged: boolean;
+  private authorized = false;
+  private sessionActive = false;
+  private sessionSawEv = false;
+  private finishing = false;
+  private reserved = false;
+  private evseOperative = true;
+  private stationOperative = true;
+  private stopped = false;
+  private limitA: number | undefined;
+  private readonly faults = new Map<HalFaultKind, HalFault>();
+  private locking = false;
+  private unlocking = false;
+  private feedbackTimer: TimerHandle | undefined;
+  private lastStatus: ConnectorState | undefined;
+  private lastChargingState: ChargingState | undefined;
+  private powerPath = false;
+
+  constructor(o: EvseOptions) {
+    super();
+    this.id = o.hal.id;
+    this.hal = o.hal;
+    this.clock = o.clock;
+    this.log = o.log;
+    this.keepLockedOnEvUnplug = o.keepLockedOnEvUnplug;
+    this.pilotState = o.hal.pilot.state;
+    this.isPlugged = isPluggedState(this.pilotState) ?? false;
+    this.wire();
+  }
+
+  private wire(): void {
+    const { pilot, contactor, lock, meter } = this.hal;
+    pilot.on('state', (s) => this.onPilot(s));
+    pilot.on('pp', () => this.update());
+    const parts: TypedEmitter<FaultEvents>[] = [pilot, contactor, meter, ...(lock ? [lock] : [])];
+    for (const part of parts) {
+      part.on('fault', (f) => this.raiseFault(f));
+      part.on('fault-cleared', (k) => this.clearFault(k));
+    }
+    contactor.on('feedback', () => this.scheduleFeedbackCheck());
+    lock?.on('locked', () => this.update());
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  private onPilot(s: PilotState): void {
+    const prev = this.pilotState;
+    if (s === prev) return;
+    this.pilotState = s;
+    const plugged = isPluggedState(s);
+    const plugChanged = plugged !== undefined && plugged !== this.isPlugged;
+    if (plugged !== undefined) this.isPlugged = plugged;
+    if (plugged === false) this.finishing = false;
+    if (plugged && this.sessionActive) this.sessionSawEv = true;
+    this.update();
+    this.emit('pilot', s, prev);
+    if (plugChanged) this.emit('plugged', this.isPlugged);
+  }
+
+  /** A session is open on this EVSE (authorized or not). */
+  setSession(active: boolean): void {
+    this.sessionActive = active;
+    this.sessionSawEv = active && this.isPlugged;
+    if (active) this.finishing = false;
+    this.update();
+  }
+
+  /** The session ended: drop authorization, and show Finishing while the cable stays in. */
+  endSession(finishing: boolean): void {
+    this.authorized = false;
+    this.sessionActive = false;
+    this.sessionSawEv = false;
+    this.finishing = finishing && this.isPlugged;
+    this.update();
+  }
+
+  get isAuthorized(): boolean {
+    return this.authorized;
+  }
+
+  setAuthorized(authorized: boolean): void {
+    this.authorized = authorized;
+    this.update();
+  }
+
+  /** The session ended with the cable still in: Finishing until it is unplugged. */
+  setFinishing(finishing: boolean): void {
+    this.finishing = finishing && this.isPlugged;
+    this.update();
+  }
+
+  setReserved(reserved: boolean): void {
+    this.reserved = reserved;
+    this.update();
+  }
+
+  setOperative(operative: boolean): void {
+    this.evseOperative = operative;
+    this.update();
+  }
+
+  setStationOperative(operative: boolean): void {
+    this.stationOperative = operative;
+    this.update();
+  }
+
+  /** Smart-charging limit in A per phase; undefined = hardware maximum. */
+  setLimit(amps: number | undefined): void {
+    this.limitA = amps;
+    this.update();
+  }
+
+  /** Station shutting down: the contactor stays open whatever else happens. */
+  shutdown(): void {
+    this.stopped = true;
+    this.authorized = false;
+    this.clock.clear(this.feedbackTimer);
+    this.feedbackTimer = undefined;
+    this.update();
+  }
+
+  raiseFault(f: HalFault): void {
+    const had = this.faults.get(f.kind);
+    this.faults.set(f.kind, f);
+    this.update();
+    if (!had) {
+      this.log.warn('fault raised', { evse: this.id, kind: f.kind, severity: f.severity, detail: f.detail });
+      this.emit('fault-raised', f);
+    }
+  }
+
+  clearFault(kind: HalFaultKind): void {
+    if (!this.faults.delete(kind)) return;
+    this.update();
+    this.log.info('fault cleared', { evse: this.id, kind });
+    this.emit('fault-cleared', kind);
+  }
+
+  // ---- what the station reads ---------------------------------------------------------------
+
+  get pilot(): PilotState {
+    return this.pilotState;
+  }
+  get plugged(): boolean {
+    return this.isPlugged;
+  }
+  get operative(): boolean {
+    return this.evseOperative && this.stationOperative;
+  }
+  get evseOperativeSetting(): boolean {
+    return this.evseOperative;
+  }
+  get limit(): number | undefined {
+    return this.limitA;
+  }
+  get isReserved(): boolean {
+    return this.reserved;
+  }
+  get highFault(): HalFault | undefined {
+    for (const f of this.faults.values()) if (f.severity === 'high') return f;
+    return undefined;
+  }
+  get activeFaults(): HalFault[] {
+    return [...this.faults.values()];
+  }
+  /** May a new session start here (no high fault, operative)? */
+  get usable(): boolean {
+    return this.operative && !this.highFault && !this.stopped;
+  }
+  get contactorClosed(): boolean {
+    return this.hal.contactor.commanded;
+  }
+
+  /** The current the EV may draw right now (0 = no PWM). */
+  offeredCurrent(): number {
+    if (!this.authorized || !this.isPlugged || !this.operative || this.stopped || this.pilotFault()) return 0;
+    for (const f of this.faults.values()) if (f.severity === 'high' || f.severity === 'low') return 0;
+    let a = this.hal.maxCurrentA;
+    if (this.limitA !== undefined) a = Math.min(a, this.limitA);
+    const pp = this.hal.pilot.ppAmps;
+    if (pp !== null && pp > 0) a = Math.min(a, pp);
+    return a >= MIN_PWM_AMPS ? a : 0;
+  }
+
+  /** THE SAFETY RULE. */
+  mayClose(): boolean {
+    const evReady = this.pilotState === 'C' || this.pilotState === 'D';
+    const lockOk = !this.hal.lock || this.hal.lock.locked;
+    return this.authorized && evReady && this.faults.size === 0 && this.operative && !this.stopped && this.offeredCurrent() > 0 && lockOk;
+  }
+
+  connector(): ConnectorState {
+    return this.lastStatus ?? this.computeStatus();
+  }
+
+  chargingState(): ChargingState {
+    if (!this.isPlugged) return 'Idle';
+    if (!this.authorized) return 'EVConnected';
+    const s = this.computeStatus().status;
+    if (s === 'Charging' || s === 'SuspendedEV' || s === 'SuspendedEVSE') return s;
+    return 'EVConnected';
+  }
+
+  // ---- the state machine --------------------------------------------------------------------
+
+  /** Re-evaluate everything. Synchronous: the contactor is opened before any other work. */
+  update(): void {
+    const close = this.mayClose();
+    const relay = this.hal.contactor;
+    if (!close && relay.commanded) this.command(false);
+    this.applyPwm();
+    if (close && !relay.commanded) this.command(true);
+    this.applyLock();
+    if (this.powerPath !== relay.commanded) {
+      this.powerPath = relay.commanded;
+      this.emit('power-path', this.powerPath);
+    }
+    this.emitStatus();
+    const cs = this.chargingState();
+    if (cs !== this.lastChargingState) {
+      this.lastChargingState = cs;
+      this.emit('charging-state', cs);
+    }
+  }
+
+  private command(closed: boolean): void {
+    this.hal.contactor.set(closed).catch((err: unknown) => {
+      this.log.error('contactor command failed', { evse: this.id, closed, err: String(err) });
+      this.raiseFault({ kind: closed ? 'contactor-stuck-open' : 'contactor-welded', severity: closed ? 'low' : 'high', detail: String(err) });
+    });
+    this.scheduleFeedbackCheck();
+  }
+
+  private applyPwm(): void {
+    const amps = this.offeredCurrent();
+    if (amps === this.hal.pilot.maxCurrent) return;
+    this.hal.pilot.setMaxCurrent(amps).catch((err: unknown) => {
+      this.log.error('pilot PWM command failed', { evse: this.id, amps, err: String(err) });
+    });
+  }
+
+  private lockWanted(): boolean {
+    if (this.stopped || !this.authorized) return false;
+    return this.isPlugged || (this.sessionSawEv && this.keepLockedOnEvUnplug());
+  }
+
+  private applyLock(): void {
+    const lock = this.hal.lock;
+    if (!lock) return;
+    const want = this.lockWanted();
+    if (want && !lock.locked && !this.locking && !this.faults.has('lock-failure')) {
+      this.locking = true;
+      lock
+        .lock()
+        .then((ok) => {
+          this.locking = false;
+          if (!ok && !this.faults.has('lock-failure')) this.raiseFault({ kind: 'lock-failure', severity: 'low', detail: 'lock did not confirm' });
+          else this.update();
+        })
+        .catch((err: unknown) => {
+          this.locking = false;
+          this.raiseFault({ kind: 'lock-failure', severity: 'low', detail: String(err) });
+        });
+    } else if (!want && lock.locked && !this.unlocking && !this.hal.contactor.commanded) {
+      void this.unlockNow();
+    }
+  }
+
+  /** Unlock the connector (also the UnlockConnector command). Never while the contactor is closed. */
+  async unlockNow(): Promise<boolean> {
+    const lock = this.hal.lock;
+    if (!lock) return false;
+    if (this.hal.contactor.commanded) return false;
+    this.unlocking = true;
+    try {
+      const ok = await lock.unlock();
+      // An unlock clears a lock fault: the next lock attempt may succeed.
+      if (ok) this.clearFault('lock-failure');
+      return ok;
+    } catch (err) {
+      this.log.error('unlock failed', { evse: this.id, err: String(err) });
+      return false;
+    } finally {
+      this.unlocking = false;
+    }
+  }
+
+  private scheduleFeedbackCheck(): void {
+    if (this.hal.contactor.feedback === undefined || this.stopped) return;
+    this.clock.clear(this.feedbackTimer);
+    this.feedbackTimer = this.clock.setTimeout(() => {
+      this.feedbackTimer = undefined;
+      this.checkFeedback();
+    }, FEEDBACK_SETTLE_MS);
+  }
+
+  private checkFeedback(): void {
+    const { commanded, feedback } = this.hal.contactor;
+    if (feedback === undefined) return;
+    if (feedback && !commanded) {
+      this.raiseFault({ kind: 'contactor-welded', severity: 'high', detail: 'feedback closed while commanded open' });
+    } else if (!feedback && commanded) {
+      this.raiseFault({ kind: 'contactor-stuck-open', severity: 'low', detail: 'feedback open while commanded closed' });
+    } else if (feedback === commanded) {
+      // Only clear what our own check raised; a driver that raised it clears it itself.
+      const welded = this.faults.get('contactor-welded');
+      if (welded && !commanded && welded.detail === 'feedback closed while commanded open') this.clearFault('contactor-welded');
+      const stuck = this.faults.get('contactor-stuck-open');
+      if (stuck && stuck.detail === 'feedback open while commanded closed') this.clearFault('contactor-stuck-open');
+    }
+  }
+
+  private pilotFault(): boolean {
+    return this.pilotState === 'E' || this.pilotState === 'F';
+  }
+
+  private computeStatus(): ConnectorState {
+    const base = { evseId: this.id, connectorId: 1, at: this.clock.now() };
+    const high = this.highFault;
+    if (high) return { ...base, status: 'Faulted', ...faultFields(high) };
+    if (this.pilotFault()) {
+      return { ...base, status: 'Faulted', errorCode: 'EVCommunicationError', info: `pilot state ${this.pilotState}` };
+    }
+    const low = [...this.faults.values()][0];
+    const errorFields: { errorCode: ErrorCode; info?: string; vendorErrorCode?: string } = low ? faultFields(low) : { errorCode: 'NoError' };
+    let status: ConnectorStatus;
+    if (!this.operative) status = 'Unavailable';
+    else if (this.sessionActive) status = this.sessionStatus();
+    else if (this.finishing) status = 'Finishing';
+    else if (this.reserved) status = 'Reserved';
+    else status = 'Available';
+    return { ...base, status, ...errorFields };
+  }
+
+  private sessionStatus(): ConnectorStatus {
+    if (!this.isPlugged) return this.sessionSawEv && this.authorized ? 'SuspendedEV' : 'Preparing';
+    if (!this.authorized) return 'Preparing';
+    const evWants = this.pilotState === 'C' || this.pilotState === 'D';
+    if (evWants && this.hal.contactor.commanded) return 'Charging';
+    if (evWants) return 'SuspendedEVSE';
+    return 'SuspendedEV';
+  }
+
+  private emitStatus(): void {
+    const next = this.computeStatus();
+    const prev = this.lastStatus;
+    if (
+      prev &&
+      prev.status === next.status &&
+      prev.errorCode === next.errorCode &&
+      prev.info === next.info &&
+      prev.vendorErrorCode === next.vendorErrorCode
+    ) {
+      return;
+    }
+    this.lastStatus = next;
+    this.emit('status', next);
+  }
+}
+
+function isPluggedState(s: PilotState): boolean | undefined {
+  if (s === 'A') return false;
+  if (s === 'B' || s === 'C' || s === 'D') return true;
+  return undefined; // E/F say nothing about the cable
+}
+
+function faultFields(f: HalFault): { errorCode: ErrorCode; info?: string; vendorErrorCode?: string } {
+  return {
+    errorCode: errorCodeFor(f.kind),
+    info: f.detail ? `${f.kind}: ${f.detail}`.slice(0, 50) : f.kind,
+    ...(f.vendorCode !== undefined ? { vendorErrorCode: f.vendorCode } : f.kind === 'emergency-stop' ? { vendorErrorCode: 'EmergencyStop' } : {}),
+  };
+}

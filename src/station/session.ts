@@ -1,0 +1,260 @@
+/**
+ * Session lifecycle on each EVSE: opened by the first of (EV connected, authorized), ended when its
+ * transaction stops (token, remote, EV side disconnect, timeout, reset, fault, shutdown). Every change
+ * is written to SQLite (synchronous=FULL) before it is reported, so a power cut loses nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock, TimerHandle } from '../../hal/clock.js';
+import type { Logger } from '../../hal/types.js';
+import type { Db } from '../store/db.js';
+import { markEndReported, saveSession } from '../store/sessions.js';
+import type { AuthInfo, AuthSettings, ChargingState, IdToken, Session, SessionEvent, SessionEventType, SessionTrigger, StopReason } from './api.js';
+import type { Evse } from './evse.js';
+import type { Metering } from './metering.js';
+
+export interface SessionDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  settings: AuthSettings;
+  evses: Map<number, Evse>;
+  metering: Metering;
+  emit: (e: SessionEvent) => void;
+  /** Called after a session ended and was reported (scheduled availability, OnIdle reset, ...). */
+  afterEnd: (s: Session) => void;
+}
+
+export interface AuthorizeFacts {
+  idToken: IdToken;
+  auth: AuthInfo;
+  trigger: 'Authorized' | 'RemoteStart';
+  offline?: boolean;
+  remoteStartId?: number;
+  reservationId?: number;
+}
+
+export class Sessions {
+  private readonly running = new Map<number, Session>();
+  private readonly timeouts = new Map<number, TimerHandle>();
+  private readonly ending = new Set<Promise<void>>();
+
+  constructor(private readonly d: SessionDeps) {}
+
+  get(evseId: number): Session | undefined {
+    return this.running.get(evseId);
+  }
+
+  all(): Session[] {
+    return [...this.running.values()];
+  }
+
+  find(id: string): Session | undefined {
+    for (const s of this.running.values()) if (s.id === id) return s;
+    return undefined;
+  }
+
+  /** Session running with this token, or with a token of this group. */
+  findByToken(idToken: string): Session | undefined {
+    for (const s of this.running.values()) if (s.idToken?.idToken === idToken) return s;
+    return undefined;
+  }
+
+  // ---- facts from the EVSE --------------------------------------------------------------------
+
+  evConnected(evse: Evse): void {
+    const now = this.d.clock.now();
+    const s = this.running.get(evse.id);
+    if (!s) {
+      this.open(evse, { evConnectedAt: now }, 'CablePluggedIn');
+    } else if (s.evConnectedAt === undefined) {
+      s.evConnectedAt = now;
+      s.chargingState = evse.chargingState();
+      this.changed(s, 'ev-connected', 'CablePluggedIn');
+    } else {
+      // Back after an EV-side unplug that did not stop the transaction.
+      this.changed(s, 'ev-connected', 'CablePluggedIn');
+    }
+    this.armTimeout(evse.id);
+  }
+
+  evDisconnected(evse: Evse): void {
+    const s = this.running.get(evse.id);
+    if (!s) return;
+    if (s.authorizedAt === undefined || this.d.settings.stopTxOnEVSideDisconnect) {
+      void this.end(evse.id, 'EVDisconnected', 'EVDeparted');
+      return;
+    }
+    this.changed(s, 'ev-disconnected', 'EVDeparted');
+  }
+
+  powerPath(evseId: number, closed: boolean): void {
+    const s = this.running.get(evseId);
+    if (!s || s.powerPathClosed === closed) return;
+    s.powerPathClosed = closed;
+    this.changed(s, closed ? 'power-path-closed' : 'power-path-opened', 'ChargingStateChanged');
+  }
+
+  chargingState(evseId: number, cs: ChargingState): void {
+    const s = this.running.get(evseId);
+    if (!s || s.chargingState === cs) return;
+    s.chargingState = cs;
+    this.changed(s, 'charging-state', 'ChargingStateChanged');
+  }
+
+  // ---- facts from authorization ---------------------------------------------------------------
+
+  /** Authorize the EVSE's session (opening one if none runs). The record is durable before the contactor may close. */
+  authorize(evse: Evse, f: AuthorizeFacts): Session {
+    const now = this.d.clock.now();
+    const facts: Partial<Session> = {
+      authorizedAt: now,
+      idToken: f.idToken,
+      auth: f.auth,
+      ...(f.offline ? { offline: true } : {}),
+      ...(f.remoteStartId !== undefined ? { remoteStartId: f.remoteStartId } : {}),
+      ...(f.reservationId !== undefined ? { reservationId: f.reservationId } : {}),
+    };
+    let s = this.running.get(evse.id);
+    if (!s) {
+      s = this.open(evse, { ...facts, ...(evse.plugged ? { evConnectedAt: now } : {}) }, f.trigger);
+    } else {
+      Object.assign(s, facts);
+      this.changed(s, 'authorized', f.trigger);
+    }
+    evse.setAuthorized(true);
+    this.armTimeout(evse.id);
+    return s;
+  }
+
+  /** The CSMS says the token is not valid: stop the energy, and the transaction when so configured. */
+  deauthorize(sessionId: string, auth: AuthInfo): void {
+    const s = this.find(sessionId);
+    if (!s) return;
+    const evse = this.d.evses.get(s.evseId);
+    evse?.setAuthorized(false);
+    s.auth = auth;
+    this.changed(s, 'deauthorized', 'Deauthorized');
+    if (this.d.settings.stopTransactionOnInvalidId) void this.end(s.evseId, 'DeAuthorized', 'Deauthorized');
+  }
+
+  // ---- open / end -----------------------------------------------------------------------------
+
+  private open(evse: Evse, facts: Partial<Session>, trigger: SessionTrigger): Session {
+    const now = this.d.clock.now();
+    const meterStart = this.d.metering.lastReading(evse.id)?.energyImportWh;
+    const s: Session = {
+      id: randomUUID(),
+      evseId: evse.id,
+      connectorId: 1,
+      startedAt: now,
+      powerPathClosed: false,
+      chargingState: evse.chargingState(),
+      ...(meterStart !== undefined ? { meterStartWh: meterStart } : {}),
+      ...facts,
+    };
+    // Registered after the EVSE took the session, so that no event of it precedes 'started'.
+    evse.setSession(true);
+    this.running.set(evse.id, s);
+    s.chargingState = evse.chargingState();
+    this.changed(s, 'started', trigger);
+    this.d.metering.startPeriodic(evse.id);
+    void this.d.metering.sample(evse.id, 'Transaction.Begin', s.id).then((sample) => {
+      if (sample && s.meterStartWh === undefined && s.endedAt === undefined) {
+        s.meterStartWh = sample.reading.energyImportWh;
+        saveSession(this.d.db, s);
+      }
+    });
+    return s;
+  }
+
+  /**
+   * End the EVSE's session. The contactor opens before this returns; the record is durable at once;
+   * the 'ended' event follows the final meter read.
+   */
+  end(evseId: number, reason: StopReason, trigger: SessionTrigger, stopIdToken?: IdToken): Promise<void> {
+    const s = this.running.get(evseId);
+    if (!s) return Promise.resolve();
+    const evse = this.d.evses.get(evseId);
+    this.running.delete(evseId);
+    evse?.endSession(s.authorizedAt !== undefined);
+    this.disarmTimeout(evseId);
+    this.d.metering.stopPeriodic(evseId);
+    s.endedAt = this.d.clock.now();
+    s.stoppedReason = reason;
+    s.powerPathClosed = false;
+    if (stopIdToken) s.stopIdToken = stopIdToken;
+    const cached = this.d.metering.lastReading(evseId)?.energyImportWh;
+    if (cached !== undefined) s.meterStopWh = cached;
+    saveSession(this.d.db, s);
+    const done = this.finishEnd(s, trigger);
+    this.ending.add(done);
+    void done.finally(() => this.ending.delete(done));
+    return done;
+  }
+
+  private async finishEnd(s: Session, trigger: SessionTrigger): Promise<void> {
+    const sample = await this.d.metering.sample(s.evseId, 'Transaction.End', s.id);
+    if (sample) s.meterStopWh = sample.reading.energyImportWh;
+    saveSession(this.d.db, s);
+    this.report(s, trigger);
+    this.d.afterEnd(s);
+  }
+
+  /** Report an ended session (also one recovered at start) and note that it was reported. */
+  report(s: Session, trigger: SessionTrigger): void {
+    this.emitEvent('ended', trigger, s);
+    markEndReported(this.d.db, s.id);
+  }
+
+  /** Wait for every end in progress (shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.ending]);
+  }
+
+  // ---- ConnectionTimeOut ----------------------------------------------------------------------
+
+  /** Authorized without a cable, or a cable without authorization: wait connectionTimeOutS. */
+  private armTimeout(evseId: number): void {
+    this.disarmTimeout(evseId);
+    const s = this.running.get(evseId);
+    const evse = this.d.evses.get(evseId);
+    if (!s || !evse) return;
+    const waiting = (s.authorizedAt !== undefined) !== evse.plugged;
+    const limitS = this.d.settings.connectionTimeOutS;
+    // Only before the transaction is complete the first time: a running one is not timed out.
+    if (!waiting || limitS <= 0 || (s.authorizedAt !== undefined && s.evConnectedAt !== undefined)) return;
+    this.timeouts.set(
+      evseId,
+      this.d.clock.setTimeout(() => {
+        this.timeouts.delete(evseId);
+        const now = this.running.get(evseId);
+        if (now === s) void this.end(evseId, 'Timeout', 'EVConnectTimeout');
+      }, limitS * 1000),
+    );
+  }
+
+  private disarmTimeout(evseId: number): void {
+    this.d.clock.clear(this.timeouts.get(evseId));
+    this.timeouts.delete(evseId);
+  }
+
+  stopTimers(): void {
+    for (const id of [...this.timeouts.keys()]) this.disarmTimeout(id);
+  }
+
+  // ---- persistence and events -----------------------------------------------------------------
+
+  private changed(s: Session, type: SessionEventType, trigger: SessionTrigger): void {
+    saveSession(this.d.db, s);
+    this.emitEvent(type, trigger, s);
+  }
+
+  private emitEvent(type: SessionEventType, trigger: SessionTrigger, s: Session): void {
+    const e: SessionEvent = { type, trigger, at: this.d.clock.now(), session: structuredClone(s) };
+    try {
+      this.d.emit(e);
+    } catch (err) {
+      this.d.log.error('session listener failed', { type, err: String(err) });
+    }
+  }
+}
