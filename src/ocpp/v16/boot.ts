@@ -82,8 +82,10 @@ export class Registration {
       this.state = 'Accepted';
       if (conf.interval > 0) this.ctx.cfg.setInternal('HeartbeatInterval', String(conf.interval), clock.now());
       this.restartHeartbeat();
-      link.setReady(true);
+      // Present statuses first (errata 3.22), then the outbox: the CSMS learns the connector state
+      // before the transaction messages that were queued while offline.
       this.onAccepted();
+      link.setReady(true);
     } else {
       this.state = conf.status;
       link.setReady(false);
