@@ -1,0 +1,144 @@
+/**
+ * B01–B04: BootNotification with its reason, Pending / Rejected retries, Heartbeat.
+ * The reason of the next boot is kept in SQLite so that a reset (B11) reports RemoteReset after restart.
+ */
+import type { TimerHandle } from '../../../hal/clock.js';
+import type { V201Context } from './context.js';
+
+export type BootReason =
+  | 'ApplicationReset'
+  | 'FirmwareUpdate'
+  | 'LocalReset'
+  | 'PowerUp'
+  | 'RemoteReset'
+  | 'ScheduledReset'
+  | 'Triggered'
+  | 'Unknown'
+  | 'Watchdog';
+
+interface BootResponse {
+  currentTime: string;
+  interval: number;
+  status: 'Accepted' | 'Pending' | 'Rejected';
+}
+
+/** Retry interval when the CSMS gives none (B02.FR.07) or does not answer. */
+const FALLBACK_RETRY_S = 60;
+const REASON_KEY = '$internal.NextBootReason';
+
+export class BootController {
+  private retryTimer: TimerHandle | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
+  private reason: BootReason;
+  private inFlight = false;
+  /** Time offset learned from the CSMS (B01.FR.06); the station clock itself is not changed here. */
+  clockOffsetMs = 0;
+
+  constructor(
+    private readonly ctx: V201Context,
+    private readonly onAccepted: (firstSinceStart: boolean) => void,
+  ) {
+    this.reason = (ctx.dmRepo.get(REASON_KEY, 'Actual') as BootReason | undefined) ?? 'PowerUp';
+  }
+
+  private acceptedOnce = false;
+
+  /** Remember why the next process start happens (Reset → RemoteReset). */
+  setNextBootReason(reason: BootReason): void {
+    this.ctx.dmRepo.set(REASON_KEY, 'Actual', reason, this.ctx.clock.now());
+  }
+
+  onOpen(): void {
+    if (this.ctx.registration === 'Accepted') {
+      // A reconnect within the same boot: no new BootNotification, queued messages may flow again.
+      this.ctx.link.setReady(true);
+      this.startHeartbeat();
+      this.onAccepted(false);
+      return;
+    }
+    this.ctx.link.setReady(false);
+    void this.boot();
+  }
+
+  onClose(): void {
+    this.ctx.clock.clear(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    this.ctx.clock.clear(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  stop(): void {
+    this.onClose();
+  }
+
+  /** TriggerMessage(BootNotification): Rejected once Accepted (F06.FR.17). */
+  trigger(): boolean {
+    if (this.ctx.registration === 'Accepted') return false;
+    this.reason = 'Triggered';
+    this.ctx.afterResponse(() => this.boot());
+    return true;
+  }
+
+  async boot(): Promise<void> {
+    if (this.inFlight) return;
+    this.inFlight = true;
+    this.ctx.clock.clear(this.retryTimer);
+    this.retryTimer = undefined;
+    const { station } = this.ctx.deps.config;
+    const chargingStation: Record<string, unknown> = { model: station.model, vendorName: station.vendor };
+    if (station.serialNumber) chargingStation.serialNumber = station.serialNumber;
+    if (station.firmwareVersion) chargingStation.firmwareVersion = station.firmwareVersion;
+    let res: BootResponse | undefined;
+    try {
+      res = await this.ctx.send<BootResponse>('BootNotification', { reason: this.reason, chargingStation });
+    } finally {
+      this.inFlight = false;
+    }
+    if (!this.ctx.link.connected) return;
+    if (!res) {
+      this.scheduleRetry(FALLBACK_RETRY_S);
+      return;
+    }
+    const csmsTime = Date.parse(res.currentTime);
+    if (Number.isFinite(csmsTime)) this.clockOffsetMs = csmsTime - this.ctx.clock.now();
+    this.ctx.registration = res.status;
+    if (res.status === 'Accepted') {
+      if (res.interval > 0) this.ctx.dm.put('OCPPCommCtrlr.HeartbeatInterval', String(res.interval)); // B01.FR.04
+      this.ctx.dmRepo.set(REASON_KEY, 'Actual', 'PowerUp', this.ctx.clock.now());
+      this.reason = 'PowerUp';
+      this.ctx.link.setReady(true);
+      this.startHeartbeat();
+      const first = !this.acceptedOnce;
+      this.acceptedOnce = true;
+      this.onAccepted(first);
+      return;
+    }
+    // Pending / Rejected: nothing but the next BootNotification after the interval (B02.FR.08, B03.FR.06).
+    this.ctx.link.setReady(false);
+    this.scheduleRetry(res.interval > 0 ? res.interval : FALLBACK_RETRY_S);
+  }
+
+  private scheduleRetry(seconds: number): void {
+    this.ctx.clock.clear(this.retryTimer);
+    this.retryTimer = this.ctx.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.boot();
+    }, seconds * 1000);
+  }
+
+  /** (Re)start the heartbeat at HeartbeatInterval; called again when the variable changes. */
+  startHeartbeat(): void {
+    this.ctx.clock.clear(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    if (this.ctx.registration !== 'Accepted' || !this.ctx.link.connected) return;
+    const s = this.ctx.dm.int('OCPPCommCtrlr.HeartbeatInterval');
+    if (s <= 0) return;
+    this.heartbeatTimer = this.ctx.clock.setInterval(() => void this.heartbeat(), s * 1000);
+  }
+
+  async heartbeat(opts: { triggered?: boolean } = {}): Promise<void> {
+    const res = await this.ctx.send<{ currentTime: string }>('Heartbeat', {}, opts);
+    const t = res ? Date.parse(res.currentTime) : NaN;
+    if (Number.isFinite(t)) this.clockOffsetMs = t - this.ctx.clock.now();
+  }
+}

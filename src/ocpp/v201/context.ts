@@ -1,0 +1,86 @@
+/**
+ * What the parts of the 2.0.1 adapter share: its dependencies, the device model, the registration
+ * state of B01–B03, and the two ways out (a direct CALL, gated by that state, and the durable outbox).
+ */
+import { createRPCError } from 'ocpp-rpc';
+import type { AdapterDeps } from '../adapter.js';
+import type { CallHandler } from '../link.js';
+import type { DeviceModel } from './device-model.js';
+import type { V201DeviceModelRepo } from '../../store/v201-device-model.js';
+import type { V201TransactionRepo } from '../../store/v201-transactions.js';
+
+export type Registration = 'None' | 'Pending' | 'Accepted' | 'Rejected';
+
+/** Actions the station may send while not Accepted when the CSMS asked for them (B02.FR.02). */
+export type SendOptions = { triggered?: boolean };
+
+export class V201Context {
+  registration: Registration = 'None';
+
+  constructor(
+    readonly deps: AdapterDeps,
+    readonly dm: DeviceModel,
+    readonly dmRepo: V201DeviceModelRepo,
+    readonly txRepo: V201TransactionRepo,
+  ) {}
+
+  get link() {
+    return this.deps.link;
+  }
+  get station() {
+    return this.deps.station;
+  }
+  get clock() {
+    return this.deps.clock;
+  }
+  get log() {
+    return this.deps.log;
+  }
+
+  iso(ms: number = this.clock.now()): string {
+    return new Date(ms).toISOString();
+  }
+
+  /** May a non-boot CALL go out now? B01.FR.08, B02.FR.02, B03.FR.02. */
+  maySend(action: string, opts: SendOptions = {}): boolean {
+    if (!this.link.connected) return false;
+    if (action === 'BootNotification') return true;
+    if (this.registration === 'Accepted') return true;
+    return this.registration === 'Pending' && opts.triggered === true;
+  }
+
+  /** A direct CALL; resolves undefined when it may not be sent now or fails (logged). */
+  async send<T = Record<string, unknown>>(action: string, payload: object, opts: SendOptions = {}): Promise<T | undefined> {
+    if (!this.maySend(action, opts)) {
+      this.log.debug('v201: not sent now', { action, registration: this.registration });
+      return undefined;
+    }
+    try {
+      return await this.link.call<T>(action, payload);
+    } catch (err) {
+      this.log.warn('v201: call failed', { action, error: String(err) });
+      return undefined;
+    }
+  }
+
+  /**
+   * Register a CSMS-initiated action. While Rejected every call gets CALLERROR SecurityError
+   * (B03.FR.08); `whileNotAccepted` answers the Pending-state override (e.g. B02.FR.05) instead.
+   */
+  handle(action: string, handler: CallHandler, whileNotAccepted?: () => unknown): void {
+    this.link.handle(action, (params, ctx) => {
+      if (this.registration === 'Rejected') throw createRPCError('SecurityError', 'boot notification was rejected');
+      if (this.registration !== 'Accepted' && whileNotAccepted) return whileNotAccepted();
+      return handler(params, ctx);
+    });
+  }
+
+  /** Run after the current CALL's response went out (F06.FR.04), not on the station clock. */
+  afterResponse(fn: () => Promise<void> | void): void {
+    setImmediate(() => {
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => this.log.error('v201: deferred work failed', { error: String(err) }));
+    });
+  }
+}

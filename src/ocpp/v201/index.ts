@@ -1,0 +1,144 @@
+/**
+ * The OCPP 2.0.1 adapter: translates the version-neutral station into 2.0.1 messages and back.
+ * Each use-case block lives in its own file; this one wires them and owns start / stop.
+ */
+import type { AdapterDeps, AdapterFactory, OcppAdapter } from '../adapter.js';
+import type { OcppProtocol } from '../link.js';
+import { V201DeviceModelRepo } from '../../store/v201-device-model.js';
+import { V201TransactionRepo } from '../../store/v201-transactions.js';
+import { Authorization } from './authorization.js';
+import { Availability, mapStatus } from './availability.js';
+import { BootController } from './boot.js';
+import { V201Context } from './context.js';
+import { DataTransfer, type DataTransferResult, type VendorHandler } from './data-transfer.js';
+import { evseVariables, stationVariables, type VariableDef } from './device-model-data.js';
+import { DeviceModel, keyOf } from './device-model.js';
+import { Metering } from './metering.js';
+import { Provisioning } from './provisioning.js';
+import { RemoteControl } from './remote.js';
+import { Transactions } from './transactions.js';
+
+/** Variables whose change must reach the station at once. */
+const AUTH_KEYS = new Set([
+  'AuthCacheCtrlr.Enabled',
+  'LocalAuthListCtrlr.Enabled',
+  'AuthCtrlr.LocalPreAuthorize',
+  'AuthCtrlr.LocalAuthorizeOffline',
+  'AuthCtrlr.OfflineTxForUnknownIdEnabled',
+  'AuthCtrlr.AuthorizeRemoteStart',
+  'AuthCtrlr.MasterPassGroupId',
+  'TxCtrlr.StopTxOnInvalidId',
+  'TxCtrlr.StopTxOnEVSideDisconnect',
+  'TxCtrlr.EVConnectionTimeOut',
+  'OCPPCommCtrlr.UnlockOnEVSideDisconnect',
+  'AuthCacheCtrlr.LifeTime',
+]);
+const METER_KEYS = new Set([
+  'SampledDataCtrlr.Enabled',
+  'SampledDataCtrlr.TxUpdatedInterval',
+  'AlignedDataCtrlr.Enabled',
+  'AlignedDataCtrlr.Interval',
+]);
+
+export class V201Adapter implements OcppAdapter {
+  readonly protocol: OcppProtocol = 'ocpp2.0.1';
+  readonly ctx: V201Context;
+  readonly deviceModel: DeviceModel;
+  private readonly boot: BootController;
+  private readonly availability: Availability;
+  private readonly auth: Authorization;
+  private readonly metering: Metering;
+  private readonly transactions: Transactions;
+  private readonly provisioning: Provisioning;
+  private readonly remote: RemoteControl;
+  private readonly dataTransfer: DataTransfer;
+  private readonly onOpen = (protocol: OcppProtocol): void => {
+    if (protocol === this.protocol) this.boot.onOpen();
+  };
+  private readonly onClose = (): void => this.boot.onClose();
+
+  constructor(deps: AdapterDeps) {
+    const dmRepo = new V201DeviceModelRepo(deps.db);
+    const txRepo = new V201TransactionRepo(deps.db);
+    const maxPowerW = 230 * 3 * 32;
+    const defs: VariableDef[] = [
+      ...stationVariables(deps.config.station),
+      ...deps.station.evseIds.flatMap((id) => evseVariables(id, maxPowerW)),
+    ];
+    this.deviceModel = new DeviceModel(dmRepo, defs, () => deps.clock.now(), (def) => this.live(def));
+    this.ctx = new V201Context(deps, this.deviceModel, dmRepo, txRepo);
+    this.boot = new BootController(this.ctx, (first) => void this.afterAccepted(first));
+    this.availability = new Availability(this.ctx);
+    this.auth = new Authorization(this.ctx);
+    this.metering = new Metering(this.ctx);
+    this.transactions = new Transactions(this.ctx, this.metering);
+    this.provisioning = new Provisioning(this.ctx, this.boot);
+    this.remote = new RemoteControl(this.ctx, {
+      boot: this.boot,
+      availability: this.availability,
+      metering: this.metering,
+      transactions: this.transactions,
+    });
+    this.dataTransfer = new DataTransfer(this.ctx);
+  }
+
+  /** Values that are facts of the running station rather than stored settings. */
+  private live(def: VariableDef): string | undefined {
+    const station = this.ctx?.station;
+    if (!station) return undefined;
+    if (def.variable === 'AvailabilityState' || def.variable === 'Available') {
+      const ids = def.evseId !== undefined ? [def.evseId] : station.evseIds;
+      const states = ids.map((id) => mapStatus(station.connector(id).status));
+      const state = def.evseId !== undefined ? states[0]! : states.every((s) => s === 'Unavailable') ? 'Unavailable' : states.every((s) => s === 'Faulted') ? 'Faulted' : 'Available';
+      return def.variable === 'Available' ? String(state !== 'Unavailable' && state !== 'Faulted') : state;
+    }
+    if (def.component === 'ClockCtrlr' && def.variable === 'DateTime') return this.ctx.iso();
+    if (def.component === 'SecurityCtrlr' && def.variable === 'SecurityProfile') return String(this.ctx.deps.config.ocpp.securityProfile);
+    if (def.component === 'SecurityCtrlr' && def.variable === 'Identity') return this.ctx.deps.config.station.identity;
+    return undefined;
+  }
+
+  async start(): Promise<void> {
+    const unknown = this.deviceModel.seed(this.ctx.deps.config.ocpp.v201.variables ?? {});
+    for (const key of unknown) this.ctx.log.warn('v201: config names an unknown variable', { key });
+    this.deviceModel.onChange((def) => {
+      const key = keyOf(def);
+      if (AUTH_KEYS.has(key)) this.auth.applySettings();
+      if (METER_KEYS.has(key)) this.metering.applyIntervals();
+      if (key === 'OCPPCommCtrlr.HeartbeatInterval') this.boot.startHeartbeat();
+    });
+    this.availability.register();
+    this.auth.register();
+    this.transactions.register();
+    this.provisioning.register();
+    this.remote.register();
+    this.dataTransfer.register();
+    this.metering.applyIntervals();
+    this.transactions.recover();
+    this.ctx.link.on('open', this.onOpen);
+    this.ctx.link.on('close', this.onClose);
+    if (this.ctx.link.connected && this.ctx.link.protocol === this.protocol) this.boot.onOpen();
+  }
+
+  async stop(): Promise<void> {
+    this.boot.stop();
+    this.ctx.link.off('open', this.onOpen);
+    this.ctx.link.off('close', this.onClose);
+  }
+
+  private async afterAccepted(first: boolean): Promise<void> {
+    await this.availability.sendAll(!first);
+  }
+
+  /** P02: a vendor extension answering DataTransfer from the CSMS. */
+  onDataTransfer(vendorId: string, fn: VendorHandler): void {
+    this.dataTransfer.onVendor(vendorId, fn);
+  }
+
+  /** P01: DataTransfer to the CSMS. */
+  sendDataTransfer(vendorId: string, messageId?: string, data?: unknown): Promise<DataTransferResult | undefined> {
+    return this.dataTransfer.send(vendorId, messageId, data);
+  }
+}
+
+export const createV201Adapter: AdapterFactory = (deps) => new V201Adapter(deps);

@@ -1,0 +1,89 @@
+/**
+ * J01–J03: meter readings as 2.0.1 MeterValueType, filtered by the configured measurands; clock-aligned
+ * values outside transactions as MeterValues; the sampling intervals follow the device model live.
+ */
+import type { MeterReading } from '../../../hal/types.js';
+import type { MeterSample, SampleContext } from '../../station/api.js';
+import type { V201Context } from './context.js';
+
+export interface SampledValue {
+  value: number;
+  context?: SampleContext;
+  measurand?: string;
+  phase?: string;
+  location?: string;
+  unitOfMeasure?: { unit: string };
+}
+
+export interface MeterValue {
+  timestamp: string;
+  sampledValue: SampledValue[];
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+/** One MeterValue with the wanted measurands of a reading (an empty list when none apply). */
+export function toMeterValue(
+  reading: MeterReading,
+  context: SampleContext,
+  measurands: string[],
+  currentOfferedA: number | undefined,
+  iso: (ms: number) => string,
+): MeterValue | undefined {
+  const out: SampledValue[] = [];
+  const add = (measurand: string, value: number | undefined, unit: string, extra: Partial<SampledValue> = {}): void => {
+    if (value === undefined || !Number.isFinite(value)) return;
+    out.push({ value: round(value), context, measurand, ...extra, unitOfMeasure: { unit } });
+  };
+  for (const m of measurands) {
+    switch (m) {
+      case 'Energy.Active.Import.Register':
+        add(m, reading.energyImportWh, 'Wh');
+        break;
+      case 'Energy.Active.Export.Register':
+        add(m, reading.energyExportWh, 'Wh');
+        break;
+      case 'Power.Active.Import':
+        add(m, reading.powerW, 'W');
+        break;
+      case 'Current.Import':
+        for (const [phase, a] of Object.entries(reading.currentA)) add(m, a, 'A', { phase });
+        break;
+      case 'Current.Offered':
+        add(m, currentOfferedA, 'A');
+        break;
+      case 'Voltage':
+        for (const [phase, v] of Object.entries(reading.voltageV)) add(m, v, 'V', { phase: `${phase}-N` });
+        break;
+      case 'Frequency':
+        add(m, reading.frequencyHz, 'Hz');
+        break;
+      case 'SoC':
+        add(m, reading.socPercent, 'Percent', { location: 'EV' });
+        break;
+    }
+  }
+  return out.length ? { timestamp: iso(reading.at), sampledValue: out } : undefined;
+}
+
+export class Metering {
+  constructor(private readonly ctx: V201Context) {}
+
+  /** Push TxUpdatedInterval and AlignedDataCtrlr.Interval to the station (also on every change). */
+  applyIntervals(): void {
+    const dm = this.ctx.dm;
+    this.ctx.station.setSampleInterval(dm.bool('SampledDataCtrlr.Enabled') ? dm.int('SampledDataCtrlr.TxUpdatedInterval') : 0);
+    this.ctx.station.setAlignedInterval(dm.bool('AlignedDataCtrlr.Enabled') ? dm.int('AlignedDataCtrlr.Interval') : 0);
+  }
+
+  meterValue(sample: MeterSample, measurandsKey: string, context: SampleContext = sample.context): MeterValue | undefined {
+    return toMeterValue(sample.reading, context, this.ctx.dm.list(measurandsKey), sample.currentOfferedA, (ms) => this.ctx.iso(ms));
+  }
+
+  /** J01: a clock-aligned sample outside a transaction, or a triggered one (F06.FR.06). */
+  async sendMeterValues(sample: MeterSample, opts: { triggered?: boolean } = {}): Promise<void> {
+    const mv = this.meterValue(sample, 'AlignedDataCtrlr.Measurands');
+    if (!mv) return;
+    await this.ctx.send('MeterValues', { evseId: sample.evseId, meterValue: [mv] }, opts);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * B05 SetVariables, B06 GetVariables, B07 GetBaseReport, B09 SetNetworkProfile, B11/B12 Reset.
+ */
+import { createRPCError } from 'ocpp-rpc';
+import type { AttributeType } from './device-model-data.js';
+import type { ComponentRef, ReportBase, VariableRef } from './device-model.js';
+import type { BootController } from './boot.js';
+import type { V201Context } from './context.js';
+
+interface GetVariableData {
+  attributeType?: AttributeType;
+  component: ComponentRef;
+  variable: VariableRef;
+}
+interface SetVariableData extends GetVariableData {
+  attributeValue: string;
+}
+interface NetworkConnectionProfile {
+  ocppVersion: string;
+  ocppTransport: string;
+  ocppCsmsUrl: string;
+  messageTimeout: number;
+  securityProfile: number;
+  ocppInterface: string;
+}
+
+/** NotifyReport parts are kept small enough for any CSMS; tbc says more follow (B07.FR.05). */
+const REPORT_PART_SIZE = 20;
+
+export class Provisioning {
+  private readonly reportIds = new Set<number>();
+
+  constructor(
+    private readonly ctx: V201Context,
+    private readonly boot: BootController,
+  ) {}
+
+  register(): void {
+    // B02.FR.01: the CSMS may read and change the configuration while the boot is Pending.
+    this.ctx.handle('GetVariables', (p) => this.getVariables(p as { getVariableData: GetVariableData[] }), undefined);
+    this.ctx.handle('SetVariables', (p) => this.setVariables(p as { setVariableData: SetVariableData[] }));
+    this.ctx.handle('GetBaseReport', (p) => this.getBaseReport(p as { requestId: number; reportBase: ReportBase }));
+    this.ctx.handle('SetNetworkProfile', (p) =>
+      this.setNetworkProfile(p as { configurationSlot: number; connectionData: NetworkConnectionProfile }),
+    );
+    this.ctx.handle('Reset', (p) => this.reset(p as { type: 'Immediate' | 'OnIdle'; evseId?: number }));
+  }
+
+  /** B06.FR.16 / B06.FR.17 (and the same for SetVariables): too many items or bytes → CALLERROR. */
+  private checkSize(instance: 'GetVariables' | 'SetVariables', params: unknown, items: number): void {
+    const maxItems = this.ctx.dm.int(`DeviceDataCtrlr.ItemsPerMessage/${instance}`);
+    if (items > maxItems) throw createRPCError('OccurrenceConstraintViolation', `more than ${maxItems} items`);
+    const maxBytes = this.ctx.dm.int(`DeviceDataCtrlr.BytesPerMessage/${instance}`);
+    if (Buffer.byteLength(JSON.stringify(params)) > maxBytes) throw createRPCError('FormatViolation', `more than ${maxBytes} bytes`);
+  }
+
+  private getVariables(p: { getVariableData: GetVariableData[] }): unknown {
+    this.checkSize('GetVariables', p, p.getVariableData.length);
+    return {
+      getVariableResult: p.getVariableData.map((d) => this.ctx.dm.get(d.component, d.variable, d.attributeType ?? 'Actual')),
+    };
+  }
+
+  private setVariables(p: { setVariableData: SetVariableData[] }): unknown {
+    this.checkSize('SetVariables', p, p.setVariableData.length);
+    return {
+      setVariableResult: p.setVariableData.map((d) =>
+        this.ctx.dm.set(d.component, d.variable, d.attributeValue, d.attributeType ?? 'Actual'),
+      ),
+    };
+  }
+
+  private getBaseReport(p: { requestId: number; reportBase: ReportBase }): { status: string } {
+    const data = this.ctx.dm.report(p.reportBase);
+    if (data.length === 0) return { status: 'EmptyResultSet' };
+    if (this.reportIds.has(p.requestId)) return { status: 'Rejected' };
+    this.reportIds.add(p.requestId);
+    this.ctx.afterResponse(async () => {
+      const generatedAt = this.ctx.iso();
+      for (let seqNo = 0, i = 0; i < data.length; seqNo++, i += REPORT_PART_SIZE) {
+        const part = data.slice(i, i + REPORT_PART_SIZE);
+        const msg: Record<string, unknown> = { requestId: p.requestId, generatedAt, seqNo, reportData: part };
+        if (i + REPORT_PART_SIZE < data.length) msg.tbc = true;
+        // B02.FR.02: a report the CSMS asked for may be sent while Pending.
+        await this.ctx.send('NotifyReport', msg, { triggered: true });
+      }
+      this.reportIds.delete(p.requestId);
+    });
+    return { status: 'Accepted' };
+  }
+
+  /**
+   * B09: validate and store the profile in its slot. Switching to another slot is the link's job and is
+   * not done here: the stored slots and NetworkConfigurationPriority are what the link reads at start.
+   */
+  private setNetworkProfile(p: { configurationSlot: number; connectionData: NetworkConnectionProfile }): { status: string } {
+    const slots = (this.ctx.dm.defs.find((d) => d.variable === 'NetworkConfigurationPriority')?.valuesList ?? '').split(',');
+    if (!slots.includes(String(p.configurationSlot))) return { status: 'Rejected' }; // B09.FR.05
+    const c = p.connectionData;
+    if (c.securityProfile < this.ctx.dm.int('SecurityCtrlr.SecurityProfile')) return { status: 'Rejected' }; // B09.FR.04
+    if (c.ocppVersion !== 'OCPP20' || c.ocppTransport !== 'JSON') return { status: 'Rejected' }; // B09.FR.02
+    if (!/^wss?:\/\//.test(c.ocppCsmsUrl)) return { status: 'Rejected' };
+    if (c.securityProfile >= 2 && !c.ocppCsmsUrl.startsWith('wss://')) return { status: 'Rejected' };
+    // The active connection's slot is not replaced under it.
+    if (String(p.configurationSlot) === this.ctx.dm.value('OCPPCommCtrlr.ActiveNetworkProfile') && this.ctx.dmRepo.networkProfiles().has(p.configurationSlot)) {
+      return { status: 'Rejected' };
+    }
+    try {
+      this.ctx.dmRepo.setNetworkProfile(p.configurationSlot, { ...c }, this.ctx.clock.now());
+    } catch (err) {
+      this.ctx.log.error('v201: storing network profile failed', { error: String(err) });
+      return { status: 'Failed' }; // B09.FR.03
+    }
+    return { status: 'Accepted' };
+  }
+
+  private reset(p: { type: 'Immediate' | 'OnIdle'; evseId?: number }): { status: string } {
+    if (p.evseId !== undefined && !this.ctx.station.evseIds.includes(p.evseId)) return { status: 'Rejected' };
+    if (p.evseId === undefined) this.boot.setNextBootReason('RemoteReset');
+    const status = this.ctx.station.reset(p.type, p.evseId);
+    if (status === 'Rejected' && p.evseId === undefined) this.boot.setNextBootReason('PowerUp');
+    return { status };
+  }
+}

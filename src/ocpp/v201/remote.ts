@@ -1,0 +1,119 @@
+/**
+ * F01–F06: RequestStartTransaction, RequestStopTransaction, UnlockConnector, TriggerMessage.
+ */
+import type { IdTokenType } from '../../station/api.js';
+import type { Availability } from './availability.js';
+import type { BootController } from './boot.js';
+import type { V201Context } from './context.js';
+import type { Metering } from './metering.js';
+import type { Transactions } from './transactions.js';
+
+interface RequestStartTransactionRequest {
+  evseId?: number;
+  remoteStartId: number;
+  idToken: { idToken: string; type: IdTokenType };
+  groupIdToken?: { idToken: string; type: IdTokenType };
+}
+
+interface TriggerMessageRequest {
+  requestedMessage: string;
+  evse?: { id: number; connectorId?: number };
+}
+
+type Status = { status: string; transactionId?: string };
+
+export class RemoteControl {
+  constructor(
+    private readonly ctx: V201Context,
+    private readonly parts: { boot: BootController; availability: Availability; metering: Metering; transactions: Transactions },
+  ) {}
+
+  register(): void {
+    // B02.FR.05: while Pending both requests are Rejected.
+    const rejected = (): Status => ({ status: 'Rejected' });
+    this.ctx.handle('RequestStartTransaction', (p) => this.requestStart(p as RequestStartTransactionRequest), rejected);
+    this.ctx.handle('RequestStopTransaction', (p) => this.requestStop(p as { transactionId: string }), rejected);
+    this.ctx.handle('UnlockConnector', (p) => this.unlock(p as { evseId: number; connectorId: number }));
+    this.ctx.handle('TriggerMessage', (p) => this.trigger(p as TriggerMessageRequest));
+  }
+
+  /** F01 / F02 */
+  private async requestStart(req: RequestStartTransactionRequest): Promise<Status> {
+    const station = this.ctx.station;
+    const evseId =
+      req.evseId ??
+      station.evseIds.find((id) => !station.session(id) && station.connector(id).status === 'Available') ??
+      station.evseIds.find((id) => !station.session(id)?.authorizedAt);
+    if (evseId === undefined || !station.evseIds.includes(evseId)) return { status: 'Rejected' };
+    const running = station.session(evseId);
+    // An EVSE whose session is already authorized cannot take a second start (F01.FR.08-ish: Occupied).
+    if (running?.authorizedAt !== undefined) return { status: 'Rejected' };
+    const opts = {
+      remoteStartId: req.remoteStartId,
+      preAuthorized: !this.ctx.dm.bool('AuthCtrlr.AuthorizeRemoteStart'), // C05 / F01.FR.03
+      ...(req.groupIdToken ? { groupId: req.groupIdToken.idToken } : {}),
+    };
+    const status = await station.requestStart(evseId, { idToken: req.idToken.idToken, type: req.idToken.type }, opts);
+    const res: Status = { status };
+    // F01.FR.16 (cable first, TxStartPoint EVConnected): the transaction already exists; give its id.
+    if (status === 'Accepted' && running && this.parts.transactions.isStarted(running.id)) res.transactionId = running.id;
+    return res;
+  }
+
+  /** F03 */
+  private requestStop(req: { transactionId: string }): Status {
+    const s = this.ctx.station.findSession(req.transactionId);
+    if (!s || s.endedAt !== undefined || !this.parts.transactions.isStarted(s.id)) return { status: 'Rejected' };
+    return { status: this.ctx.station.requestStop(s.id, 'Remote', 'RemoteStop') ? 'Accepted' : 'Rejected' };
+  }
+
+  /** F05 */
+  private async unlock(req: { evseId: number; connectorId: number }): Promise<Status> {
+    if (!this.ctx.station.evseIds.includes(req.evseId) || req.connectorId !== 1) return { status: 'UnknownConnector' };
+    const r = await this.ctx.station.unlock(req.evseId);
+    return { status: r === 'NotSupported' ? 'UnlockFailed' : r };
+  }
+
+  /** F06 */
+  private trigger(req: TriggerMessageRequest): Status {
+    const evseId = req.evse?.id;
+    if (evseId !== undefined && evseId !== 0 && !this.ctx.station.evseIds.includes(evseId)) return { status: 'Rejected' };
+    const opts = { triggered: true };
+    switch (req.requestedMessage) {
+      case 'BootNotification':
+        return { status: this.parts.boot.trigger() ? 'Accepted' : 'Rejected' };
+      case 'Heartbeat':
+        this.ctx.afterResponse(() => this.parts.boot.heartbeat(opts));
+        return { status: 'Accepted' };
+      case 'StatusNotification':
+        this.ctx.afterResponse(() =>
+          evseId ? this.parts.availability.sendOne(evseId, opts) : this.parts.availability.sendAll(false, opts),
+        );
+        return { status: 'Accepted' };
+      case 'MeterValues':
+        this.ctx.afterResponse(async () => {
+          for (const id of evseId ? [evseId] : this.ctx.station.evseIds) {
+            const sample = await this.ctx.station.sampleNow(id, 'Trigger');
+            if (sample) await this.parts.metering.sendMeterValues(sample, opts);
+          }
+        });
+        return { status: 'Accepted' };
+      case 'TransactionEvent': {
+        const any = this.ctx.station
+          .sessions()
+          .some((s) => (evseId === undefined || s.evseId === evseId) && this.parts.transactions.isStarted(s.id));
+        if (!any) return { status: 'Rejected' };
+        this.ctx.afterResponse(() => void this.parts.transactions.trigger(evseId));
+        return { status: 'Accepted' };
+      }
+      case 'FirmwareStatusNotification':
+        this.ctx.afterResponse(() => this.ctx.send('FirmwareStatusNotification', { status: 'Idle' }, opts).then(() => undefined)); // F06.FR.16
+        return { status: 'Accepted' };
+      case 'LogStatusNotification':
+        this.ctx.afterResponse(() => this.ctx.send('LogStatusNotification', { status: 'Idle' }, opts).then(() => undefined)); // F06.FR.15
+        return { status: 'Accepted' };
+      default:
+        return { status: 'NotImplemented' }; // F06.FR.08
+    }
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * E01–E14: TransactionEvent Started / Updated / Ended from the station's session events, with
+ * TxStartPoint / TxStopPoint of TxCtrlr deciding where the OCPP transaction lies inside a session.
+ * Every event goes through the durable outbox; its seqNo is taken and committed in the same SQLite
+ * transaction as the enqueue, so seqNo stays gapless per transaction across restarts.
+ * The transactionId is the station session id.
+ */
+import type { AuthInfo, AuthStatus, MeterSample, Session, SessionEvent, SessionTrigger, StopReason } from '../../station/api.js';
+import type { OutboxMessage } from '../link.js';
+import type { V201Context } from './context.js';
+import type { MeterValue, Metering } from './metering.js';
+
+type EventType = 'Started' | 'Updated' | 'Ended';
+type Point = 'ParkingBayOccupancy' | 'EVConnected' | 'Authorized' | 'PowerPathClosed' | 'EnergyTransfer' | 'DataSigned';
+
+/** 2.0.1 ReasonEnumType has no reset/unlock kinds of 1.6; map them to their nearest 2.0.1 reason. */
+export function toReason(r: StopReason): string {
+  switch (r) {
+    case 'HardReset':
+    case 'SoftReset':
+      return 'Reboot';
+    case 'UnlockCommand':
+      return 'Other';
+    default:
+      return r;
+  }
+}
+
+/** The stop reason implied by what ended a transaction, when the session carries none yet. */
+function reasonOfTrigger(t: SessionTrigger): StopReason {
+  switch (t) {
+    case 'EVDeparted':
+    case 'EVCommunicationLost':
+      return 'EVDisconnected';
+    case 'StopAuthorized':
+      return 'Local';
+    case 'Deauthorized':
+      return 'DeAuthorized';
+    case 'RemoteStop':
+      return 'Remote';
+    case 'EVConnectTimeout':
+      return 'Timeout';
+    case 'EnergyLimitReached':
+      return 'EnergyLimitReached';
+    case 'TimeLimitReached':
+      return 'TimeLimitReached';
+    case 'ResetCommand':
+      return 'ImmediateReset';
+    default:
+      return 'Other';
+  }
+}
+
+interface TxEventResponse {
+  idTokenInfo?: { status: AuthStatus; groupIdToken?: { idToken: string }; cacheExpiryDateTime?: string };
+}
+
+export class Transactions {
+  /** Last charging state told per transaction (chargingState is sent when it changes). */
+  private readonly lastState = new Map<string, string>();
+  /** Last sample per session, for Ended (TxEndedMeasurands) and TriggerMessage(TransactionEvent). */
+  private readonly lastSample = new Map<string, MeterSample>();
+
+  constructor(
+    private readonly ctx: V201Context,
+    private readonly metering: Metering,
+  ) {}
+
+  register(): void {
+    this.ctx.station.on('session', (ev) => this.onSession(ev));
+    this.ctx.station.on('meter', (s) => this.onMeter(s));
+    this.ctx.link.onQueuedResult('TransactionEvent', (msg, res) => this.onResult(msg, res as TxEventResponse));
+    this.ctx.handle('GetTransactionStatus', (p) => this.getStatus(p as { transactionId?: string }));
+  }
+
+  /** Transactions whose Ended was never queued but whose session is gone (e.g. lost while stopped). */
+  recover(): void {
+    for (const row of this.ctx.txRepo.open()) {
+      const s = this.ctx.station.findSession(row.transactionId);
+      if (s && s.endedAt === undefined) continue;
+      const session: Session = s ?? {
+        id: row.transactionId,
+        evseId: row.evseId,
+        connectorId: row.connectorId,
+        startedAt: this.ctx.clock.now(),
+        powerPathClosed: false,
+        chargingState: 'Idle',
+        stoppedReason: 'PowerLoss',
+      };
+      this.emit('Ended', session, 'AbnormalCondition', this.ctx.clock.now(), {});
+    }
+  }
+
+  isStarted(sessionId: string): boolean {
+    const row = this.ctx.txRepo.get(sessionId);
+    return !!row && row.started && !row.ended;
+  }
+
+  private points(key: 'TxCtrlr.TxStartPoint' | 'TxCtrlr.TxStopPoint'): Set<Point> {
+    return new Set(this.ctx.dm.list(key) as Point[]);
+  }
+
+  private startReached(s: Session): boolean {
+    const p = this.points('TxCtrlr.TxStartPoint');
+    return (
+      ((p.has('EVConnected') || p.has('ParkingBayOccupancy')) && s.evConnectedAt !== undefined) ||
+      (p.has('Authorized') && s.authorizedAt !== undefined) ||
+      (p.has('PowerPathClosed') && s.powerPathClosed) ||
+      (p.has('EnergyTransfer') && s.chargingState === 'Charging')
+    );
+  }
+
+  /** Did this event make one of the TxStopPoint conditions false? */
+  private stopReached(ev: SessionEvent): boolean {
+    if (ev.type === 'ended') return true;
+    const p = this.points('TxCtrlr.TxStopPoint');
+    return (
+      ((p.has('EVConnected') || p.has('ParkingBayOccupancy')) && ev.type === 'ev-disconnected') ||
+      (p.has('Authorized') && ev.type === 'deauthorized') ||
+      (p.has('PowerPathClosed') && ev.type === 'power-path-opened') ||
+      (p.has('EnergyTransfer') && ev.type === 'charging-state' && ev.session.chargingState !== 'Charging')
+    );
+  }
+
+  onSession(ev: SessionEvent): void {
+    const s = ev.session;
+    const row = this.ctx.txRepo.get(s.id);
+    if (row?.ended) return;
+    const started = row?.started ?? false;
+
+    if (!started) {
+      // A session that ends before it ever reached the start point has no OCPP transaction, unless it was
+      // cut by a power loss: it is reported as Started then Ended if the start point had been reached.
+      const cutByPowerLoss = ev.type === 'ended' && s.stoppedReason === 'PowerLoss' && s.evConnectedAt !== undefined && s.authorizedAt !== undefined;
+      if (!this.startReached(s) && !cutByPowerLoss) return;
+      this.emit('Started', s, ev.trigger, ev.at, {});
+      if (ev.type === 'ended' || this.stopReached(ev)) this.emit('Ended', s, ev.trigger, ev.at, {});
+      return;
+    }
+    if (this.stopReached(ev)) {
+      this.emit('Ended', s, ev.trigger, ev.at, {});
+      return;
+    }
+    if (ev.type === 'started') return;
+    this.emit('Updated', s, ev.trigger, ev.at, {});
+  }
+
+  onMeter(sample: MeterSample): void {
+    if (sample.sessionId) this.lastSample.set(sample.sessionId, sample);
+    const s = sample.sessionId ? this.ctx.station.findSession(sample.sessionId) : this.ctx.station.session(sample.evseId);
+    const inTx = s !== undefined && this.isStarted(s.id);
+    if (sample.context === 'Sample.Periodic' && inTx) {
+      const mv = this.metering.meterValue(sample, 'SampledDataCtrlr.TxUpdatedMeasurands');
+      this.emit('Updated', s, 'MeterValuePeriodic', sample.reading.at, { meterValue: mv ? [mv] : undefined });
+    } else if (sample.context === 'Sample.Clock') {
+      if (inTx) {
+        const mv = this.metering.meterValue(sample, 'AlignedDataCtrlr.Measurands');
+        this.emit('Updated', s, 'MeterValueClock', sample.reading.at, { meterValue: mv ? [mv] : undefined });
+      } else if (!this.ctx.dm.bool('AlignedDataCtrlr.SendDuringIdle') || !this.ctx.station.sessions().length) {
+        void this.metering.sendMeterValues(sample);
+      }
+    }
+  }
+
+  /** F06.FR.07: TransactionEvent(Updated, Trigger) for the running transactions of an EVSE (or all). */
+  trigger(evseId: number | undefined): boolean {
+    const txs = this.ctx.station
+      .sessions()
+      .filter((s) => (evseId === undefined || s.evseId === evseId) && this.isStarted(s.id));
+    for (const s of txs) {
+      const last = this.lastSample.get(s.id);
+      const mv = last ? this.metering.meterValue(last, 'SampledDataCtrlr.TxUpdatedMeasurands', 'Trigger') : undefined;
+      this.lastState.delete(s.id); // F06.FR.07: at least the chargingState
+      this.emit('Updated', s, 'Trigger', this.ctx.clock.now(), { meterValue: mv ? [mv] : undefined });
+    }
+    return txs.length > 0;
+  }
+
+  private emit(type: EventType, s: Session, trigger: SessionTrigger, at: number, extra: { meterValue?: MeterValue[] | undefined }): void {
+    const row = this.ctx.txRepo.get(s.id);
+    const first = !row?.started;
+    const info: Record<string, unknown> = { transactionId: s.id };
+    if (this.lastState.get(s.id) !== s.chargingState || type !== 'Updated') {
+      info.chargingState = s.chargingState;
+      this.lastState.set(s.id, s.chargingState);
+    }
+    if (type === 'Ended') info.stoppedReason = toReason(s.stoppedReason ?? reasonOfTrigger(trigger));
+    if (s.remoteStartId !== undefined && (first || trigger === 'RemoteStart')) info.remoteStartId = s.remoteStartId;
+
+    const payload: Record<string, unknown> = {
+      eventType: type,
+      timestamp: this.ctx.iso(at),
+      triggerReason: trigger,
+      seqNo: 0,
+      transactionInfo: info,
+    };
+    // E11–E13: offline marks events that happened while the CSMS could not be told.
+    if (!this.ctx.link.connected) payload.offline = true;
+    if (first) {
+      payload.evse = { id: s.evseId, connectorId: s.connectorId };
+      if (s.reservationId !== undefined) payload.reservationId = s.reservationId;
+    }
+    let idTokenSent = false;
+    if (s.idToken && s.authorizedAt !== undefined && !row?.idTokenSent) {
+      payload.idToken = { idToken: s.idToken.idToken, type: s.idToken.type };
+      idTokenSent = true;
+    } else if (type === 'Ended' && s.stopIdToken) {
+      payload.idToken = { idToken: s.stopIdToken.idToken, type: s.stopIdToken.type };
+    }
+    const meterValue = extra.meterValue ?? this.boundaryValues(type, s, at);
+    if (meterValue?.length) payload.meterValue = meterValue;
+
+    this.ctx.deps.db.transaction(() => {
+      payload.seqNo = this.ctx.txRepo.nextSeqNo(
+        s.id,
+        s.evseId,
+        s.connectorId,
+        { started: type === 'Started' || first, ended: type === 'Ended', idTokenSent },
+        this.ctx.clock.now(),
+      );
+      this.ctx.link.enqueue('TransactionEvent', payload, { txKey: s.id });
+    })();
+    if (type === 'Ended') {
+      this.lastState.delete(s.id);
+      this.lastSample.delete(s.id);
+    }
+  }
+
+  /** Transaction.Begin / Transaction.End register values (TxStartedMeasurands / TxEndedMeasurands). */
+  private boundaryValues(type: EventType, s: Session, at: number): MeterValue[] | undefined {
+    if (type === 'Updated') return undefined;
+    const key = type === 'Started' ? 'SampledDataCtrlr.TxStartedMeasurands' : 'SampledDataCtrlr.TxEndedMeasurands';
+    const context = type === 'Started' ? 'Transaction.Begin' : 'Transaction.End';
+    const last = this.lastSample.get(s.id);
+    if (last) {
+      const reading = type === 'Ended' && s.meterStopWh !== undefined ? { ...last.reading, energyImportWh: s.meterStopWh, at } : last.reading;
+      const mv = this.metering.meterValue({ ...last, reading }, key, context);
+      return mv ? [mv] : undefined;
+    }
+    const wh = type === 'Started' ? s.meterStartWh : s.meterStopWh;
+    if (wh === undefined || !this.ctx.dm.list(key).includes('Energy.Active.Import.Register')) return undefined;
+    return [
+      {
+        timestamp: this.ctx.iso(at),
+        sampledValue: [{ value: wh, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }],
+      },
+    ];
+  }
+
+  /** C01 / E05: an idToken the CSMS does not accept ends (or suspends) the transaction in the station. */
+  private onResult(msg: OutboxMessage, res: TxEventResponse): void {
+    const info = res?.idTokenInfo;
+    if (!info || !msg.txKey) return;
+    if (info.status === 'Accepted') return;
+    const s = this.ctx.station.findSession(msg.txKey);
+    if (!s || s.endedAt !== undefined) return;
+    const auth: AuthInfo = { status: info.status };
+    if (info.groupIdToken) auth.groupId = info.groupIdToken.idToken;
+    this.ctx.station.deauthorize(s.id, auth);
+  }
+
+  /** E14 */
+  private getStatus(p: { transactionId?: string }): { ongoingIndicator?: boolean; messagesInQueue: boolean } {
+    // The outbox holds only transaction messages, so any pending message counts (E14.FR.06).
+    const queued = this.ctx.link.pendingCount() > 0;
+    if (!p.transactionId) return { messagesInQueue: queued };
+    const row = this.ctx.txRepo.get(p.transactionId);
+    const ongoing = !!row && row.started && !row.ended;
+    return { ongoingIndicator: ongoing, messagesInQueue: queued };
+  }
+}
