@@ -188,7 +188,10 @@ export class Outbox {
   private failed(message: OutboxMessage, error: string): Outcome {
     const { store, log, clock } = this.deps;
     if (message.attempts >= this.retry.attempts) {
-      store.kill(message.id, error, clock.now());
+      store.db.transaction(() => {
+        store.setAttempts(message.id, message.attempts);
+        store.kill(message.id, error, clock.now());
+      })();
       log.error('OCPP outbox: message failed its last attempt, moved to the dead-letter table', {
         id: message.id,
         action: message.action,
