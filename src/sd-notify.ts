@@ -39,6 +39,8 @@ export class SdNotify {
   private readonly log: Logger | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private warned = false;
+  /** Sends run one after another so that systemd sees them in the order they were made. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(opts: SdNotifyOptions = {}) {
     this.env = opts.env ?? process.env;
@@ -55,6 +57,11 @@ export class SdNotify {
   /** Resolves once sent (or at once when disabled); never rejects. */
   send(fields: Record<string, string>): Promise<void> {
     if (!this.enabled) return Promise.resolve();
+    this.queue = this.queue.then(() => this.exec(fields));
+    return this.queue;
+  }
+
+  private exec(fields: Record<string, string>): Promise<void> {
     return new Promise((resolve) => {
       execFile(this.command, notifyArgs(fields, this.pid), { env: this.env, timeout: 5000 }, (err) => {
         if (err && !this.warned) {

@@ -1,0 +1,142 @@
+/**
+ * The daemon's process lifecycle: config → log → station parts (src/wiring.ts) → READY; signals,
+ * crashes and station restarts → shutdown in reverse order; sd_notify READY / WATCHDOG / STOPPING.
+ *
+ * Exit codes: 0 after a graceful stop (signal, or a reset the CSMS asked for: systemd's
+ * Restart=always brings the daemon back), 1 after a crash or a forced stop, 2 for a bad config
+ * (nothing was started).
+ */
+import { SystemClock } from '../hal/clock.js';
+import { ConfigError, type ConfigOverrides, defaultConfigPath, loadConfig } from './config/load.js';
+import { packageVersion } from './config/paths.js';
+import { redactConfig } from './config/redact.js';
+import type { StationConfig } from './config/types.js';
+import { formatProblem } from './config/validate.js';
+import { createLogger } from './log.js';
+import { SdNotify } from './sd-notify.js';
+import type { StopReason } from './station/api.js';
+import { buildStation, type BuiltStation } from './wiring.js';
+
+export interface DaemonOptions {
+  configPath?: string;
+  overrides?: ConfigOverrides;
+}
+
+/** How long forcing the outputs safe may take before the process exits anyway. */
+const FORCE_SAFE_MS = 2000;
+
+const RESET_REASON: Record<'HardReset' | 'SoftReset' | 'Immediate', StopReason> = {
+  HardReset: 'HardReset',
+  SoftReset: 'SoftReset',
+  Immediate: 'ImmediateReset',
+};
+
+/** Load the config, or print every problem as `config error: <pointer>: <problem>`. */
+export function loadConfigOrReport(path: string, overrides: ConfigOverrides): StationConfig | undefined {
+  try {
+    return loadConfig(path, overrides);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return undefined;
+  }
+}
+
+/** Runs the daemon until it stops; resolves with the exit code. */
+export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
+  const configPath = opts.configPath ?? defaultConfigPath();
+  const config = loadConfigOrReport(configPath, opts.overrides ?? {});
+  if (!config) return 2;
+
+  const log = createLogger({ level: config.log.level });
+  log.info('ocpp-station starting', {
+    version: packageVersion(),
+    config: configPath,
+    identity: config.station.identity,
+    csmsUrl: config.ocpp.csmsUrl,
+    ocppVersion: config.ocpp.version,
+    securityProfile: config.ocpp.securityProfile,
+    board: config.hal.board,
+    stateDir: config.stateDir,
+  });
+  log.debug('effective config', { config: redactConfig(config) });
+
+  const notify = new SdNotify({ log });
+  let built: BuiltStation | undefined;
+
+  /** Last resort: outputs safe (bounded in time), then exit at once. */
+  const forceSafeAndExit = async (code: number): Promise<never> => {
+    notify.stopWatchdog();
+    const timeout = new Promise<void>((r) => setTimeout(r, FORCE_SAFE_MS).unref());
+    try {
+      await Promise.race([built?.hal.close(), timeout]);
+    } catch (err) {
+      log.error('could not force the outputs safe', { err: err as Error });
+    }
+    process.exit(code);
+  };
+  const onCrash = (err: unknown): void => {
+    log.error('uncaught error: forcing the outputs safe and exiting', { err: err instanceof Error ? err : String(err) });
+    void forceSafeAndExit(1);
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+
+  void notify.status('starting');
+  try {
+    built = await buildStation(config, { clock: new SystemClock(), log });
+  } catch (err) {
+    log.error('start failed', { err: err as Error });
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+    return 1;
+  }
+  const parts = built;
+
+  parts.ocpp.link.on('open', (protocol) => void notify.status(`online: ${protocol} to ${config.ocpp.csmsUrl}`));
+  parts.ocpp.link.on('close', () => void notify.status(`offline: reconnecting to ${config.ocpp.csmsUrl}`));
+
+  let shuttingDown = false;
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const code = await new Promise<number>((resolve) => {
+    const shutdown = (why: string, reason: StopReason): void => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      log.info('stopping', { why, reason });
+      Promise.all([notify.stopping(`stopping: ${why}`), parts.stop(reason)]).then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error('stop failed', { err: err as Error });
+          resolve(1);
+        },
+      );
+    };
+    onSignal = (signal: NodeJS.Signals): void => {
+      if (!shuttingDown) return shutdown(signal, 'Local');
+      log.warn('second signal: forcing the outputs safe and exiting now', { signal });
+      void forceSafeAndExit(1);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    parts.station.on('restart-requested', (kind) => {
+      log.info(
+        process.env.INVOCATION_ID
+          ? 'restart requested: exiting, systemd starts the daemon again'
+          : 'restart requested: exiting; not under systemd, so start ocpp-station again yourself',
+        { kind },
+      );
+      shutdown(`restart requested (${kind})`, RESET_REASON[kind]);
+    });
+
+    void notify.ready(`running: ${config.station.identity}, ${parts.hal.evses.length} EVSE(s)`);
+    notify.startWatchdog();
+    log.info('running', { evses: parts.hal.evses.length, board: parts.hal.board });
+  });
+
+  log.info('stopped', { exitCode: code });
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  process.off('uncaughtException', onCrash);
+  process.off('unhandledRejection', onCrash);
+  return code;
+}

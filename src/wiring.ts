@@ -1,0 +1,115 @@
+/**
+ * Builds the whole station from a validated config, in dependency order, and takes it down in the
+ * reverse order. The process lifecycle (signals, sd_notify, exit codes) is src/main.ts; this file is
+ * also what the integration tests use (test/support/harness.ts), with a VirtualClock.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../hal/clock.js';
+import { createHal, loadBoardProfile, type BoardProfile } from '../hal/index.js';
+import type { Hal, Logger } from '../hal/types.js';
+import type { StationConfig } from './config/types.js';
+import { packageConfigDir } from './config/paths.js';
+import { startOcpp, type OcppHandle } from './ocpp/index.js';
+import { createV16Adapter } from './ocpp/v16/index.js';
+import type { StopReason } from './station/api.js';
+import { Station } from './station/station.js';
+import { openDatabase, type Db } from './store/db.js';
+
+export interface BuildOptions {
+  clock: Clock;
+  log: Logger;
+  /** The board to build instead of the one config.hal names (tests, benches). */
+  profile?: BoardProfile;
+  /** Longest wait for queued transaction messages to reach the CSMS on stop; default 3000 ms. */
+  flushMs?: number;
+}
+
+export interface BuiltStation {
+  config: StationConfig;
+  db: Db;
+  hal: Hal;
+  station: Station;
+  ocpp: OcppHandle;
+  /**
+   * Graceful shutdown: sessions ended and persisted with `reason` (default Local), contactors open,
+   * a short moment for the outbox to flush, the OCPP link closed, outputs safe, the database closed.
+   * Every step runs even when an earlier one fails. Idempotent.
+   */
+  stop(reason?: StopReason): Promise<void>;
+}
+
+/** Each step of the shutdown, run in order; a failing step is logged and the rest still run. */
+type Step = [what: string, run: () => unknown];
+
+async function runSteps(steps: Step[], log: Logger): Promise<void> {
+  for (const [what, run] of steps) {
+    try {
+      await run();
+    } catch (err) {
+      log.error(`shutdown: ${what} failed`, { err: err as Error });
+    }
+  }
+}
+
+/** Wait (in real time: the CSMS answers in real time) until the outbox is empty, the link drops or time is up. */
+async function flushOutbox(ocpp: OcppHandle, ms: number, log: Logger): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (ocpp.link.connected && ocpp.link.pendingCount() > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const left = ocpp.link.pendingCount();
+  if (left > 0) log.info('shutdown: transaction messages stay queued for the next start', { pending: left });
+}
+
+export async function buildStation(config: StationConfig, opts: BuildOptions): Promise<BuiltStation> {
+  const { clock, log } = opts;
+  // Undo list, filled as each part comes up, so a failure half-way takes down only what was built.
+  const undo: Step[] = [];
+  const fail = async (err: unknown): Promise<never> => {
+    await runSteps(undo.reverse(), log);
+    throw err;
+  };
+
+  mkdirSync(config.stateDir, { recursive: true });
+  const db = openDatabase(join(config.stateDir, 'station.db'));
+  undo.push(['close the database', () => db.close()]);
+
+  let hal: Hal;
+  try {
+    const profile = opts.profile ?? loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides);
+    hal = await createHal(profile, { clock, log });
+  } catch (err) {
+    return fail(err);
+  }
+  undo.push(['make the outputs safe', () => hal.close()]);
+
+  const station = new Station({ hal, db, clock, log });
+  let ocpp: OcppHandle;
+  try {
+    // The adapters subscribe to the station's events before it starts, so they see its first statuses.
+    ocpp = await startOcpp({ config, station, db, clock, log, stateDir: config.stateDir, adapters: { '1.6': createV16Adapter } });
+    undo.push(['stop the OCPP link', () => ocpp.stop()]);
+    await station.start();
+    undo.push(['stop the station', () => station.stop('Local')]);
+  } catch (err) {
+    return fail(err);
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: StopReason = 'Local'): Promise<void> => {
+    stopping ??= runSteps(
+      [
+        ['stop the station', () => station.stop(reason)],
+        ['flush the outbox', () => flushOutbox(ocpp, opts.flushMs ?? 3000, log)],
+        ['stop the OCPP link', () => ocpp.stop()],
+        ['make the outputs safe', () => hal.close()],
+        ['close the database', () => db.close()],
+      ],
+      log,
+    );
+    return stopping;
+  };
+
+  return { config, db, hal, station, ocpp, stop };
+}
