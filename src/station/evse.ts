@@ -17,6 +17,8 @@ import { errorCodeFor } from './faults.js';
 export const MIN_PWM_AMPS = 6;
 /** Time the relay's mirror contact may take to follow a command before a mismatch is a fault. */
 export const FEEDBACK_SETTLE_MS = 1000;
+const WELDED = 'feedback closed while commanded open';
+const STUCK_OPEN = 'feedback open while commanded closed';
 
 export interface EvseEvents {
   status: [ConnectorState];
@@ -120,6 +122,8 @@ export class Evse extends TypedEmitter<EvseEvents> {
     this.sessionSawEv = false;
     this.finishing = finishing && this.isPlugged;
     this.update();
+    // The next session may try the contactor again.
+    if (this.faults.get('contactor-stuck-open')?.detail === STUCK_OPEN) this.clearFault('contactor-stuck-open');
   }
 
   get isAuthorized(): boolean {
@@ -346,15 +350,13 @@ export class Evse extends TypedEmitter<EvseEvents> {
     const { commanded, feedback } = this.hal.contactor;
     if (feedback === undefined) return;
     if (feedback && !commanded) {
-      this.raiseFault({ kind: 'contactor-welded', severity: 'high', detail: 'feedback closed while commanded open' });
+      this.raiseFault({ kind: 'contactor-welded', severity: 'high', detail: WELDED });
     } else if (!feedback && commanded) {
-      this.raiseFault({ kind: 'contactor-stuck-open', severity: 'low', detail: 'feedback open while commanded closed' });
-    } else if (feedback === commanded) {
+      this.raiseFault({ kind: 'contactor-stuck-open', severity: 'low', detail: STUCK_OPEN });
+    } else if (!feedback && !commanded) {
       // Only clear what our own check raised; a driver that raised it clears it itself.
-      const welded = this.faults.get('contactor-welded');
-      if (welded && !commanded && welded.detail === 'feedback closed while commanded open') this.clearFault('contactor-welded');
-      const stuck = this.faults.get('contactor-stuck-open');
-      if (stuck && stuck.detail === 'feedback open while commanded closed') this.clearFault('contactor-stuck-open');
+      // A stuck-open contactor is not retried within the session (that would chatter); see endSession.
+      if (this.faults.get('contactor-welded')?.detail === WELDED) this.clearFault('contactor-welded');
     }
   }
 

@@ -126,7 +126,6 @@ export class Reservations {
     return !r || matches(r, token, groupId);
   }
 
-  /** Reservations no longer hold their EVSE when it faults or goes unavailable (1.6 §5.13). */
   stopTimers(): void {
     for (const t of this.timers.values()) this.d.clock.clear(t);
     this.timers.clear();

@@ -1,0 +1,346 @@
+/**
+ * The EVSE state machine: one test per pilot transition and one per opening path. Every opening
+ * test checks relay.commanded right after the triggering call, before any await: the contactor
+ * must open in the same tick as the event (docs/ARCHITECTURE.md, safety split).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VirtualClock } from '../hal/clock.js';
+import { Evse, FEEDBACK_SETTLE_MS } from '../src/station/evse.js';
+import { FakeHal, MemoryLog } from './support/fake-hal.js';
+import { charging, makeStation, tok } from './support/station-fixture.js';
+
+// ---- pilot transitions ------------------------------------------------------------------------
+
+test('pilot A→B: cable plugged, no authorization: contactor stays open, Preparing, no PWM', async () => {
+  const f = await makeStation();
+  const e = f.hal.evse(1);
+  e.pilot.setState('B');
+  assert.equal(e.contactor.commanded, false);
+  assert.deepEqual(e.contactor.commands, []);
+  assert.equal(e.pilot.maxCurrent, 0);
+  assert.equal(f.lastStatus()?.status, 'Preparing');
+  assert.equal(f.sessionEvents('started')[0]?.trigger, 'CablePluggedIn');
+  await f.stop();
+});
+
+test('pilot B→C without authorization: contactor stays open (E02: no energy before authorization)', async () => {
+  const f = await makeStation();
+  const e = f.hal.evse(1);
+  e.pilot.setState('B');
+  e.pilot.setState('C');
+  assert.equal(e.contactor.commanded, false);
+  assert.equal(f.lastStatus()?.status, 'Preparing');
+  await f.stop();
+});
+
+test('pilot B→C when authorized: contactor closes, Charging, PWM offered', async () => {
+  const f = await makeStation();
+  const e = f.hal.evse(1);
+  f.csms.answers.set('AA11', { status: 'Accepted' });
+  e.pilot.setState('B');
+  await f.station.presentToken(tok('AA11'), 1);
+  assert.equal(e.contactor.commanded, false, 'EV still in B');
+  assert.equal(f.lastStatus()?.status, 'SuspendedEV');
+  assert.equal(e.pilot.maxCurrent, 32, 'PWM appears with the authorization');
+  e.pilot.setState('C');
+  assert.equal(e.contactor.commanded, true);
+  assert.equal(f.lastStatus()?.status, 'Charging');
+  assert.equal(f.sessionEvents('power-path-closed').length, 1);
+  await f.stop();
+});
+
+test('pilot C→B: contactor opens in the same tick, SuspendedEV', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  e.pilot.setState('B');
+  assert.equal(e.contactor.commanded, false);
+  assert.equal(f.lastStatus()?.status, 'SuspendedEV');
+  assert.equal(f.station.session(1)?.chargingState, 'SuspendedEV');
+  e.pilot.setState('C');
+  assert.equal(e.contactor.commanded, true, 'closes again when the EV asks again');
+  await f.stop();
+});
+
+test('pilot C→A: contactor opens in the same tick; session ends EVDisconnected; Available', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  e.pilot.setState('A');
+  assert.equal(e.contactor.commanded, false);
+  await f.clock.advance(0);
+  assert.equal(f.lastStatus()?.status, 'Available');
+  const ended = f.sessionEvents('ended');
+  assert.equal(ended.length, 1);
+  assert.equal(ended[0]?.session.stoppedReason, 'EVDisconnected');
+  assert.equal(ended[0]?.trigger, 'EVDeparted');
+  await f.stop();
+});
+
+test('pilot B→A: unplug before charging ends the session, Available, no contactor command ever', async () => {
+  const f = await makeStation();
+  const e = f.hal.evse(1);
+  e.pilot.setState('B');
+  e.pilot.setState('A');
+  await f.clock.advance(0);
+  assert.deepEqual(e.contactor.commands, []);
+  assert.equal(f.lastStatus()?.status, 'Available');
+  assert.equal(f.sessionEvents('ended')[0]?.session.stoppedReason, 'EVDisconnected');
+  await f.stop();
+});
+
+for (const bad of ['E', 'F'] as const) {
+  test(`pilot any→${bad}: contactor opens in the same tick, Faulted EVCommunicationError, PWM off`, async () => {
+    const f = await makeStation();
+    await charging(f);
+    const e = f.hal.evse(1);
+    e.pilot.setState(bad);
+    assert.equal(e.contactor.commanded, false);
+    assert.equal(e.pilot.maxCurrent, 0);
+    assert.equal(f.lastStatus()?.status, 'Faulted');
+    assert.equal(f.lastStatus()?.errorCode, 'EVCommunicationError');
+    e.pilot.setState('C');
+    assert.equal(e.contactor.commanded, true, 'back to C: charging resumes');
+    await f.stop();
+  });
+}
+
+test('pilot C→D (ventilation): contactor stays closed, Charging', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  e.pilot.setState('D');
+  assert.equal(e.contactor.commanded, true);
+  assert.deepEqual(e.contactor.commands, [true]);
+  assert.equal(f.lastStatus()?.status, 'Charging');
+  await f.stop();
+});
+
+// ---- opening paths (each: relay.set(false) in the same tick) ------------------------------------
+
+test('opens on fault of high severity: same tick, Faulted, session ended with its reason', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  e.meter.raise({ kind: 'overcurrent', severity: 'high', detail: '40 A' });
+  assert.equal(e.contactor.commanded, false);
+  await f.clock.advance(0);
+  assert.equal(f.lastStatus()?.status, 'Faulted');
+  assert.equal(f.lastStatus()?.errorCode, 'OverCurrentFailure');
+  assert.equal(f.sessionEvents('ended')[0]?.session.stoppedReason, 'OvercurrentFault');
+  assert.deepEqual(f.ev.faults.map(([id, x]) => [id, x.kind]), [[1, 'overcurrent']]);
+  assert.equal(await f.station.requestStart(1, tok('AA11'), { preAuthorized: true }), 'Rejected', 'no new session while faulted');
+  await f.stop();
+});
+
+test('opens on fault of low severity: same tick, SuspendedEVSE with the error code, resumes when cleared', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  e.pilot.raise({ kind: 'high-temperature', severity: 'low' });
+  assert.equal(e.contactor.commanded, false);
+  assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
+  assert.equal(f.lastStatus()?.errorCode, 'HighTemperature');
+  assert.ok(f.station.session(1), 'a low fault does not end the session');
+  e.pilot.clear('high-temperature');
+  assert.equal(e.contactor.commanded, true);
+  assert.equal(f.lastStatus()?.status, 'Charging');
+  assert.equal(f.lastStatus()?.errorCode, 'NoError');
+  await f.stop();
+});
+
+test('opens on deauthorization by the CSMS: same tick', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  const id = f.station.session(1)!.id;
+  f.station.deauthorize(id, { status: 'Blocked' });
+  assert.equal(e.contactor.commanded, false);
+  await f.clock.advance(0);
+  assert.equal(f.sessionEvents('deauthorized').length, 1);
+  assert.equal(f.sessionEvents('ended')[0]?.session.stoppedReason, 'DeAuthorized');
+  await f.stop();
+});
+
+test('opens on a zero limit: same tick, SuspendedEVSE, PWM off; closes again when the limit returns', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  f.station.setLimit(1, 0);
+  assert.equal(e.contactor.commanded, false);
+  assert.equal(e.pilot.maxCurrent, 0);
+  assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
+  f.station.setLimit(1, 10);
+  assert.equal(e.contactor.commanded, true);
+  assert.equal(e.pilot.maxCurrent, 10);
+  await f.stop();
+});
+
+test('opens when the EVSE becomes unavailable: same tick, Unavailable', () => {
+  const clock = new VirtualClock();
+  const hal = new FakeHal({ now: () => clock.now() });
+  const h = hal.evse(1);
+  const evse = new Evse({ hal: h, clock, log: new MemoryLog(), keepLockedOnEvUnplug: () => false });
+  evse.setSession(true);
+  evse.setAuthorized(true);
+  h.pilot.setState('C');
+  assert.equal(h.contactor.commanded, true);
+  evse.setOperative(false);
+  assert.equal(h.contactor.commanded, false);
+  assert.equal(evse.connector().status, 'Unavailable');
+  evse.setOperative(true);
+  evse.setStationOperative(false);
+  assert.equal(h.contactor.commanded, false, 'station-wide unavailability too');
+});
+
+test('opens on remote stop: same tick', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  assert.equal(f.station.requestStop(f.station.session(1)!.id, 'Remote', 'RemoteStop'), true);
+  assert.equal(e.contactor.commanded, false);
+  await f.clock.advance(0);
+  assert.equal(f.lastStatus()?.status, 'Finishing', 'cable still in');
+  const ended = f.sessionEvents('ended');
+  assert.equal(ended[0]?.session.stoppedReason, 'Remote');
+  assert.equal(ended[0]?.trigger, 'RemoteStop');
+  f.hal.evse(1).pilot.setState('A');
+  assert.equal(f.lastStatus()?.status, 'Available');
+  await f.stop();
+});
+
+test('opens on station stop: same tick, session ended with the stop reason', async () => {
+  const f = await makeStation({ evses: 2 });
+  await charging(f, 1, 'AA11');
+  await charging(f, 2, 'BB22');
+  const done = f.station.stop('Reboot');
+  assert.equal(f.hal.evse(1).contactor.commanded, false);
+  assert.equal(f.hal.evse(2).contactor.commanded, false);
+  await done;
+  assert.deepEqual(
+    f.sessionEvents('ended').map((e) => e.session.stoppedReason),
+    ['Reboot', 'Reboot'],
+  );
+  assert.equal(f.clock.pending, 0, 'no timer left behind');
+  f.db.close();
+});
+
+test('opens at once on stop by the same token (second tap)', async () => {
+  const f = await makeStation();
+  await charging(f);
+  const e = f.hal.evse(1);
+  void f.station.presentToken(tok('AA11'));
+  assert.equal(e.contactor.commanded, false);
+  await f.stop();
+});
+
+// ---- PWM, lock, relay feedback ----------------------------------------------------------------
+
+test('PWM follows min(hardware, limit, cable rating) while authorized, 0 otherwise', async () => {
+  const f = await makeStation({ maxCurrentA: 32 });
+  const e = f.hal.evse(1);
+  e.pilot.setPp(20);
+  e.pilot.setState('B');
+  assert.equal(e.pilot.maxCurrent, 0, 'no PWM before authorization');
+  f.csms.answers.set('AA11', { status: 'Accepted' });
+  await f.station.presentToken(tok('AA11'), 1);
+  assert.equal(e.pilot.maxCurrent, 20, 'cable rating');
+  f.station.setLimit(1, 16);
+  assert.equal(e.pilot.maxCurrent, 16, 'smart-charging limit');
+  f.station.setLimit(1, 4);
+  assert.equal(e.pilot.maxCurrent, 0, 'below 6 A there is no valid PWM');
+  f.station.setLimit(1, undefined);
+  assert.equal(e.pilot.maxCurrent, 20);
+  await f.station.presentToken(tok('AA11'));
+  assert.equal(e.pilot.maxCurrent, 0, 'session stopped: PWM off');
+  await f.stop();
+});
+
+test('lock: locked before the contactor closes; unlocked after the session ends', async () => {
+  const f = await makeStation({ lock: true });
+  const e = f.hal.evse(1);
+  f.csms.answers.set('AA11', { status: 'Accepted' });
+  e.pilot.setState('B');
+  assert.equal(e.lock!.locked, false, 'not locked before authorization');
+  await f.station.presentToken(tok('AA11'), 1);
+  assert.equal(e.lock!.locked, true);
+  e.pilot.setState('C');
+  assert.equal(e.contactor.commanded, true);
+  await f.station.presentToken(tok('AA11'));
+  await f.clock.advance(0);
+  assert.equal(e.contactor.commanded, false);
+  assert.equal(e.lock!.locked, false, 'released for the driver to take the cable');
+  await f.stop();
+});
+
+test('lock failure: fault ConnectorLockFailure, no charge', async () => {
+  const f = await makeStation({ lock: true });
+  const e = f.hal.evse(1);
+  e.lock!.works = false;
+  f.csms.answers.set('AA11', { status: 'Accepted' });
+  e.pilot.setState('B');
+  await f.station.presentToken(tok('AA11'), 1);
+  e.pilot.setState('C');
+  await f.clock.advance(0);
+  assert.equal(e.contactor.commanded, false);
+  assert.deepEqual(e.contactor.commands, []);
+  assert.equal(f.lastStatus()?.errorCode, 'ConnectorLockFailure');
+  assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
+  await f.stop();
+});
+
+test('relay welded (feedback closed while commanded open): PowerSwitchFailure, Faulted, no new sessions', async () => {
+  const f = await makeStation({ feedback: true });
+  const e = f.hal.evse(1);
+  e.contactor.setFeedback(true);
+  await f.clock.advance(FEEDBACK_SETTLE_MS);
+  assert.equal(f.lastStatus()?.status, 'Faulted');
+  assert.equal(f.lastStatus()?.errorCode, 'PowerSwitchFailure');
+  assert.equal(await f.station.requestStart(1, tok('AA11'), { preAuthorized: true }), 'Rejected');
+  e.contactor.setFeedback(false);
+  await f.clock.advance(FEEDBACK_SETTLE_MS);
+  assert.equal(f.lastStatus()?.status, 'Available', 'cleared when the contact opens');
+  await f.stop();
+});
+
+test('relay stuck open (feedback open while commanded closed): PowerSwitchFailure, contactor released', async () => {
+  const f = await makeStation({ feedback: true });
+  const e = f.hal.evse(1);
+  e.contactor.followFeedback = false;
+  await charging(f);
+  await f.clock.advance(FEEDBACK_SETTLE_MS);
+  assert.equal(e.contactor.commanded, false);
+  assert.equal(f.lastStatus()?.errorCode, 'PowerSwitchFailure');
+  assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
+  await f.clock.advance(10 * FEEDBACK_SETTLE_MS);
+  assert.deepEqual(e.contactor.commands, [true, false], 'no chattering retries within the session');
+  await f.stop();
+});
+
+test('status is emitted only on change', async () => {
+  const f = await makeStation();
+  const before = f.ev.status.length;
+  f.station.setLimit(1, 16);
+  f.station.setLimit(1, 20);
+  assert.equal(f.ev.status.length, before);
+  await f.stop();
+});
+
+test('emergency stop input: every EVSE Faulted OtherError with vendorErrorCode, sessions end EmergencyStop', async () => {
+  const f = await makeStation({ evses: 2, emergencyStop: true });
+  await charging(f, 1);
+  f.hal.emergencyStop!.set(true);
+  assert.equal(f.hal.evse(1).contactor.commanded, false);
+  await f.clock.advance(0);
+  for (const id of [1, 2]) {
+    const st = f.lastStatus(id)!;
+    assert.equal(st.status, 'Faulted');
+    assert.equal(st.errorCode, 'OtherError');
+    assert.equal(st.vendorErrorCode, 'EmergencyStop');
+  }
+  assert.equal(f.sessionEvents('ended')[0]?.session.stoppedReason, 'EmergencyStop');
+  f.hal.emergencyStop!.set(false);
+  assert.equal(f.lastStatus(2)?.status, 'Available');
+  await f.stop();
+});
