@@ -142,6 +142,9 @@ export class Transactions {
       return;
     }
     if (ev.type === 'started') return;
+    // Power-path and charging-state events only matter when the charging state they carry changed.
+    const quiet = ev.type === 'power-path-closed' || ev.type === 'power-path-opened' || ev.type === 'charging-state';
+    if (quiet && this.lastState.get(s.id) === s.chargingState) return;
     this.emit('Updated', s, ev.trigger, ev.at, {});
   }
 
