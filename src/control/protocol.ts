@@ -1,0 +1,111 @@
+/**
+ * The control socket's protocol: one JSON object per line each way.
+ *
+ *   → { "cmd": "plug", "evse": 1 }                       ← { "ok": true, "status": { … } }
+ *   → { "cmd": "tap", "idToken": "04A2B3C4" }            ← { "ok": false, "error": "…" }
+ *   → { "cmd": "fault", "evse": 1, "kind": "welded" }
+ *   → { "cmd": "clear-fault", "evse": 1 }                (no kind: every fault of that EVSE)
+ *   → { "cmd": "status" }
+ *
+ * Commands: plug, unplug, tap, ev-ready, ev-pause, fault, clear-fault, status. An optional "id"
+ * (string or number) is echoed in the answer. Every command answers with the status after it ran.
+ */
+import type { SimControl, SimEvseStatus, SimFaultKind } from '../../hal/types.js';
+import { SIM_FAULT_KINDS, isSimFaultKind } from '../../hal/sim/faults.js';
+
+export const CONTROL_COMMANDS = ['plug', 'unplug', 'tap', 'ev-ready', 'ev-pause', 'fault', 'clear-fault', 'status'] as const;
+export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
+
+export interface ControlRequest {
+  id?: string | number;
+  cmd: ControlCommand;
+  evse?: number;
+  idToken?: string;
+  kind?: SimFaultKind;
+}
+
+/** A connector as the station reports it (src/station's ConnectorState has this shape and more). */
+export interface ConnectorSummary {
+  evseId: number;
+  connectorId?: number;
+  status: string;
+  errorCode?: string;
+  info?: string;
+}
+
+export interface ControlStatus {
+  board: string;
+  simulated: boolean;
+  /** The simulated board's physics, when the board is simulated. */
+  evses?: SimEvseStatus[];
+  /** The station's view, when the daemon wired stationStatus. */
+  connectors?: ConnectorSummary[];
+}
+
+export type ControlResponse =
+  | { id?: string | number; ok: true; status: ControlStatus }
+  | { id?: string | number; ok: false; error: string };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Checks a decoded request; throws an Error whose message is fit to send back. */
+export function parseRequest(raw: unknown): ControlRequest {
+  if (!isPlainObject(raw)) throw new Error('a request is a JSON object such as {"cmd":"status"}');
+  const { cmd, evse, idToken, kind, id } = raw;
+  if (typeof cmd !== 'string' || !(CONTROL_COMMANDS as readonly string[]).includes(cmd)) {
+    throw new Error(`unknown command ${JSON.stringify(cmd ?? null)} (commands: ${CONTROL_COMMANDS.join(', ')})`);
+  }
+  const req: ControlRequest = { cmd: cmd as ControlCommand };
+  if (typeof id === 'string' || typeof id === 'number') req.id = id;
+  const needsEvse = cmd !== 'status' && cmd !== 'tap';
+  if (evse !== undefined || needsEvse) {
+    if (evse === undefined) throw new Error(`${cmd} needs "evse" (an EVSE id such as 1)`);
+    if (typeof evse !== 'number' || !Number.isInteger(evse) || evse < 1) {
+      throw new Error(`"evse" must be an EVSE id (integer ≥ 1), got ${JSON.stringify(evse)}`);
+    }
+    req.evse = evse;
+  }
+  if (cmd === 'tap') {
+    if (typeof idToken !== 'string' || idToken.trim() === '') throw new Error('tap needs "idToken" (a non-empty string)');
+    if (idToken.length > 255) throw new Error('"idToken" is longer than 255 characters');
+    req.idToken = idToken;
+  }
+  if (cmd === 'fault' || (cmd === 'clear-fault' && kind !== undefined)) {
+    if (!isSimFaultKind(kind)) {
+      throw new Error(
+        `${kind === undefined ? `${cmd} needs "kind"` : `unknown fault kind ${JSON.stringify(kind)}`} (kinds: ${SIM_FAULT_KINDS.join(', ')})`,
+      );
+    }
+    req.kind = kind;
+  }
+  return req;
+}
+
+/** Applies a (parsed) command to the simulated board. `status` does nothing here. */
+export function applyToSim(sim: SimControl, req: ControlRequest): void {
+  const evse = req.evse ?? 0;
+  switch (req.cmd) {
+    case 'plug':
+      return sim.plug(evse);
+    case 'unplug':
+      return sim.unplug(evse);
+    case 'tap':
+      return sim.tap(req.idToken ?? '');
+    case 'ev-ready':
+      return sim.evReady(evse);
+    case 'ev-pause':
+      return sim.evPause(evse);
+    case 'fault':
+      if (!req.kind) throw new Error('fault needs a kind');
+      return sim.fault(evse, req.kind);
+    case 'clear-fault':
+      return sim.clearFault(evse, req.kind);
+    case 'status':
+      return;
+  }
+}
+
+/** The socket's file name inside the state directory. */
+export const CONTROL_SOCKET_NAME = 'control.sock';
