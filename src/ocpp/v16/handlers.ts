@@ -5,7 +5,7 @@
  * Rejected; UpdateFirmware / GetDiagnostics have no handler, so the link answers CALLERROR NotImplemented.
  */
 import { createRPCError } from 'ocpp-rpc';
-import type { IdToken, LocalListEntry } from '../../station/api.js';
+import type { IdToken, LocalListEntry, SessionEvent } from '../../station/api.js';
 import type { CallHandler } from '../link.js';
 import { connectorOf, type V16Context } from './context.js';
 import { parseMeasurandList } from './measurands.js';
@@ -93,7 +93,7 @@ export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
       const evseId = evseOf(connectorId);
       const s = station.session(evseId);
       // 5.18: a transaction on the connector is finished first.
-      if (s && s.endedAt === undefined) station.requestStop(s.id, 'UnlockCommand', 'UnlockCommand');
+      if (s && s.endedAt === undefined && station.requestStop(s.id, 'UnlockCommand', 'UnlockCommand')) await ended(ctx, s.id);
       const r = await station.unlock(evseId);
       switch (r) {
         case 'Unlocked':
@@ -228,6 +228,28 @@ export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
     };
   }
   return guarded;
+}
+
+/** Resolves once the station reported the session ended (or at once if it is already gone). */
+function ended(ctx: V16Context, sessionId: string): Promise<void> {
+  return new Promise((resolve) => {
+    const isOver = (): boolean => {
+      const s = ctx.station.findSession(sessionId);
+      return !s || s.endedAt !== undefined;
+    };
+    if (isOver()) return resolve();
+    const onSession = (e: SessionEvent): void => {
+      if (e.type === 'ended' && e.session.id === sessionId) done();
+    };
+    // Ending opens the contactor and writes SQLite: short, but a bound keeps a stuck stop from hanging the CALL.
+    const timer = ctx.clock.setTimeout(() => done(), 5_000);
+    const done = (): void => {
+      ctx.clock.clear(timer);
+      ctx.station.off('session', onSession);
+      resolve();
+    };
+    ctx.station.on('session', onSession);
+  });
 }
 
 function sendQuiet(ctx: V16Context, action: string, payload: object): void {
