@@ -1,0 +1,87 @@
+/**
+ * The daemon's shutdown order on the whole station built by buildStation (as on SIGTERM): sessions end
+ * with reason Local and are persisted, the contactors open, the StopTransaction reaches the CSMS
+ * before the link closes, and the outputs are safe.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock } from '../hal/clock.js';
+import { openDatabase } from '../src/store/db.js';
+import { openSessions } from '../src/store/sessions.js';
+import { startCsms } from './support/csms.js';
+import { startTestStation, type TestStation } from './support/harness.js';
+
+async function until(st: TestStation, what: string, fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (fn()) return;
+    await st.clock.advance(50);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('graceful stop (SIGTERM path): 1.6 §4.10 StopTransaction reason Local sent before the link closes, contactors open, no open session in the DB', async () => {
+  const csms = await startCsms({ protocols: ['ocpp1.6'] });
+  const stateDir = mkdtempSync(join(tmpdir(), 'shutdown-'));
+  const clock = new VirtualClock();
+  try {
+    const st = await startTestStation({ ocppVersion: '1.6', csmsUrl: csms.url, clock, evses: 2, stateDir });
+    const calls = (action: string) => csms.log.filter((e) => e.direction === 'in' && e.type === 'call' && e.action === action);
+    await until(st, 'boot', () => calls('BootNotification').length === 1 && st.ocpp.link.connected);
+    for (const evse of [1, 2]) {
+      st.sim.plug(evse);
+      await st.clock.advance(1000);
+      st.sim.tap(`04A1B2C${evse}`);
+      await until(st, `charging on EVSE ${evse}`, () => st.hal.evses[evse - 1]!.contactor.commanded);
+    }
+    await until(st, 'two StartTransactions', () => calls('StartTransaction').length === 2);
+    assert.equal(st.station.sessions().length, 2);
+
+    await st.stop();
+
+    const stops = calls('StopTransaction').map((e) => e.payload as { reason?: string });
+    assert.deepEqual(stops.map((s) => s.reason), ['Local', 'Local'], 'both StopTransactions were flushed before the link closed');
+    for (const evse of st.hal.evses) assert.equal(evse.contactor.commanded, false, `EVSE ${evse.id} contactor open`);
+    assert.ok(st.sim.status().evses.every((e) => !e.contactorClosed && e.pwmAmps === 0), JSON.stringify(st.sim.status()));
+
+    const db = openDatabase(join(stateDir, 'station.db'));
+    try {
+      assert.deepEqual(openSessions(db), [], 'no session left running');
+      const ended = db.prepare('SELECT data FROM sessions').all() as { data: string }[];
+      assert.deepEqual(
+        ended.map((r) => (JSON.parse(r.data) as { stoppedReason: string }).stoppedReason),
+        ['Local', 'Local'],
+      );
+    } finally {
+      db.close();
+    }
+    await st.stop(); // idempotent
+  } finally {
+    await csms.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('startTestStation: evses and configPatch apply, a bad patch names its pointer, its own state dir is removed on stop', async () => {
+  const clock = new VirtualClock();
+  await assert.rejects(
+    startTestStation({ ocppVersion: '1.6', csmsUrl: 'ws://127.0.0.1:9/ocpp', clock, configPatch: { ocpp: { securityProfile: 7 } } }),
+    /config error: \/ocpp\/securityProfile: must be one of 0,1,2,3/,
+  );
+  const st = await startTestStation({
+    ocppVersion: '1.6',
+    csmsUrl: 'ws://127.0.0.1:9/ocpp', // nothing listens: the station runs offline
+    clock,
+    evses: 3,
+    configPatch: { station: { identity: 'CP-H1' }, ocpp: { callTimeoutS: 5 } },
+  });
+  assert.deepEqual(st.station.evseIds, [1, 2, 3]);
+  assert.equal(st.config.station.identity, 'CP-H1');
+  assert.equal(st.config.ocpp.callTimeoutS, 5);
+  assert.ok(existsSync(join(st.stateDir, 'station.db')));
+  await st.stop();
+  assert.equal(existsSync(st.stateDir), false);
+});
