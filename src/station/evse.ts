@@ -102,9 +102,12 @@ export class Evse extends TypedEmitter<EvseEvents> {
     if (plugged !== undefined) this.isPlugged = plugged;
     if (plugged === false) this.finishing = false;
     if (plugged && this.sessionActive) this.sessionSawEv = true;
+    // Opening first; then the plug fact, so that the session records it before the status and
+    // charging state that follow from it.
+    if (!this.mayClose() && this.hal.contactor.commanded) this.command(false);
+    if (plugChanged) this.emit('plugged', this.isPlugged);
     this.update();
     this.emit('pilot', s, prev);
-    if (plugChanged) this.emit('plugged', this.isPlugged);
   }
 
   /** A session is open on this EVSE (authorized or not). */
@@ -263,15 +266,15 @@ export class Evse extends TypedEmitter<EvseEvents> {
     this.applyPwm();
     if (close && !relay.commanded) this.command(true);
     this.applyLock();
-    if (this.powerPath !== relay.commanded) {
-      this.powerPath = relay.commanded;
-      this.emit('power-path', this.powerPath);
-    }
     this.emitStatus();
     const cs = this.chargingState();
     if (cs !== this.lastChargingState) {
       this.lastChargingState = cs;
       this.emit('charging-state', cs);
+    }
+    if (this.powerPath !== relay.commanded) {
+      this.powerPath = relay.commanded;
+      this.emit('power-path', this.powerPath);
     }
   }
 

@@ -37,6 +37,7 @@ export class Sessions {
   private readonly running = new Map<number, Session>();
   private readonly timeouts = new Map<number, TimerHandle>();
   private readonly ending = new Set<Promise<void>>();
+  private readonly closedWatchers = new Set<(e: SessionEvent) => void>();
 
   constructor(private readonly d: SessionDeps) {}
 
@@ -158,8 +159,15 @@ export class Sessions {
     s.chargingState = evse.chargingState();
     this.changed(s, 'started', trigger);
     this.d.metering.startPeriodic(evse.id);
+    let everClosed = false;
+    const watch = (e: SessionEvent): void => {
+      if (e.session.id === s.id && e.type === 'power-path-closed') everClosed = true;
+    };
+    this.closedWatchers.add(watch);
     void this.d.metering.sample(evse.id, 'Transaction.Begin', s.id).then((sample) => {
-      if (sample && s.meterStartWh === undefined && s.endedAt === undefined) {
+      this.closedWatchers.delete(watch);
+      // The cached value was provisional; no energy flowed before the power path first closed.
+      if (sample && s.endedAt === undefined && (s.meterStartWh === undefined || !everClosed)) {
         s.meterStartWh = sample.reading.energyImportWh;
         saveSession(this.d.db, s);
       }
@@ -182,6 +190,7 @@ export class Sessions {
     s.endedAt = this.d.clock.now();
     s.stoppedReason = reason;
     s.powerPathClosed = false;
+    if (evse) s.chargingState = evse.chargingState();
     if (stopIdToken) s.stopIdToken = stopIdToken;
     const cached = this.d.metering.lastReading(evseId)?.energyImportWh;
     if (cached !== undefined) s.meterStopWh = cached;
@@ -251,6 +260,7 @@ export class Sessions {
 
   private emitEvent(type: SessionEventType, trigger: SessionTrigger, s: Session): void {
     const e: SessionEvent = { type, trigger, at: this.d.clock.now(), session: structuredClone(s) };
+    for (const w of this.closedWatchers) w(e);
     try {
       this.d.emit(e);
     } catch (err) {
