@@ -35,9 +35,9 @@ export class Availability {
 
   register(): void {
     this.ctx.handle('ChangeAvailability', (params) => this.changeAvailability(params as ChangeAvailabilityRequest));
-    this.ctx.station.on('status', (st) => void this.onStatus(st));
-    this.ctx.station.on('fault-raised', (evseId, fault) => void this.notifyFault(evseId, fault.kind, false, fault));
-    this.ctx.station.on('fault-cleared', (evseId, kind) => void this.notifyFault(evseId, kind, true));
+    this.ctx.onStation('status', (st) => void this.onStatus(st));
+    this.ctx.onStation('fault-raised', (evseId, fault) => void this.notifyFault(evseId, fault.kind, false, fault));
+    this.ctx.onStation('fault-cleared', (evseId, kind) => void this.notifyFault(evseId, kind, true));
   }
 
   /** B01.FR.05 after Accepted: every connector; after a reconnect only those that changed. */

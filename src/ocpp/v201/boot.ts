@@ -38,7 +38,9 @@ export class BootController {
     private readonly ctx: V201Context,
     private readonly onAccepted: (firstSinceStart: boolean) => void,
   ) {
-    this.reason = (ctx.dmRepo.get(REASON_KEY, 'Actual') as BootReason | undefined) ?? 'PowerUp';
+    const stored = ctx.dmRepo.get(REASON_KEY, 'Actual') as BootReason | undefined;
+    // The station records resets it performed itself (e.g. a scheduled OnIdle reset) too.
+    this.reason = stored && stored !== 'PowerUp' ? stored : ctx.station.lastReset?.() ? 'RemoteReset' : 'PowerUp';
   }
 
   private acceptedOnce = false;

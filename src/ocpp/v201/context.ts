@@ -5,6 +5,7 @@
 import { createRPCError } from 'ocpp-rpc';
 import type { AdapterDeps } from '../adapter.js';
 import type { CallHandler } from '../link.js';
+import type { StationEvents } from '../../station/api.js';
 import type { DeviceModel } from './device-model.js';
 import type { V201DeviceModelRepo } from '../../store/v201-device-model.js';
 import type { V201TransactionRepo } from '../../store/v201-transactions.js';
@@ -16,6 +17,9 @@ export type SendOptions = { triggered?: boolean };
 
 export class V201Context {
   registration: Registration = 'None';
+  /** Set by stop(): station events after it are not turned into messages. */
+  stopped = false;
+  private readonly detachers: (() => void)[] = [];
 
   constructor(
     readonly deps: AdapterDeps,
@@ -35,6 +39,20 @@ export class V201Context {
   }
   get log() {
     return this.deps.log;
+  }
+
+  /** Subscribe to a station event for the adapter's lifetime (removed again by detach()). */
+  onStation<K extends keyof StationEvents & string>(event: K, fn: (...args: StationEvents[K]) => void): void {
+    const guarded = (...args: StationEvents[K]): void => {
+      if (!this.stopped) fn(...args);
+    };
+    this.station.on(event, guarded);
+    this.detachers.push(() => this.station.off(event, guarded));
+  }
+
+  detach(): void {
+    this.stopped = true;
+    for (const d of this.detachers.splice(0)) d();
   }
 
   iso(ms: number = this.clock.now()): string {

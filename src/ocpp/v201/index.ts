@@ -121,6 +121,7 @@ export class V201Adapter implements OcppAdapter {
   }
 
   async stop(): Promise<void> {
+    this.ctx.detach();
     this.boot.stop();
     this.ctx.link.off('open', this.onOpen);
     this.ctx.link.off('close', this.onClose);

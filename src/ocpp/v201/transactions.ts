@@ -5,7 +5,7 @@
  * transaction as the enqueue, so seqNo stays gapless per transaction across restarts.
  * The transactionId is the station session id.
  */
-import type { AuthInfo, AuthStatus, MeterSample, Session, SessionEvent, SessionTrigger, StopReason } from '../../station/api.js';
+import type { AuthInfo, AuthStatus, IdToken, MeterSample, Session, SessionEvent, SessionTrigger, StopReason } from '../../station/api.js';
 import type { OutboxMessage } from '../link.js';
 import type { V201Context } from './context.js';
 import type { MeterValue, Metering } from './metering.js';
@@ -67,8 +67,8 @@ export class Transactions {
   ) {}
 
   register(): void {
-    this.ctx.station.on('session', (ev) => this.onSession(ev));
-    this.ctx.station.on('meter', (s) => this.onMeter(s));
+    this.ctx.onStation('session', (ev) => this.onSession(ev));
+    this.ctx.onStation('meter', (s) => this.onMeter(s));
     this.ctx.link.onQueuedResult('TransactionEvent', (msg, res) => this.onResult(msg, res as TxEventResponse));
     this.ctx.handle('GetTransactionStatus', (p) => this.getStatus(p as { transactionId?: string }));
   }
@@ -254,11 +254,14 @@ export class Transactions {
   private onResult(msg: OutboxMessage, res: TxEventResponse): void {
     const info = res?.idTokenInfo;
     if (!info || !msg.txKey) return;
+    const auth: AuthInfo = { status: info.status };
+    if (info.groupIdToken) auth.groupId = info.groupIdToken.idToken;
+    const token = msg.payload.idToken as IdToken | undefined;
+    // C10.FR.05: idTokenInfo in a TransactionEvent response updates the authorization cache too.
+    if (token) this.ctx.station.rememberAuth?.(token, auth);
     if (info.status === 'Accepted') return;
     const s = this.ctx.station.findSession(msg.txKey);
     if (!s || s.endedAt !== undefined) return;
-    const auth: AuthInfo = { status: info.status };
-    if (info.groupIdToken) auth.groupId = info.groupIdToken.idToken;
     this.ctx.station.deauthorize(s.id, auth);
   }
 

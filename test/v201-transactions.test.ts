@@ -1,0 +1,211 @@
+/**
+ * E: 2.0.1 transactions end to end on the simulated board (real Station, real link, 2.0.1 adapter),
+ * asserting the TransactionEvent sequence the strict CSMS saw.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startV201Station, type V201Station } from './support/v201-station.js';
+
+export type Tx = {
+  eventType: 'Started' | 'Updated' | 'Ended';
+  seqNo: number;
+  triggerReason: string;
+  offline?: boolean;
+  evse?: { id: number; connectorId: number };
+  idToken?: { idToken: string; type: string };
+  transactionInfo: { transactionId: string; chargingState?: string; stoppedReason?: string; remoteStartId?: number };
+  meterValue?: { sampledValue: { measurand?: string; context?: string; value: number }[] }[];
+};
+
+const txs = (s: V201Station): Tx[] => s.calls<Tx>('TransactionEvent');
+const ended = (s: V201Station): boolean => txs(s).some((t) => t.eventType === 'Ended');
+const brief = (t: Tx): string => `${t.eventType}:${t.triggerReason}`;
+
+async function booted(variables: Record<string, string> = {}): Promise<V201Station> {
+  const s = await startV201Station({ variables });
+  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
+  await s.until('status', () => s.calls('StatusNotification').length === 1);
+  return s;
+}
+
+function assertGapless(list: Tx[]): void {
+  assert.deepEqual(
+    list.map((t) => t.seqNo),
+    list.map((_, i) => i),
+    'seqNo starts at 0 and has no gaps',
+  );
+  assert.equal(new Set(list.map((t) => t.transactionInfo.transactionId)).size, 1);
+}
+
+test('E02 cable plugged in first (TxStartPoint PowerPathClosed): Authorize, Started with evse + idToken + Transaction.Begin, periodic Updated, Ended(EVDisconnected) with Transaction.End', async () => {
+  const s = await booted();
+  try {
+    s.sim.plug(1);
+    await s.run(1000);
+    s.sim.tap('04A1B2C3');
+    await s.run(1000);
+    s.sim.evReady(1);
+    await s.run(120_000);
+    s.sim.unplug(1);
+    await s.until('Ended', () => ended(s));
+    const list = txs(s);
+    assertGapless(list);
+    assert.deepEqual(s.actions().slice(0, 4), ['BootNotification', 'StatusNotification', 'StatusNotification', 'Authorize']);
+    assert.equal(list[0]!.eventType, 'Started');
+    assert.deepEqual(list[0]!.evse, { id: 1, connectorId: 1 });
+    assert.deepEqual(list[0]!.idToken, { idToken: '04A1B2C3', type: 'ISO14443' });
+    assert.equal(list[0]!.meterValue?.[0]?.sampledValue[0]?.context, 'Transaction.Begin');
+    assert.ok(list.slice(1).every((t) => t.evse === undefined && t.idToken === undefined), 'evse and idToken only once');
+    assert.ok(list.some((t) => t.transactionInfo.chargingState === 'Charging'));
+    assert.ok(list.filter((t) => t.triggerReason === 'MeterValuePeriodic').length >= 2, 'TxUpdatedInterval 60 s');
+    const last = list.at(-1)!;
+    assert.equal(brief(last), 'Ended:EVDeparted');
+    assert.equal(last.transactionInfo.stoppedReason, 'EVDisconnected');
+    const end = last.meterValue?.[0]?.sampledValue[0];
+    assert.equal(end?.context, 'Transaction.End');
+    assert.ok((end?.value ?? 0) > 500, 'energy was delivered');
+    // Status: Available → Occupied (plug) → Available (unplug)
+    assert.deepEqual(
+      s.calls<{ connectorStatus: string }>('StatusNotification').map((x) => x.connectorStatus),
+      ['Available', 'Occupied', 'Available'],
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('E02 with TxStartPoint EVConnected: Started(CablePluggedIn) without idToken, then Updated(Authorized) carrying the idToken', async () => {
+  const s = await booted({ 'TxCtrlr.TxStartPoint': 'EVConnected' });
+  try {
+    s.sim.plug(1);
+    await s.until('Started', () => txs(s).length === 1);
+    s.sim.tap('04A1B2C3');
+    await s.until('Authorized', () => txs(s).some((t) => t.triggerReason === 'Authorized'));
+    const list = txs(s);
+    assert.equal(brief(list[0]!), 'Started:CablePluggedIn');
+    assert.equal(list[0]!.idToken, undefined);
+    assert.equal(list[0]!.transactionInfo.chargingState, 'EVConnected');
+    const auth = list.find((t) => t.triggerReason === 'Authorized')!;
+    assert.equal(auth.eventType, 'Updated');
+    assert.deepEqual(auth.idToken, { idToken: '04A1B2C3', type: 'ISO14443' });
+  } finally {
+    await s.close();
+  }
+});
+
+test('E03 identification first (TxStartPoint Authorized): Started(Authorized) with idToken, then Updated(CablePluggedIn); E06 stop by the same token: Ended(StopAuthorized, Local)', async () => {
+  const s = await booted({ 'TxCtrlr.TxStartPoint': 'Authorized' });
+  try {
+    s.sim.tap('04A1B2C3');
+    await s.until('Started', () => txs(s).length === 1);
+    s.sim.plug(1);
+    await s.run(1000);
+    s.sim.evReady(1);
+    await s.run(10_000);
+    s.sim.tap('04A1B2C3');
+    await s.until('Ended', () => ended(s));
+    const list = txs(s);
+    assertGapless(list);
+    assert.equal(brief(list[0]!), 'Started:Authorized');
+    assert.deepEqual(list[0]!.idToken, { idToken: '04A1B2C3', type: 'ISO14443' });
+    assert.ok(list.some((t) => brief(t) === 'Updated:CablePluggedIn'));
+    const last = list.at(-1)!;
+    assert.equal(last.triggerReason, 'StopAuthorized');
+    assert.equal(last.transactionInfo.stoppedReason, 'Local');
+  } finally {
+    await s.close();
+  }
+});
+
+test('E03 EVConnectionTimeOut: authorized but no cable within TxCtrlr.EVConnectionTimeOut ends the transaction (EVConnectTimeout, Timeout)', async () => {
+  const s = await booted({ 'TxCtrlr.TxStartPoint': 'Authorized', 'TxCtrlr.EVConnectionTimeOut': '30' });
+  try {
+    s.sim.tap('04A1B2C3');
+    await s.until('Started', () => txs(s).length === 1);
+    await s.run(29_000);
+    assert.equal(ended(s), false);
+    await s.run(2_000);
+    await s.until('Ended', () => ended(s));
+    const last = txs(s).at(-1)!;
+    assert.equal(last.triggerReason, 'EVConnectTimeout');
+    assert.equal(last.transactionInfo.stoppedReason, 'Timeout');
+  } finally {
+    await s.close();
+  }
+});
+
+test('E12/E13 connection loss during a transaction: events queue with offline=true and arrive in order with gapless seqNo after reconnect', async () => {
+  const s = await booted();
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Charging', () => txs(s).some((t) => t.transactionInfo.chargingState === 'Charging'));
+    s.csms.setAccepting(false);
+    await s.csms.disconnect('CP-V201', { force: true });
+    await s.until('offline', () => !s.link.connected);
+    const before = txs(s).length;
+    await s.run(150_000); // two or more periodic samples while offline
+    s.sim.unplug(1);
+    await s.run(2000);
+    assert.equal(txs(s).length, before, 'nothing reached the CSMS while offline');
+    assert.ok(s.link.pendingCount() >= 3);
+    s.csms.setAccepting(true);
+    await s.until('Ended', () => ended(s), 2000);
+    const list = txs(s);
+    assertGapless(list);
+    const late = list.slice(before);
+    assert.ok(late.length >= 3);
+    assert.ok(late.every((t) => t.offline === true), 'queued while offline → offline: true');
+    assert.ok(list.slice(0, before).every((t) => t.offline === undefined));
+    assert.equal(late.at(-1)!.eventType, 'Ended');
+    // A reconnect is not a boot: no second BootNotification.
+    assert.equal(s.calls('BootNotification').length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test('E14 GetTransactionStatus: ongoing and queued messages', async () => {
+  const s = await booted();
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Started', () => txs(s).length >= 1);
+    const id = txs(s)[0]!.transactionInfo.transactionId;
+    await s.run(1000);
+    assert.deepEqual(await s.call('GetTransactionStatus', { transactionId: id }), { ongoingIndicator: true, messagesInQueue: false });
+    assert.deepEqual(await s.call('GetTransactionStatus', { transactionId: 'no-such-tx' }), { ongoingIndicator: false, messagesInQueue: false });
+    s.sim.unplug(1);
+    await s.until('Ended', () => ended(s));
+    await s.run(1000);
+    assert.deepEqual(await s.call('GetTransactionStatus', { transactionId: id }), { ongoingIndicator: false, messagesInQueue: false });
+    assert.deepEqual(await s.call('GetTransactionStatus', {}), { messagesInQueue: false });
+  } finally {
+    await s.close();
+  }
+});
+
+test('E: power cut mid-transaction — after the reboot the transaction is Ended with PowerLoss and its seqNo continues from SQLite', async () => {
+  const s = await booted();
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Charging', () => txs(s).some((t) => t.transactionInfo.chargingState === 'Charging'));
+    await s.run(1000);
+    const before = txs(s).length;
+    await s.restart();
+    await s.until('Ended', () => ended(s));
+    const list = txs(s);
+    assertGapless(list);
+    const last = list.at(-1)!;
+    assert.equal(last.eventType, 'Ended');
+    assert.equal(last.transactionInfo.stoppedReason, 'PowerLoss');
+    assert.equal(list.length, before + 1);
+    assert.equal(s.calls('BootNotification').length, 2);
+  } finally {
+    await s.close();
+  }
+});
