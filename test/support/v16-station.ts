@@ -27,6 +27,8 @@ export interface V16StationOptions {
   /** config.ocpp.v16.configuration (seeds, first start only). */
   v16?: Record<string, string>;
   ev?: SimEvOptions;
+  /** Runs on the CSMS before the station first connects (e.g. setHandler('BootNotification', ...)). */
+  csmsSetup?: (csms: Csms) => void;
 }
 
 interface Parts {
@@ -48,8 +50,8 @@ export interface V16Station extends Parts {
   calls<T = Record<string, unknown>>(action: string): T[];
   /** Advance virtual time in steps while the sockets work, until fn holds. */
   until(what: string, fn: () => boolean, maxSteps?: number): Promise<void>;
-  /** Advance virtual time by ms in steps of at most 1 s, letting socket I/O run between steps. */
-  run(ms: number): Promise<void>;
+  /** Advance virtual time by ms in steps (default at most 1 s), letting socket I/O run between steps. */
+  run(ms: number, stepMs?: number): Promise<void>;
   /** Power cut and boot again on the same database. */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -57,7 +59,8 @@ export interface V16Station extends Parts {
 
 export async function startV16Station(opts: V16StationOptions = {}): Promise<V16Station> {
   const csms = await startCsms({ protocols: ['ocpp1.6'] });
-  const clock = new VirtualClock();
+  opts.csmsSetup?.(csms);
+  let clock = new VirtualClock();
   const log = memoryLog();
   const dir = mkdtempSync(join(tmpdir(), 'v16-station-'));
   const dbPath = join(dir, 'station.db');
@@ -114,7 +117,9 @@ export async function startV16Station(opts: V16StationOptions = {}): Promise<V16
       return parts.adapter;
     },
     csms,
-    clock,
+    get clock() {
+      return clock;
+    },
     log,
     actions: () => incoming().map((e) => e.action ?? ''),
     calls: <T>(action: string) => incoming().filter((e) => e.action === action).map((e) => e.payload as T),
@@ -125,10 +130,10 @@ export async function startV16Station(opts: V16StationOptions = {}): Promise<V16
       }
       throw new Error(`timed out waiting for ${what}; the CSMS saw: ${self.actions().join(', ')}`);
     },
-    async run(ms) {
+    async run(ms, stepMs = 1000) {
       let left = ms;
       while (left > 0) {
-        const d = Math.min(1000, left);
+        const d = Math.min(stepMs, left);
         await step(d);
         left -= d;
       }
@@ -136,6 +141,8 @@ export async function startV16Station(opts: V16StationOptions = {}): Promise<V16
     },
     async restart() {
       await teardown(false);
+      // A new clock from the same instant: the timers of the dead process die with the old one.
+      clock = new VirtualClock(clock.now());
       parts = await build();
     },
     async close() {
