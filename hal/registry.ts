@@ -3,7 +3,9 @@
  * Factories import their module lazily so that a machine running the simulated board never loads
  * native modules (onoff, serialport, i2c-bus) it does not need.
  *
- * To add a real driver, e.g. a GPIO relay in hal/gpio/relay.ts exporting createGpioRelay:
+ * To add a real driver whose module exports `create(options, deps)` (the convention of hal/serial):
+ *   pilot: { …, 'serial-line': moduleDriver(() => import('./serial/pilot-line.js')) },
+ * or, for a factory that needs the context (shared ports), a DriverFactory of its own:
  *   contactor: { …, gpio: async (o, d, c) => (await import('./gpio/relay.js')).createGpioRelay(o, d, c) },
  */
 import type {
@@ -67,6 +69,21 @@ export const drivers: DriverTable = {
   display: { sim: async (o, d, c) => (await sim()).simDisplay(o, d, c) },
   emergencyStop: {},
 };
+
+/** A driver module of the `create(options, deps)` convention; deps carry the EVSE id for per-EVSE parts. */
+export interface DriverModule<P> {
+  create(options: unknown, deps: HalDeps & { evseId?: number }): Promise<P>;
+}
+
+/** Wraps such a module as a factory, loaded on first use; a part with close() is closed by Hal.close(). */
+export function moduleDriver<K extends PartKind>(load: () => Promise<DriverModule<PartTypes[K]>>): DriverFactory<K> {
+  return async (options, deps, ctx) => {
+    const part = await (await load()).create(options, { ...deps, evseId: ctx.evse?.id });
+    const closable = part as { close?: () => void | Promise<void> };
+    if (typeof closable.close === 'function') ctx.onClose(() => closable.close?.());
+    return part;
+  };
+}
 
 /** Adds (or replaces) a driver at run time, e.g. for a test double or an out-of-tree driver. */
 export function registerDriver<K extends PartKind>(kind: K, name: string, factory: DriverFactory<K>): void {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../hal/clock.js';
 import { createHal, loadBoardProfile, registerDriver, drivers } from '../hal/index.js';
+import { moduleDriver } from '../hal/registry.js';
 import { repoRoot } from './support/paths.js';
 import { memoryLog, simProfile } from './support/sim-board.js';
 import { TypedEmitter } from '../hal/emitter.js';
@@ -71,6 +72,41 @@ test('a failing driver closes what was already built and names the part', async 
   } finally {
     delete drivers.contactor['test-relay'];
     delete drivers.meter['test-broken'];
+  }
+});
+
+test('moduleDriver: a create(options, deps) module gets its options and EVSE id, and is closed after the outputs went safe', async () => {
+  const calls: string[] = [];
+  class ModuleRelay extends TypedEmitter<RelayEvents> implements Relay {
+    commanded = false;
+    feedback = undefined;
+    async set(c: boolean) {
+      this.commanded = c;
+      calls.push(`set ${c}`);
+    }
+    async close() {
+      calls.push('close');
+    }
+  }
+  registerDriver(
+    'contactor',
+    'test-module',
+    moduleDriver(async () => ({
+      create: async (options: unknown, deps: { evseId?: number }) => {
+        calls.push(`create ${JSON.stringify(options)} evse ${deps.evseId}`);
+        return new ModuleRelay();
+      },
+    })),
+  );
+  try {
+    const profile = simProfile({}, 2);
+    profile.evses[1]!.contactor = { driver: 'test-module', pin: 17 };
+    const hal = await createHal(profile, { clock: new VirtualClock(), log: memoryLog() });
+    assert.deepEqual(calls, ['create {"pin":17} evse 2']);
+    await hal.close();
+    assert.deepEqual(calls, ['create {"pin":17} evse 2', 'set false', 'close']);
+  } finally {
+    delete drivers.contactor['test-module'];
   }
 });
 
