@@ -10,7 +10,8 @@
  * but the adapter reports only what it sees after it started (it replays nothing it did not see). If
  * the CSMS later selects the other version, the old adapter is stopped and the other one started;
  * messages the old adapter had queued fail the new version's schema validation and end in the
- * dead-letter table (logged), they are not converted.
+ * dead-letter table (logged), they are not converted. An adapter's stop() must therefore remove the
+ * listeners and handlers it put on the link (the next adapter registers its own).
  */
 import type { Clock } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
