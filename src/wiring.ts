@@ -10,8 +10,12 @@ import { createHal, loadBoardProfile, type BoardProfile } from '../hal/index.js'
 import type { Hal, Logger } from '../hal/types.js';
 import type { StationConfig } from './config/types.js';
 import { packageConfigDir } from './config/paths.js';
+import { CONTROL_SOCKET_NAME } from './control/protocol.js';
+import { runScenario, type ScenarioHandle } from './control/scenario.js';
+import { startControlServer, type ControlServer } from './control/server.js';
 import { startOcpp, type OcppHandle } from './ocpp/index.js';
 import { createV16Adapter } from './ocpp/v16/index.js';
+import { createV201Adapter } from './ocpp/v201/index.js';
 import type { StopReason } from './station/api.js';
 import { Station } from './station/station.js';
 import { openDatabase, type Db } from './store/db.js';
@@ -23,6 +27,8 @@ export interface BuildOptions {
   profile?: BoardProfile;
   /** Longest wait for queued transaction messages to reach the CSMS on stop; default 3000 ms. */
   flushMs?: number;
+  /** Serve the control socket STATE/control.sock; default true. */
+  control?: boolean;
 }
 
 export interface BuiltStation {
@@ -31,8 +37,11 @@ export interface BuiltStation {
   hal: Hal;
   station: Station;
   ocpp: OcppHandle;
+  control?: ControlServer;
+  /** The scenario named by config.runScenario, while it runs. */
+  scenario?: ScenarioHandle;
   /**
-   * Graceful shutdown: sessions ended and persisted with `reason` (default Local), contactors open,
+   * Graceful shutdown: the control socket and scenario stop first (nothing new comes in), sessions ended and persisted with `reason` (default Local), contactors open,
    * a short moment for the outbox to flush, the OCPP link closed, outputs safe, the database closed.
    * Every step runs even when an earlier one fails. Idempotent.
    */
@@ -88,10 +97,39 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   let ocpp: OcppHandle;
   try {
     // The adapters subscribe to the station's events before it starts, so they see its first statuses.
-    ocpp = await startOcpp({ config, station, db, clock, log, stateDir: config.stateDir, adapters: { '1.6': createV16Adapter } });
+    ocpp = await startOcpp({
+      config,
+      station,
+      db,
+      clock,
+      log,
+      stateDir: config.stateDir,
+      adapters: { '1.6': createV16Adapter, '2.0.1': createV201Adapter },
+    });
     undo.push(['stop the OCPP link', () => ocpp.stop()]);
     await station.start();
     undo.push(['stop the station', () => station.stop('Local')]);
+  } catch (err) {
+    return fail(err);
+  }
+
+  let control: ControlServer | undefined;
+  let scenario: ScenarioHandle | undefined;
+  try {
+    if (opts.control ?? true) {
+      control = await startControlServer({
+        socketPath: join(config.stateDir, CONTROL_SOCKET_NAME),
+        hal,
+        log,
+        stationStatus: () => station.evseIds.map((id) => station.connector(id)),
+      });
+      undo.push(['close the control socket', () => control?.close()]);
+    }
+    if (config.runScenario !== undefined) {
+      if (!hal.sim) throw new Error(`runScenario "${config.runScenario}" needs the simulated board, not "${hal.board}"`);
+      scenario = runScenario(config.scenarios[config.runScenario]!, hal.sim, clock, log);
+      log.info('scenario running', { scenario: config.runScenario });
+    }
   } catch (err) {
     return fail(err);
   }
@@ -100,6 +138,8 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   const stop = (reason: StopReason = 'Local'): Promise<void> => {
     stopping ??= runSteps(
       [
+        ['cancel the scenario', () => scenario?.cancel()],
+        ['close the control socket', () => control?.close()],
         ['stop the station', () => station.stop(reason)],
         ['flush the outbox', () => flushOutbox(ocpp, opts.flushMs ?? 3000, log)],
         ['stop the OCPP link', () => ocpp.stop()],
@@ -111,5 +151,5 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
     return stopping;
   };
 
-  return { config, db, hal, station, ocpp, stop };
+  return { config, db, hal, station, ocpp, control, scenario, stop };
 }

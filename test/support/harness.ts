@@ -40,6 +40,8 @@ export interface TestStationOptions {
   log?: Logger;
   /** Longest wait for the outbox on stop(); default 1000 ms. */
   flushMs?: number;
+  /** Serve the control socket STATE/control.sock (for tests of the sim CLI); default false. */
+  control?: boolean;
 }
 
 export interface TestStation extends BuiltStation {
@@ -85,6 +87,7 @@ export async function startTestStation(o: TestStationOptions): Promise<TestStati
       log,
       profile: simProfile(o.evses ?? 1, config.hal.overrides),
       flushMs: o.flushMs ?? 1000,
+      control: o.control ?? false,
     });
     const sim = built.hal.sim;
     if (!sim) throw new Error('the sim board offers no SimControl');
