@@ -53,6 +53,8 @@ export class Evse extends TypedEmitter<EvseEvents> {
   private sessionActive = false;
   private sessionSawEv = false;
   private finishing = false;
+  /** A session ended with this cable in: the cable alone opens no new one until it is unplugged. */
+  cableHandled = false;
   private reserved = false;
   private evseOperative = true;
   private stationOperative = true;
@@ -100,7 +102,10 @@ export class Evse extends TypedEmitter<EvseEvents> {
     const plugged = isPluggedState(s);
     const plugChanged = plugged !== undefined && plugged !== this.isPlugged;
     if (plugged !== undefined) this.isPlugged = plugged;
-    if (plugged === false) this.finishing = false;
+    if (plugged === false) {
+      this.finishing = false;
+      this.cableHandled = false;
+    }
     if (plugged && this.sessionActive) this.sessionSawEv = true;
     // Opening first; then the plug fact, so that the session records it before the status and
     // charging state that follow from it.
@@ -124,6 +129,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
     this.sessionActive = false;
     this.sessionSawEv = false;
     this.finishing = finishing && this.isPlugged;
+    this.cableHandled = this.isPlugged;
     this.update();
     // The next session may try the contactor again.
     if (this.faults.get('contactor-stuck-open')?.detail === STUCK_OPEN) this.clearFault('contactor-stuck-open');

@@ -18,7 +18,7 @@ export interface ReservationDeps {
   evses: Map<number, Evse>;
   /** Is a session running on the EVSE? */
   busy: (evseId: number) => boolean;
-  ended: (id: number, why: ReservationEnd) => void;
+  ended: (id: number, why: ReservationEnd, evseId: number) => void;
 }
 
 export class Reservations {
@@ -76,7 +76,7 @@ export class Reservations {
     const delay = r.expiresAt - this.d.clock.now();
     if (delay <= 0) {
       reservationDelete(this.d.db, r.id);
-      this.d.ended(r.id, 'Expired');
+      this.d.ended(r.id, 'Expired', r.boundEvseId);
       return;
     }
     this.held.set(r.id, r);
@@ -99,14 +99,16 @@ export class Reservations {
   }
 
   end(id: number, why: ReservationEnd): boolean {
-    if (!this.release(id)) return false;
+    const r = this.release(id);
+    if (!r) return false;
     this.d.log.info('reservation ended', { id, why });
-    this.d.ended(id, why);
+    this.d.ended(id, why, r.boundEvseId);
     return true;
   }
 
+  /** CancelReservation: the CSMS knows, so nothing is reported. */
   cancel(id: number): boolean {
-    return this.end(id, 'Removed');
+    return this.release(id) !== undefined;
   }
 
   forEvse(evseId: number): StoredReservation | undefined {

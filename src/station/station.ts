@@ -147,7 +147,11 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       log: this.log,
       evses: this.evses,
       busy: (id) => this.sess.get(id) !== undefined,
-      ended: (id, why) => this.emit('reservation-ended', id, why),
+      ended: (id, why, evseId) => {
+        this.emit('reservation-ended', id, why);
+        const evse = this.evses.get(evseId);
+        if (evse && why !== 'Used') this.openForCable(evse);
+      },
     });
     for (const evse of evseList) this.wireEvse(evse);
   }
@@ -167,7 +171,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         void this.sess.end(evse.id, stopReasonFor(f.kind), 'AbnormalCondition');
       }
     });
-    evse.on('fault-cleared', (k) => this.emit('fault-cleared', evse.id, k));
+    evse.on('fault-cleared', (k) => {
+      this.emit('fault-cleared', evse.id, k);
+      this.openForCable(evse);
+    });
   }
 
   private onPlugged(evse: Evse): void {
@@ -195,7 +202,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.started = true;
     for (const evse of this.evses.values()) {
       evse.update(); // first status of every connector
-      if (evse.plugged && !this.sess.get(evse.id) && evse.connector().status !== 'Finishing') this.onPlugged(evse);
+      this.openForCable(evse);
     }
     this.hal.reader?.on('token', this.onToken);
     this.hal.reader?.on('fault', this.onReaderFault);
@@ -439,7 +446,14 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     if (goingDown && this.sess.get(evse.id)) return false;
     evse.setOperative(evseWanted);
     evse.setStationOperative(stationWanted);
+    this.openForCable(evse);
     return true;
+  }
+
+  /** A cable that is in while the EVSE could not take it (unavailable, faulted, reserved) gets its session once it can. */
+  private openForCable(evse: Evse): void {
+    if (!this.started || this.stopping || !evse.plugged || evse.cableHandled || this.sess.get(evse.id)) return;
+    this.onPlugged(evse);
   }
 
   reset(kind: ResetKind, evseId?: number): 'Accepted' | 'Rejected' | 'Scheduled' {
