@@ -35,7 +35,7 @@ export interface SetResult {
   attributeType: AttributeType;
   component: ComponentRef;
   variable: VariableRef;
-  statusInfo?: { reasonCode: string; additionalInfo?: string };
+  attributeStatusInfo?: { reasonCode: string; additionalInfo?: string };
 }
 
 export type ReportBase = 'ConfigurationInventory' | 'FullInventory' | 'SummaryInventory';
@@ -172,9 +172,9 @@ export class DeviceModel {
     if (r.status !== 'found') return { ...base, attributeStatus: r.status };
     const def = r.def;
     if (!(attributeType in def.defaults)) return { ...base, attributeStatus: 'NotSupportedAttributeType' };
-    if (def.mutability === 'ReadOnly' || def.constant) return { ...base, attributeStatus: 'Rejected', statusInfo: { reasonCode: 'ReadOnly' } };
+    if (def.mutability === 'ReadOnly' || def.constant) return { ...base, attributeStatus: 'Rejected', attributeStatusInfo: { reasonCode: 'ReadOnly' } };
     const problem = this.validate(def, value);
-    if (problem) return { ...base, attributeStatus: 'Rejected', statusInfo: { reasonCode: 'InvalidValue', additionalInfo: problem } };
+    if (problem) return { ...base, attributeStatus: 'Rejected', attributeStatusInfo: { reasonCode: 'InvalidValue', additionalInfo: problem } };
     this.repo.set(keyOf(def), attributeType, value, this.now());
     if (attributeType === 'Actual') for (const l of this.listeners) l(def, value);
     return { ...base, attributeStatus: def.rebootRequired ? 'RebootRequired' : 'Accepted' };

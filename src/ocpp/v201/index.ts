@@ -86,7 +86,8 @@ export class V201Adapter implements OcppAdapter {
   private live(def: VariableDef): string | undefined {
     const station = this.ctx?.station;
     if (!station) return undefined;
-    if (def.variable === 'AvailabilityState' || def.variable === 'Available') {
+    const physical = def.component === 'ChargingStation' || def.component === 'EVSE' || def.component === 'Connector';
+    if (physical && (def.variable === 'AvailabilityState' || def.variable === 'Available')) {
       const ids = def.evseId !== undefined ? [def.evseId] : station.evseIds;
       const states = ids.map((id) => mapStatus(station.connector(id).status));
       const state = def.evseId !== undefined ? states[0]! : states.every((s) => s === 'Unavailable') ? 'Unavailable' : states.every((s) => s === 'Faulted') ? 'Faulted' : 'Available';
