@@ -93,6 +93,7 @@ class V16AdapterImpl implements V16Adapter {
     const { link, station } = this.deps;
     if (link.setRetryPolicy) this.configuration.markLive('TransactionMessageAttempts', 'TransactionMessageRetryInterval');
     this.applyAll();
+    this.applyStoredLinkTiming();
     this.configuration.onChange((key) => this.apply(key));
     for (const [action, h] of Object.entries(
       v16Handlers({
@@ -165,6 +166,18 @@ class V16AdapterImpl implements V16Adapter {
 
   private onAccepted(): void {
     this.status.sendAll();
+  }
+
+  /**
+   * WebSocketPingInterval / MessageTimeout answered RebootRequired when changed: this is the reboot.
+   * Before the link's first connection reconfigure() only records them; later it reconnects once.
+   */
+  private applyStoredLinkTiming(): void {
+    const { link, config, log } = this.deps;
+    const pingIntervalS = this.configuration.int('WebSocketPingInterval');
+    const callTimeoutS = this.configuration.int('MessageTimeout');
+    if (!link.reconfigure || (pingIntervalS === config.ocpp.pingIntervalS && callTimeoutS === config.ocpp.callTimeoutS)) return;
+    link.reconfigure({ pingIntervalS, callTimeoutS }).catch((err: unknown) => log.warn('1.6: link timing not applied', { error: String(err) }));
   }
 
   private applyAll(): void {
