@@ -11,7 +11,7 @@
  * the CSMS later selects the other version, the old adapter is stopped and the other one started;
  * messages the old adapter had queued fail the new version's schema validation and end in the
  * dead-letter table (logged), they are not converted. An adapter's stop() must therefore remove the
- * listeners and handlers it put on the link (the next adapter registers its own).
+ * listeners it put on the link; startOcpp clears the old handlers (the next adapter registers its own).
  */
 import type { Clock } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
@@ -72,6 +72,7 @@ export async function startOcpp(o: StartOcppOptions): Promise<OcppHandle> {
       const old = adapter;
       adapter = undefined;
       await old.stop();
+      link!.clearHandlers();
     }
     const version = versionOf(protocol);
     const factory = o.adapters[version];

@@ -70,6 +70,7 @@ interface Client {
   close(opts?: { code?: number; reason?: string; force?: boolean }): Promise<unknown>;
   call(method: string, params: unknown): Promise<unknown>;
   handle(method: string, fn: (call: { params: unknown; messageId: string; method: string }) => Promise<unknown>): void;
+  removeAllHandlers(): void;
   on(event: string, fn: (arg: never) => void): void;
 }
 
@@ -90,6 +91,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private reconnectTimer: TimerHandle | undefined;
   private negotiated: OcppProtocol | undefined;
   private readonly handlers = new Map<string, CallHandler>();
+  private readonly frameListeners = new Set<(dir: 'in' | 'out', text: string) => void>();
   private readonly store: OutboxStore;
   private readonly outbox: Outbox;
   private readonly messageLog: MessageLog | undefined;
@@ -211,6 +213,18 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     return this.outbox.pendingCount();
   }
 
+  /** Observe every frame in and out (tools and benches; the message log is the durable record). */
+  onFrame(listener: (dir: 'in' | 'out', text: string) => void): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  /** Forget every CSMS-call handler (when one version adapter replaces the other). */
+  clearHandlers(): void {
+    this.handlers.clear();
+    this.client?.removeAllHandlers();
+  }
+
   /** Messages that exhausted their attempts (never deleted by the link). */
   deadLetters(): DeadRow[] {
     return this.store.dead();
@@ -249,9 +263,11 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.client = client;
     this.opened = false;
     for (const [action, handler] of this.handlers) client.handle(action, this.wrap(handler));
-    client.on('message', ({ message, outbound }: { message: string; outbound: boolean }) =>
-      this.messageLog?.write(outbound ? 'out' : 'in', message),
-    );
+    client.on('message', ({ message, outbound }: { message: string; outbound: boolean }) => {
+      const dir = outbound ? 'out' : 'in';
+      this.messageLog?.write(dir, message);
+      for (const l of this.frameListeners) l(dir, message);
+    });
     client.on('badMessage', ({ error }: { error: Error }) =>
       this.deps.log.warn('OCPP: malformed frame from the CSMS answered with a CALLERROR', { error: errorText(error) }),
     );
