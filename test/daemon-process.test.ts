@@ -65,6 +65,10 @@ test('check-config: OK and exit 0 for a good file, errors and exit 2 for a bad o
 
   assert.equal(runCli(['check-config']).status, 64);
   assert.equal(runCli(['frobnicate']).status, 64);
+  assert.equal(runCli(['run', '--no-such-option']).status, 64);
+  const verb = runCli(['meter', 'write']);
+  assert.equal(verb.status, 64);
+  assert.match(verb.stderr, /usage: ocpp-station meter read/);
 });
 
 test('--help and --version', () => {
@@ -116,12 +120,23 @@ function writeConfig(dir: string, csms: Csms): { file: string; stateDir: string 
   return { file, stateDir };
 }
 
-async function chargingOnEvse1(socket: string, d: Daemon): Promise<void> {
+/** The CLI in a child process without blocking this one (the CSMS here must keep answering). */
+async function runCliAsync(args: string[]): Promise<{ status: number | null; stdout: string }> {
+  const proc = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const status = await new Promise<number | null>((r) => proc.on('exit', r));
+  return { status, stdout };
+}
+
+async function chargingOnEvse1(stateDir: string, d: Daemon): Promise<void> {
+  const socket = join(stateDir, 'control.sock');
   await waitFor('the control socket', () => existsSync(socket), d);
-  for (const cmd of [{ cmd: 'plug', evse: 1 }, { cmd: 'tap', idToken: '04A1B2C3' }]) {
-    const r = await sendControlRequest(socket, cmd);
-    assert.ok(r.ok, JSON.stringify(r));
-  }
+  // Through the CLI once (ocpp-station sim → src/control/sim-cli.ts), then straight to the socket.
+  const plug = await runCliAsync(['sim', 'plug', '--evse', '1', '--state-dir', stateDir]);
+  assert.equal(plug.status, 0, plug.stdout);
+  const r = await sendControlRequest(socket, { cmd: 'tap', idToken: '04A1B2C3' });
+  assert.ok(r.ok, JSON.stringify(r));
   await waitFor(
     'the contactor to close',
     async () => {
@@ -141,7 +156,7 @@ test('SIGTERM on the sim board while charging: exit 0, StopTransaction(Local) se
   t.after(() => d.proc.kill('SIGKILL'));
 
   await csms.waitFor('BootNotification', undefined, 15_000);
-  await chargingOnEvse1(join(stateDir, 'control.sock'), d);
+  await chargingOnEvse1(stateDir, d);
   await csms.waitFor('StartTransaction', undefined, 15_000);
 
   d.proc.kill('SIGTERM');
@@ -175,7 +190,7 @@ test('a hard reset from the CSMS (1.6 §5.14) stops gracefully and exits 0 for s
   t.after(() => d.proc.kill('SIGKILL'));
 
   await csms.waitFor('BootNotification', undefined, 15_000);
-  await chargingOnEvse1(join(stateDir, 'control.sock'), d);
+  await chargingOnEvse1(stateDir, d);
   await csms.waitFor('StartTransaction', undefined, 15_000);
   const answer = await csms.call<{ status: string }>('CP-PROC', 'Reset', { type: 'Hard' });
   assert.equal(answer.status, 'Accepted');
