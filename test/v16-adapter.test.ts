@@ -154,6 +154,21 @@ test('4.9 StatusNotification follows station status; not sent while offline; pre
   await r.adapter.stop();
 });
 
+test('4.9 connector 0: a station-level fault is reported on connector 0; Unavailable when every connector is', async () => {
+  const r = await booted({ evses: 2 });
+  r.station.fault(0, { kind: 'reader-failure', severity: 'low', detail: 'no answer' });
+  r.station.faultCleared(0, 'reader-failure');
+  r.station.setStatus(1, 'Unavailable');
+  r.station.setStatus(2, 'Unavailable');
+  r.station.setStatus(1, 'Available');
+  await r.clock.advance(0);
+  assert.deepEqual(
+    r.link.ofAction('StatusNotification').map((p) => `${String(p.connectorId)}:${String(p.status)}:${String(p.errorCode)}`),
+    ['0:Available:ReaderFailure', '0:Available:NoError', '1:Unavailable:NoError', '2:Unavailable:NoError', '0:Unavailable:NoError', '1:Available:NoError', '0:Available:NoError'],
+  );
+  await r.adapter.stop();
+});
+
 test('4.9 MinimumStatusDuration: a short-lived status is not reported', async () => {
   const r = await booted({ v16: { MinimumStatusDuration: '5' } });
   r.station.setStatus(1, 'Preparing');

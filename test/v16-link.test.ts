@@ -116,6 +116,9 @@ test('5.8 / 5.3 / 5.17 / 5.x every CSMS-initiated 1.6 call gets a schema-valid a
     assert.deepEqual(await call('RemoteStartTransaction', { idTag: 'AA' }), { status: 'Accepted' });
     assert.deepEqual(await call('RemoteStopTransaction', { transactionId: 42 }), { status: 'Rejected' });
     assert.deepEqual(await call('DataTransfer', { vendorId: 'x.y', data: 'hi' }), { status: 'UnknownVendorId' });
+    // 4.3 the other way: the test CSMS knows vendorId 'ocpp-station'.
+    assert.deepEqual(await r.adapter.dataTransfer('ocpp-station', 'ping', 'x'), { status: 'Accepted' });
+    assert.deepEqual(await r.adapter.dataTransfer('com.unknown'), { status: 'UnknownVendorId' });
     assert.deepEqual(
       await call('SetChargingProfile', {
         connectorId: 1,

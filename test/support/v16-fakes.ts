@@ -4,7 +4,7 @@
  * commands it records. Integration tests use the real link, station and CSMS instead.
  */
 import { TypedEmitter } from '../../hal/emitter.js';
-import type { Logger } from '../../hal/types.js';
+import type { HalFault, Logger } from '../../hal/types.js';
 import type { StationConfig } from '../../src/config/types.js';
 import type { CallHandler, LinkEvents, OcppLink, OcppProtocol, OutboxMessage } from '../../src/ocpp/link.js';
 import type {
@@ -227,6 +227,14 @@ export class FakeStation extends TypedEmitter<StationEvents> implements StationA
 
   meter(sample: MeterSample): void {
     this.emit('meter', sample);
+  }
+
+  fault(evseId: number, fault: HalFault): void {
+    this.emit('fault-raised', evseId, fault);
+  }
+
+  faultCleared(evseId: number, kind: HalFault['kind']): void {
+    this.emit('fault-cleared', evseId, kind);
   }
 
   connector(evseId: number): ConnectorState {

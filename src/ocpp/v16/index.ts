@@ -4,7 +4,9 @@
  * registration and heartbeat (boot.ts), StatusNotification (status.ts), transactions and meter
  * values (transactions.ts), CSMS-initiated calls (handlers.ts).
  */
+import type { HalFault, HalFaultKind } from '../../../hal/types.js';
 import type { AdapterDeps, AdapterFactory, OcppAdapter } from '../adapter.js';
+import type { OutboxMessage } from '../link.js';
 import type { AuthInfo, ConnectorState, CsmsGateway, IdToken, MeterSample, SessionEvent } from '../../station/api.js';
 import { Registration } from './boot.js';
 import { V16Configuration } from './configuration.js';
@@ -111,7 +113,10 @@ class V16AdapterImpl implements V16Adapter {
     station.on('status', this.onStatus);
     station.on('session', this.onSession);
     station.on('meter', this.onMeter);
+    station.on('fault-raised', this.onFault);
+    station.on('fault-cleared', this.onFaultCleared);
     link.on('open', this.onOpen);
+    link.on('message-dead', this.onDead);
     link.on('close', this.onClose);
     this.tx.syncRunning();
     if (link.connected) this.reg.linkOpened();
@@ -124,7 +129,10 @@ class V16AdapterImpl implements V16Adapter {
     station.off('status', this.onStatus);
     station.off('session', this.onSession);
     station.off('meter', this.onMeter);
+    station.off('fault-raised', this.onFault);
+    station.off('fault-cleared', this.onFaultCleared);
     link.off('open', this.onOpen);
+    link.off('message-dead', this.onDead);
     link.off('close', this.onClose);
     this.reg.stop();
     this.status.stop();
@@ -152,7 +160,11 @@ class V16AdapterImpl implements V16Adapter {
     this.status.stop();
   };
 
-  private readonly onStatus = (s: ConnectorState): void => this.status.onStatus(s);
+  private readonly onStatus = (s: ConnectorState): void => this.guard('status', () => this.status.onStatus(s));
+  private readonly onFault = (evseId: number, f: HalFault): void => this.guard('fault', () => this.status.onFault(evseId, f));
+  private readonly onFaultCleared = (evseId: number, k: HalFaultKind): void =>
+    this.guard('fault', () => this.status.onFaultCleared(evseId, k));
+  private readonly onDead = (m: OutboxMessage): void => this.guard('dead message', () => this.tx.onDead(m));
   private readonly onSession = (e: SessionEvent): void => this.guard('session', () => this.tx.onSession(e));
   private readonly onMeter = (m: MeterSample): void => this.guard('meter', () => this.tx.onMeter(m));
 

@@ -4,9 +4,15 @@
  * present status of connector 0 and every connector is sent (errata 3.22), which is what the CSMS
  * needs (4.9 rules 1 and 3). MinimumStatusDuration > 0 holds a change back until it has been stable
  * that long, then sends the status of that moment (if it still differs from the last one sent).
+ *
+ * Connector 0 (the charge point itself: Available, Unavailable or Faulted) is derived here, as the
+ * station models EVSEs only: Faulted on a station-level fault of high severity (reader faults are
+ * reported as a warning with status Available), Unavailable when every connector is, else Available.
  */
 import type { TimerHandle } from '../../../hal/clock.js';
+import type { HalFault, HalFaultKind } from '../../../hal/types.js';
 import type { ConnectorState } from '../../station/api.js';
+import { errorCodeFor } from '../../station/faults.js';
 import { connectorOf, type V16Context } from './context.js';
 
 const CP_STATUSES = new Set(['Available', 'Unavailable', 'Faulted']);
@@ -14,15 +20,36 @@ const CP_STATUSES = new Set(['Available', 'Unavailable', 'Faulted']);
 export class StatusReporter {
   private readonly lastSent = new Map<number, string>();
   private readonly held = new Map<number, TimerHandle>();
+  private readonly cpFaults = new Map<HalFaultKind, HalFault>();
 
   constructor(private readonly ctx: V16Context) {}
 
   onStatus(state: ConnectorState): void {
+    this.changed(connectorOf(state.evseId), state);
+    if (state.evseId !== 0) this.cpChanged();
+  }
+
+  /** Station-level faults (EVSE id 0, e.g. the card reader) make up connector 0's error code. */
+  onFault(evseId: number, fault: HalFault): void {
+    if (evseId !== 0) return;
+    this.cpFaults.set(fault.kind, fault);
+    this.cpChanged();
+  }
+
+  onFaultCleared(evseId: number, kind: HalFaultKind): void {
+    if (evseId !== 0 || !this.cpFaults.delete(kind)) return;
+    this.cpChanged();
+  }
+
+  private cpChanged(): void {
+    if (signature(this.current(0)) !== this.lastSent.get(0)) this.changed(0, undefined);
+  }
+
+  private changed(id: number, state: ConnectorState | undefined): void {
     if (this.ctx.registration !== 'Accepted') return;
-    const id = connectorOf(state.evseId);
     const minS = this.ctx.cfg.int('MinimumStatusDuration');
     if (minS <= 0) {
-      this.send(id, state);
+      this.send(id, state ?? this.current(id));
       return;
     }
     this.ctx.clock.clear(this.held.get(id));
@@ -58,13 +85,20 @@ export class StatusReporter {
 
   current(id: number): ConnectorState {
     if (id !== 0) return this.ctx.station.connector(id);
-    try {
-      const s = this.ctx.station.connector(0);
-      if (s) return s;
-    } catch {
-      // The station may not model connector 0; the charge point itself is then simply available.
-    }
-    return { evseId: 0, connectorId: 0, status: 'Available', errorCode: 'NoError', at: this.ctx.clock.now() };
+    const { station, clock } = this.ctx;
+    const faults = [...this.cpFaults.values()];
+    const fault = faults.find((f) => f.severity === 'high') ?? faults[0];
+    const allDown = station.evseIds.length > 0 && station.evseIds.every((e) => station.connector(e).status === 'Unavailable');
+    const state: ConnectorState = {
+      evseId: 0,
+      connectorId: 0,
+      status: fault?.severity === 'high' ? 'Faulted' : allDown ? 'Unavailable' : 'Available',
+      errorCode: fault ? errorCodeFor(fault.kind) : 'NoError',
+      at: clock.now(),
+    };
+    if (fault) state.info = (fault.detail ? `${fault.kind}: ${fault.detail}` : fault.kind).slice(0, 50);
+    if (fault?.vendorCode) state.vendorErrorCode = fault.vendorCode;
+    return state;
   }
 
   private send(id: number, state: ConnectorState): void {

@@ -100,6 +100,14 @@ export class Transactions {
     link.setQueuedPreparer('MeterValues', prepare);
   }
 
+  /**
+   * A StopTransaction the CSMS kept failing (3.7.1) is gone from the outbox: forget the transaction.
+   * A dead StartTransaction leaves transactionId unknown, so its later messages carry -1 (errata 3.18).
+   */
+  onDead(m: OutboxMessage): void {
+    if (m.action === 'StopTransaction' && m.txKey) this.repo.delete(m.txKey);
+  }
+
   /** Sessions already running when the adapter starts (or recovered ones). */
   syncRunning(): void {
     for (const s of this.ctx.station.sessions()) if (s.endedAt === undefined) this.maybeStart(s);
