@@ -35,7 +35,7 @@ export class Availability {
 
   register(): void {
     this.ctx.handle('ChangeAvailability', (params) => this.changeAvailability(params as ChangeAvailabilityRequest));
-    this.ctx.onStation('status', (st) => void this.onStatus(st));
+    this.ctx.onStation('status', (st) => this.onStatus(st));
     this.ctx.onStation('fault-raised', (evseId, fault) => void this.notifyFault(evseId, fault.kind, false, fault));
     this.ctx.onStation('fault-cleared', (evseId, kind) => void this.notifyFault(evseId, kind, true));
   }
@@ -53,21 +53,39 @@ export class Availability {
     await this.send(this.ctx.station.connector(evseId), opts);
   }
 
-  private async onStatus(st: ConnectorState): Promise<void> {
-    if (this.sent.get(st.evseId) === mapStatus(st.status)) return;
-    await this.send(st);
+  /**
+   * Changes within one turn of the event loop are coalesced (e.g. Finishing → Available → Unavailable
+   * when a scheduled ChangeAvailability applies): the CSMS hears the state the connector settled in.
+   */
+  private onStatus(st: ConnectorState): void {
+    if (this.flushing.has(st.evseId)) return;
+    this.flushing.add(st.evseId);
+    setImmediate(() => {
+      this.flushing.delete(st.evseId);
+      if (this.ctx.stopped) return;
+      const now = this.ctx.station.connector(st.evseId);
+      if (this.sent.get(st.evseId) === mapStatus(now.status)) return;
+      void this.send(now);
+    });
   }
+  private readonly flushing = new Set<number>();
 
   private async send(st: ConnectorState, opts: { triggered?: boolean } = {}): Promise<void> {
     const connectorStatus = mapStatus(st.status);
     if (!this.ctx.maySend('StatusNotification', opts)) return;
+    // Recorded before the answer so that a change arriving meanwhile is compared with what is on its way.
+    const previous = this.sent.get(st.evseId);
+    this.sent.set(st.evseId, connectorStatus);
     const res = await this.ctx.send('StatusNotification', {
       timestamp: this.ctx.iso(st.at),
       connectorStatus,
       evseId: st.evseId,
       connectorId: st.connectorId,
     }, opts);
-    if (res) this.sent.set(st.evseId, connectorStatus);
+    if (!res && this.sent.get(st.evseId) === connectorStatus) {
+      if (previous === undefined) this.sent.delete(st.evseId);
+      else this.sent.set(st.evseId, previous);
+    }
   }
 
   private changeAvailability(req: ChangeAvailabilityRequest): { status: 'Accepted' | 'Rejected' | 'Scheduled' } {

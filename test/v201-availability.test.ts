@@ -1,0 +1,81 @@
+/**
+ * G: availability with the 2.0.1 adapter end to end: StatusNotification mapping, ChangeAvailability for
+ * station / EVSE / connector, Scheduled during a transaction, lock failure as NotifyEvent.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startV201Station, type V201Station } from './support/v201-station.js';
+
+const statuses = (s: V201Station): [number, string][] =>
+  s.calls<{ evseId: number; connectorStatus: string }>('StatusNotification').map((x) => [x.evseId, x.connectorStatus]);
+
+async function booted(evses = 1): Promise<V201Station> {
+  const s = await startV201Station({ evses });
+  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
+  await s.until('status', () => s.calls('StatusNotification').length === evses);
+  return s;
+}
+
+test('G01/G03 ChangeAvailability of one EVSE and of the station: Unavailable / Available per connector; unknown EVSE Rejected', async () => {
+  const s = await booted(2);
+  try {
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 2 } }), { status: 'Accepted' });
+    await s.until('unavailable', () => statuses(s).length === 3);
+    assert.deepEqual(statuses(s).at(-1), [2, 'Unavailable']);
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 7 } }), { status: 'Rejected' });
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative' }), { status: 'Accepted' });
+    await s.until('station unavailable', () => statuses(s).length === 4);
+    assert.deepEqual(statuses(s).at(-1), [1, 'Unavailable']);
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Operative' }), { status: 'Accepted' });
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Operative', evse: { id: 2, connectorId: 1 } }), { status: 'Accepted' });
+    await s.until('available again', () => statuses(s).filter(([, st]) => st === 'Available').length === 4);
+    const av = await s.call<{ getVariableResult: { attributeValue: string }[] }>('GetVariables', {
+      getVariableData: [{ component: { name: 'EVSE', evse: { id: 2 } }, variable: { name: 'AvailabilityState' } }],
+    });
+    assert.equal(av.getVariableResult[0]!.attributeValue, 'Available');
+  } finally {
+    await s.close();
+  }
+});
+
+test('G04 ChangeAvailability Inoperative during a transaction → Scheduled; Unavailable once the transaction ended', async () => {
+  const s = await booted();
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 1 } }), { status: 'Scheduled' });
+    await s.run(3000);
+    assert.notEqual(statuses(s).at(-1)![1], 'Unavailable');
+    s.sim.unplug(1);
+    await s.until('unavailable', () => statuses(s).at(-1)![1] === 'Unavailable');
+    // the 1.6-grained Preparing / Charging / Finishing are all Occupied in 2.0.1
+    assert.deepEqual(
+      statuses(s).map(([, st]) => st),
+      ['Available', 'Occupied', 'Unavailable'],
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('G05 connector lock failure: NotifyEvent on ConnectorPlugRetentionLock Problem, and cleared again', async () => {
+  const s = await booted();
+  try {
+    s.sim.fault(1, 'lock');
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('NotifyEvent', () => s.calls('NotifyEvent').length >= 1, 1000);
+    type Ev = { eventData: { component: { name: string; evse?: { id: number } }; variable: { name: string }; actualValue: string; cleared?: boolean; trigger: string }[] };
+    const first = s.calls<Ev>('NotifyEvent')[0]!.eventData[0]!;
+    assert.equal(first.component.name, 'ConnectorPlugRetentionLock');
+    assert.deepEqual(first.component.evse, { id: 1, connectorId: 1 });
+    assert.equal(first.variable.name, 'Problem');
+    assert.equal(first.actualValue, 'true');
+    assert.equal(first.trigger, 'Delta');
+  } finally {
+    await s.close();
+  }
+});
