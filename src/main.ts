@@ -82,61 +82,66 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
 
-  void notify.status('starting');
-  try {
-    built = await buildStation(config, { clock: new SystemClock(), log });
-  } catch (err) {
-    log.error('start failed', { err: err as Error });
+  // Signals are taken from the start: one that arrives while the parts come up stops them once up.
+  let stopAsked = false;
+  let resolveStop: (r: { why: string; reason: StopReason }) => void = () => {};
+  const stopRequested = new Promise<{ why: string; reason: StopReason }>((r) => (resolveStop = r));
+  const requestStop = (why: string, reason: StopReason): void => {
+    if (stopAsked) return;
+    stopAsked = true;
+    resolveStop({ why, reason });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stopAsked) return requestStop(signal, 'Local');
+    log.warn('second signal: forcing the outputs safe and exiting now', { signal });
+    void forceSafeAndExit(1);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const detach = (): void => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
+  };
+
+  void notify.status('starting');
+  let parts: BuiltStation;
+  try {
+    parts = built = await buildStation(config, { clock: new SystemClock(), log });
+  } catch (err) {
+    log.error('start failed', { err: err as Error });
+    detach();
     return 1;
   }
-  const parts = built;
 
   parts.ocpp.link.on('open', (protocol) => void notify.status(`online: ${protocol} to ${config.ocpp.csmsUrl}`));
   parts.ocpp.link.on('close', () => void notify.status(`offline: reconnecting to ${config.ocpp.csmsUrl}`));
-
-  let shuttingDown = false;
-  let onSignal: (signal: NodeJS.Signals) => void = () => {};
-  const code = await new Promise<number>((resolve) => {
-    const shutdown = (why: string, reason: StopReason): void => {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      log.info('stopping', { why, reason });
-      Promise.all([notify.stopping(`stopping: ${why}`), parts.stop(reason)]).then(
-        () => resolve(0),
-        (err: unknown) => {
-          log.error('stop failed', { err: err as Error });
-          resolve(1);
-        },
-      );
-    };
-    onSignal = (signal: NodeJS.Signals): void => {
-      if (!shuttingDown) return shutdown(signal, 'Local');
-      log.warn('second signal: forcing the outputs safe and exiting now', { signal });
-      void forceSafeAndExit(1);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    parts.station.on('restart-requested', (kind) => {
-      log.info(
-        process.env.INVOCATION_ID
-          ? 'restart requested: exiting, systemd starts the daemon again'
-          : 'restart requested: exiting; not under systemd, so start ocpp-station again yourself',
-        { kind },
-      );
-      shutdown(`restart requested (${kind})`, RESET_REASON[kind]);
-    });
-
+  parts.station.on('restart-requested', (kind) => {
+    log.info(
+      process.env.INVOCATION_ID
+        ? 'restart requested: exiting, systemd starts the daemon again'
+        : 'restart requested: exiting; not under systemd, so start ocpp-station again yourself',
+      { kind },
+    );
+    requestStop(`restart requested (${kind})`, RESET_REASON[kind]);
+  });
+  if (!stopAsked) {
     void notify.ready(`running: ${config.station.identity}, ${parts.hal.evses.length} EVSE(s)`);
     notify.startWatchdog();
     log.info('running', { evses: parts.hal.evses.length, board: parts.hal.board });
-  });
+  }
 
+  const { why, reason } = await stopRequested;
+  log.info('stopping', { why, reason });
+  let code = 0;
+  try {
+    await Promise.all([notify.stopping(`stopping: ${why}`), parts.stop(reason)]);
+  } catch (err) {
+    log.error('stop failed', { err: err as Error });
+    code = 1;
+  }
   log.info('stopped', { exitCode: code });
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
-  process.off('uncaughtException', onCrash);
-  process.off('unhandledRejection', onCrash);
+  detach();
   return code;
 }

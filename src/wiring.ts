@@ -43,7 +43,7 @@ export interface BuiltStation {
   /**
    * Graceful shutdown: the control socket and scenario stop first (nothing new comes in), sessions ended and persisted with `reason` (default Local), contactors open,
    * a short moment for the outbox to flush, the OCPP link closed, outputs safe, the database closed.
-   * Every step runs even when an earlier one fails. Idempotent.
+   * Every step runs even when an earlier one fails; then it rejects naming the failed steps. Idempotent.
    */
   stop(reason?: StopReason): Promise<void>;
 }
@@ -51,14 +51,18 @@ export interface BuiltStation {
 /** Each step of the shutdown, run in order; a failing step is logged and the rest still run. */
 type Step = [what: string, run: () => unknown];
 
-async function runSteps(steps: Step[], log: Logger): Promise<void> {
+/** Resolves with the names of the steps that failed. */
+async function runSteps(steps: Step[], log: Logger): Promise<string[]> {
+  const failed: string[] = [];
   for (const [what, run] of steps) {
     try {
       await run();
     } catch (err) {
+      failed.push(what);
       log.error(`shutdown: ${what} failed`, { err: err as Error });
     }
   }
+  return failed;
 }
 
 /** Wait (in real time: the CSMS answers in real time) until the outbox is empty, the link drops or time is up. */
@@ -147,7 +151,9 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
         ['close the database', () => db.close()],
       ],
       log,
-    );
+    ).then((failed) => {
+      if (failed.length) throw new Error(`shutdown incomplete: ${failed.join(', ')} failed`);
+    });
     return stopping;
   };
 

@@ -85,3 +85,21 @@ test('startTestStation: evses and configPatch apply, a bad patch names its point
   await st.stop();
   assert.equal(existsSync(st.stateDir), false);
 });
+
+test('a failing shutdown step does not skip the later ones: outputs safe and database closed, then stop() rejects naming it', async () => {
+  const clock = new VirtualClock();
+  const st = await startTestStation({ ocppVersion: '1.6', csmsUrl: 'ws://127.0.0.1:9/ocpp', clock, evses: 2 });
+  const ocppStop = st.ocpp.stop.bind(st.ocpp);
+  st.ocpp.stop = () => Promise.reject(new Error('socket wedged'));
+  let halClosed = false;
+  const close = st.hal.close.bind(st.hal);
+  (st.hal as { close: () => Promise<void> }).close = async () => {
+    halClosed = true;
+    await close();
+  };
+  await assert.rejects(st.stop(), /shutdown incomplete: stop the OCPP link failed/);
+  assert.equal(halClosed, true, 'the outputs were made safe after the failed step');
+  assert.equal(st.db.open, false, 'the database was closed');
+  assert.ok(st.hal.evses.every((e) => !e.contactor.commanded));
+  await ocppStop(); // release the link's socket
+});

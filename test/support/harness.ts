@@ -97,8 +97,11 @@ export async function startTestStation(o: TestStationOptions): Promise<TestStati
       clock: o.clock,
       stateDir,
       async stop(reason?: StopReason) {
-        await built.stop(reason);
-        if (ownDir) rmSync(stateDir, { recursive: true, force: true });
+        try {
+          await built.stop(reason);
+        } finally {
+          if (ownDir) rmSync(stateDir, { recursive: true, force: true });
+        }
       },
     };
   } catch (err) {
