@@ -103,3 +103,23 @@ test('a failing shutdown step does not skip the later ones: outputs safe and dat
   assert.ok(st.hal.evses.every((e) => !e.contactor.commanded));
   await ocppStop(); // release the link's socket
 });
+
+for (const [choice, offered, expected] of [
+  ['2.0.1', ['ocpp2.0.1'], 'ocpp2.0.1'],
+  ['auto', ['ocpp2.0.1', 'ocpp1.6'], 'ocpp2.0.1'],
+  ['auto', ['ocpp1.6'], 'ocpp1.6'],
+] as const) {
+  test(`buildStation wires both adapters: version ${choice}, CSMS offers ${offered.join('+')} → boots on ${expected}`, async () => {
+    const csms = await startCsms({ protocols: [...offered] });
+    const clock = new VirtualClock();
+    const st = await startTestStation({ ocppVersion: choice, csmsUrl: csms.url, clock });
+    try {
+      await until(st, 'BootNotification', () => csms.actions().includes('BootNotification'));
+      assert.equal(csms.clients()[0]?.protocol, expected);
+      assert.equal(st.ocpp.adapter()?.protocol, expected);
+    } finally {
+      await st.stop();
+      await csms.close();
+    }
+  });
+}
