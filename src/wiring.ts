@@ -77,12 +77,15 @@ async function flushOutbox(ocpp: OcppHandle, ms: number, log: Logger): Promise<v
 
 export async function buildStation(config: StationConfig, opts: BuildOptions): Promise<BuiltStation> {
   const { clock, log } = opts;
-  // Undo list, filled as each part comes up, so a failure half-way takes down only what was built.
+  // The shutdown is the start in reverse: each part, once up, adds its own undo step. A failure half-way
+  // runs the steps of what was built; stop() runs them all.
   const undo: Step[] = [];
+  const takeDown = (): Promise<string[]> => runSteps(undo.slice().reverse(), log);
   const fail = async (err: unknown): Promise<never> => {
-    await runSteps(undo.reverse(), log);
+    await takeDown();
     throw err;
   };
+  let stopReason: StopReason = 'Local';
 
   mkdirSync(config.stateDir, { recursive: true });
   const db = openDatabase(join(config.stateDir, 'station.db'));
@@ -99,8 +102,11 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
 
   const station = new Station({ hal, db, clock, log });
   let ocpp: OcppHandle;
+  let control: ControlServer | undefined;
+  let scenario: ScenarioHandle | undefined;
   try {
-    // The adapters subscribe to the station's events before it starts, so they see its first statuses.
+    // The adapters subscribe to the station's events before it starts, so they see its first statuses
+    // and the sessions a power cut left open.
     ocpp = await startOcpp({
       config,
       station,
@@ -111,27 +117,26 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
       adapters: { '1.6': createV16Adapter, '2.0.1': createV201Adapter },
     });
     undo.push(['stop the OCPP link', () => ocpp.stop()]);
+    // Taken down before the link: the station's last messages (StopTransaction …) get a moment to leave.
+    undo.push(['flush the outbox', () => flushOutbox(ocpp, opts.flushMs ?? 3000, log)]);
     await station.start();
-    undo.push(['stop the station', () => station.stop('Local')]);
-  } catch (err) {
-    return fail(err);
-  }
+    undo.push(['stop the station', () => station.stop(stopReason)]);
 
-  let control: ControlServer | undefined;
-  let scenario: ScenarioHandle | undefined;
-  try {
     if (opts.control ?? true) {
-      control = await startControlServer({
+      const server = await startControlServer({
         socketPath: join(config.stateDir, CONTROL_SOCKET_NAME),
         hal,
         log,
         stationStatus: () => station.evseIds.map((id) => station.connector(id)),
       });
-      undo.push(['close the control socket', () => control?.close()]);
+      control = server;
+      undo.push(['close the control socket', () => server.close()]);
     }
     if (config.runScenario !== undefined) {
       if (!hal.sim) throw new Error(`runScenario "${config.runScenario}" needs the simulated board, not "${hal.board}"`);
-      scenario = runScenario(config.scenarios[config.runScenario]!, hal.sim, clock, log);
+      const running = runScenario(config.scenarios[config.runScenario]!, hal.sim, clock, log);
+      scenario = running;
+      undo.push(['cancel the scenario', () => running.cancel()]);
       log.info('scenario running', { scenario: config.runScenario });
     }
   } catch (err) {
@@ -140,18 +145,9 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: StopReason = 'Local'): Promise<void> => {
-    stopping ??= runSteps(
-      [
-        ['cancel the scenario', () => scenario?.cancel()],
-        ['close the control socket', () => control?.close()],
-        ['stop the station', () => station.stop(reason)],
-        ['flush the outbox', () => flushOutbox(ocpp, opts.flushMs ?? 3000, log)],
-        ['stop the OCPP link', () => ocpp.stop()],
-        ['make the outputs safe', () => hal.close()],
-        ['close the database', () => db.close()],
-      ],
-      log,
-    ).then((failed) => {
+    if (stopping) return stopping;
+    stopReason = reason;
+    stopping = takeDown().then((failed) => {
       if (failed.length) throw new Error(`shutdown incomplete: ${failed.join(', ')} failed`);
     });
     return stopping;
