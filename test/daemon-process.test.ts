@@ -47,6 +47,14 @@ test('the daemon refuses a bad config: exit 2, every problem with its pointer, n
   assert.equal(existsSync(stateDir), false, 'the state directory was not created');
 });
 
+test('a start failure after the config (unknown board profile) is logged and exits 1 for systemd to retry', (t) => {
+  const dir = tempDir(t);
+  const example = join(repoRoot(), 'config', 'station.example.json');
+  const r = runCli(['run', '--config', example, '--state-dir', join(dir, 'state'), '--board', 'no-such-board']);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /error: start failed err=.*board profile \\"no-such-board\\" not found/);
+});
+
 test('check-config: OK and exit 0 for a good file, errors and exit 2 for a bad one, usage error without a path', (t) => {
   const example = join(repoRoot(), 'config', 'station.example.json');
   const ok = runCli(['check-config', example]);
