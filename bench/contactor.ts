@@ -93,5 +93,7 @@ async function measure(evses: number): Promise<void> {
 
 export default async function contactor(): Promise<void> {
   console.log('pilot event (sim EV C → B) to contactor set(false), whole daemon wired, 1.6 CSMS in-process');
+  // The event-loop delay is dominated by SQLite's synchronous=FULL commits: compare TMPDIR=/dev/shm.
+  console.log(`SQLite state directory under ${tmpdir()} (set TMPDIR to measure another disk)`);
   for (const n of [1, 8, 32]) await measure(n);
 }
