@@ -174,7 +174,7 @@ test('F01/F02 remote start: pre-authorized, or authorized with the CSMS first (A
   await f.stop();
 });
 
-test('deauthorize with StopTransactionOnInvalidId=false: energy stops, the session stays (SuspendedEVSE-like)', async () => {
+test('deauthorize with StopTransactionOnInvalidId=false: energy stops, the session stays, SuspendedEVSE', async () => {
   const f = await makeStation({ auth: { stopTransactionOnInvalidId: false } });
   await charging(f);
   const id = f.station.session(1)!.id;
@@ -182,6 +182,10 @@ test('deauthorize with StopTransactionOnInvalidId=false: energy stops, the sessi
   assert.equal(f.hal.evse(1).contactor.commanded, false);
   await f.clock.advance(0);
   assert.ok(f.station.session(1));
+  assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
+  f.hal.evse(1).pilot.setState('B');
+  f.hal.evse(1).pilot.setState('C');
+  assert.equal(f.hal.evse(1).contactor.commanded, false, 'stays open');
   assert.equal(f.sessionEvents('ended').length, 0);
   assert.equal(f.sessionEvents('deauthorized')[0]?.session.auth?.status, 'Invalid');
   assert.equal(cacheGet(f.db, 'AA11')?.status, 'Invalid', 'the cache learns the new status');

@@ -344,3 +344,17 @@ test('emergency stop input: every EVSE Faulted OtherError with vendorErrorCode, 
   assert.equal(f.lastStatus(2)?.status, 'Available');
   await f.stop();
 });
+
+test('a listener that throws (adapter bug) does not break the station: the session still ends and is reported', async () => {
+  const f = await makeStation();
+  await charging(f);
+  f.station.on('status', () => {
+    throw new Error('adapter bug');
+  });
+  f.hal.evse(1).pilot.setState('A');
+  assert.equal(f.hal.evse(1).contactor.commanded, false);
+  await f.clock.advance(0);
+  assert.equal(f.sessionEvents('ended').length, 1);
+  assert.ok(f.log.lines.some((l) => l.msg === 'station listener failed'));
+  await f.stop();
+});

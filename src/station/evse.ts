@@ -53,6 +53,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
   private sessionActive = false;
   private sessionSawEv = false;
   private finishing = false;
+  private deauthorized = false;
   /** A session ended with this cable in: the cable alone opens no new one until it is unplugged. */
   cableHandled = false;
   private reserved = false;
@@ -118,6 +119,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
   /** A session is open on this EVSE (authorized or not). */
   setSession(active: boolean): void {
     this.sessionActive = active;
+    this.deauthorized = false;
     this.sessionSawEv = active && this.isPlugged;
     if (active) this.finishing = false;
     this.update();
@@ -126,6 +128,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
   /** The session ended: drop authorization, and show Finishing while the cable stays in. */
   endSession(finishing: boolean): void {
     this.authorized = false;
+    this.deauthorized = false;
     this.sessionActive = false;
     this.sessionSawEv = false;
     this.finishing = finishing && this.isPlugged;
@@ -141,6 +144,14 @@ export class Evse extends TypedEmitter<EvseEvents> {
 
   setAuthorized(authorized: boolean): void {
     this.authorized = authorized;
+    this.deauthorized = false;
+    this.update();
+  }
+
+  /** The CSMS refused the token of a session that goes on (StopTransactionOnInvalidId false): no energy, SuspendedEVSE. */
+  suspendDeauthorized(): void {
+    this.authorized = false;
+    this.deauthorized = true;
     this.update();
   }
 
@@ -256,6 +267,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
 
   chargingState(): ChargingState {
     if (!this.isPlugged) return 'Idle';
+    if (this.deauthorized && this.sessionActive) return 'SuspendedEVSE';
     if (!this.authorized) return 'EVConnected';
     const s = this.computeStatus().status;
     if (s === 'Charging' || s === 'SuspendedEV' || s === 'SuspendedEVSE') return s;
@@ -393,6 +405,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
 
   private sessionStatus(): ConnectorStatus {
     if (!this.isPlugged) return this.sessionSawEv && this.authorized ? 'SuspendedEV' : 'Preparing';
+    if (this.deauthorized) return 'SuspendedEVSE';
     if (!this.authorized) return 'Preparing';
     const evWants = this.pilotState === 'C' || this.pilotState === 'D';
     if (evWants && this.hal.contactor.commanded) return 'Charging';

@@ -132,7 +132,7 @@ export class Sessions {
     const s = this.find(sessionId);
     if (!s) return;
     const evse = this.d.evses.get(s.evseId);
-    evse?.setAuthorized(false);
+    evse?.suspendDeauthorized();
     s.auth = auth;
     this.changed(s, 'deauthorized', 'Deauthorized');
     if (this.d.settings.stopTransactionOnInvalidId) void this.end(s.evseId, 'DeAuthorized', 'Deauthorized');

@@ -7,7 +7,7 @@ import type { Clock } from '../../hal/clock.js';
 import type { Hal, HalFault, Logger, TokenRead } from '../../hal/types.js';
 import type { Db } from '../store/db.js';
 import { kvDelete, kvGet, kvSet, migrateKv } from '../store/kv.js';
-import { loadSession, migrateSessions, openSessions, saveSession, unreportedEnds } from '../store/sessions.js';
+import { loadSession, migrateSessions, openSessions, pruneSessions, saveSession, unreportedEnds } from '../store/sessions.js';
 import { migrateAuthCache } from '../store/auth-cache.js';
 import { migrateLocalList } from '../store/local-list.js';
 import { migrateReservations } from '../store/reservations.js';
@@ -68,6 +68,8 @@ interface Availability {
 
 const KV_AVAILABILITY = 'availability';
 const KV_PENDING_RESET = 'pending-reset';
+/** Ended, reported sessions are kept this long (findSession of recent ones), then pruned at start. */
+const SESSION_KEEP_MS = 90 * 86_400_000;
 
 const RESET_STOP: Record<ResetKind, StopReason> = {
   Soft: 'SoftReset',
@@ -103,10 +105,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.presentToken({ idToken: t.id, type: t.kind }).catch((err: unknown) => this.log.error('token handling failed', { err: String(err) }));
   };
   private readonly onReaderFault = (f: HalFault): void => {
-    this.emit('fault-raised', 0, f);
+    this.tell('fault-raised', 0, f);
   };
   private readonly onReaderFaultCleared = (k: HalFault['kind']): void => {
-    this.emit('fault-cleared', 0, k);
+    this.tell('fault-cleared', 0, k);
   };
   private readonly onEmergencyStop = (active: boolean): void => this.applyEmergencyStop(active);
 
@@ -128,7 +130,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       log: this.log,
       evses: evseList,
       sessionOf: (id) => this.sess.get(id)?.id,
-      emit: (s) => this.emit('meter', s),
+      emit: (s) => this.tell('meter', s),
     });
     this.authorizer = new Authorizer(this.db, this.clock, this.log, this.auth);
     this.sess = new Sessions({
@@ -138,7 +140,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       settings: this.auth,
       evses: this.evses,
       metering: this.metering,
-      emit: (e) => this.emit('session', e),
+      emit: (e) => this.tell('session', e),
       afterEnd: (s) => this.afterSessionEnd(s),
     });
     this.reservations = new Reservations({
@@ -148,7 +150,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       evses: this.evses,
       busy: (id) => this.sess.get(id) !== undefined,
       ended: (id, why, evseId) => {
-        this.emit('reservation-ended', id, why);
+        this.tell('reservation-ended', id, why);
         const evse = this.evses.get(evseId);
         if (evse && why !== 'Used') this.openForCable(evse);
       },
@@ -157,7 +159,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   }
 
   private wireEvse(evse: Evse): void {
-    evse.on('status', (st) => this.emit('status', st));
+    evse.on('status', (st) => this.tell('status', st));
     evse.on('plugged', (plugged) => {
       if (!this.started || this.stopping) return;
       if (plugged) this.onPlugged(evse);
@@ -166,13 +168,13 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     evse.on('power-path', (closed) => this.sess.powerPath(evse.id, closed));
     evse.on('charging-state', (cs) => this.sess.chargingState(evse.id, cs));
     evse.on('fault-raised', (f) => {
-      this.emit('fault-raised', evse.id, f);
+      this.tell('fault-raised', evse.id, f);
       if (f.severity === 'high' && this.sess.get(evse.id) && this.started) {
         void this.sess.end(evse.id, stopReasonFor(f.kind), 'AbnormalCondition');
       }
     });
     evse.on('fault-cleared', (k) => {
-      this.emit('fault-cleared', evse.id, k);
+      this.tell('fault-cleared', evse.id, k);
       this.openForCable(evse);
     });
   }
@@ -183,6 +185,15 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.sess.evConnected(evse);
   }
 
+  /** Emit without letting a failing listener (an adapter bug) break the station's own sequence. */
+  private tell<K extends keyof StationEvents & string>(event: K, ...args: StationEvents[K]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      this.log.error('station listener failed', { event, err: String(err) });
+    }
+  }
+
   get evseIds(): number[] {
     return [...this.evses.keys()];
   }
@@ -191,6 +202,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
 
   async start(): Promise<void> {
     for (const m of [migrateKv, migrateSessions, migrateAuthCache, migrateLocalList, migrateReservations]) m(this.db);
+    pruneSessions(this.db, this.clock.now() - SESSION_KEEP_MS);
     this.recordedReset = kvGet<ResetKind>(this.db, KV_PENDING_RESET);
     kvDelete(this.db, KV_PENDING_RESET);
     this.availability = kvGet<Availability>(this.db, KV_AVAILABILITY) ?? { station: true, evses: {} };
@@ -481,7 +493,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     for (const s of this.sess.all()) void this.sess.end(s.evseId, RESET_STOP[kind], 'ResetCommand');
     await this.sess.settled();
     this.log.info('reset requested', { kind });
-    this.emit('restart-requested', RESET_RESTART[kind]);
+    this.tell('restart-requested', RESET_RESTART[kind]);
   }
 
   private afterSessionEnd(s: Session): void {
