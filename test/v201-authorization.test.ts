@@ -222,3 +222,27 @@ test('C09 group id: another token of the same group stops the transaction; its i
     await csms.close();
   }
 });
+
+test('C15.FR.02 / C15.FR.04 offline start of an unknown id that the CSMS then answers Invalid in the TransactionEvent response: StopTxOnInvalidId ends it (Deauthorized, DeAuthorized)', async () => {
+  const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
+  csms.setHandler('TransactionEvent', (p) =>
+    (p as { idToken?: unknown }).idToken !== undefined ? { idTokenInfo: { status: 'Invalid' } } : {},
+  );
+  const s = await booted({ 'AuthCtrlr.OfflineTxForUnknownIdEnabled': 'true' }, csms);
+  try {
+    await goOffline(s);
+    s.sim.plug(1);
+    s.sim.tap('STRANGER');
+    s.sim.evReady(1);
+    await s.run(5000);
+    assert.ok(s.link.pendingCount() >= 1);
+    s.csms.setAccepting(true);
+    await s.until('Ended', () => ended(s), 2000);
+    const last = txs(s).at(-1)!;
+    assert.equal(last.triggerReason, 'Deauthorized');
+    assert.equal(last.transactionInfo.stoppedReason, 'DeAuthorized');
+  } finally {
+    await s.close();
+    await csms.close();
+  }
+});

@@ -93,3 +93,25 @@ test('J01 clock-aligned values: MeterValues(Sample.Clock) with AlignedDataCtrlr.
     await s.close();
   }
 });
+
+test('J02 TxEndedInterval: the Ended event carries the kept periodic samples (TxEndedMeasurands) and the Transaction.End value', async () => {
+  const s = await booted({ 'SampledDataCtrlr.TxUpdatedInterval': '60', 'SampledDataCtrlr.TxEndedInterval': '120' });
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Started', () => txs(s).length >= 1);
+    await s.run(400_000);
+    s.sim.unplug(1);
+    await s.until('Ended', () => txs(s).some((t) => t.eventType === 'Ended'));
+    const end = txs(s).at(-1)!;
+    const contexts = end.meterValue!.map((m) => m.sampledValue[0]!.context);
+    assert.equal(contexts.at(-1), 'Transaction.End');
+    const kept = contexts.filter((c) => c === 'Sample.Periodic').length;
+    assert.ok(kept >= 3 && kept <= 4, `about one kept sample per 120 s of 400 s, got ${kept}`);
+    const values = end.meterValue!.map((m) => m.sampledValue[0]!.value);
+    assert.deepEqual(values, [...values].sort((a, b) => a - b), 'energy register values rise');
+  } finally {
+    await s.close();
+  }
+});

@@ -311,3 +311,35 @@ test('B12.FR.04 Reset Immediate during a transaction: Accepted and the Transacti
 });
 
 void IDENTITY;
+
+test('B08 GetReport: componentVariable narrows the report (whole component, one variable, per EVSE); componentCriteria Enabled; EmptyResultSet (B08.FR.15)', async () => {
+  const s = await booted();
+  try {
+    type Part = { requestId: number; tbc?: boolean; reportData: { component: { name: string; evse?: { id: number } }; variable: { name: string; instance?: string } }[] };
+    const report = async (requestId: number, req: object): Promise<Part['reportData'] | string> => {
+      const r = await s.call<{ status: string }>('GetReport', { requestId, ...req });
+      if (r.status !== 'Accepted') return r.status;
+      await s.until(`report ${requestId}`, () => s.calls<Part>('NotifyReport').some((p) => p.requestId === requestId && !p.tbc));
+      return s.calls<Part>('NotifyReport').filter((p) => p.requestId === requestId).flatMap((p) => p.reportData);
+    };
+    const tx = await report(1, { componentVariable: [{ component: { name: 'TxCtrlr' } }] });
+    assert.ok(Array.isArray(tx));
+    assert.ok(tx.length >= 5 && tx.every((d) => d.component.name === 'TxCtrlr'));
+    const one = await report(2, { componentVariable: [{ component: { name: 'DeviceDataCtrlr' }, variable: { name: 'ItemsPerMessage' } }] });
+    assert.deepEqual(
+      (one as Part['reportData']).map((d) => d.variable.instance),
+      ['GetReport', 'GetVariables', 'SetVariables'],
+      'every instance when the variable instance is absent (B08.FR.21)',
+    );
+    const evse = await report(3, { componentVariable: [{ component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' } }] });
+    assert.deepEqual((evse as Part['reportData']).map((d) => [d.component.name, d.component.evse?.id, d.variable.name]), [['EVSE', 1, 'Power']]);
+    const enabled = (await report(4, { componentCriteria: ['Enabled'] })) as Part['reportData'];
+    const names = new Set(enabled.map((d) => d.component.name));
+    assert.ok(names.has('TxCtrlr'), 'components without Enabled qualify');
+    assert.ok(!names.has('SmartChargingCtrlr'), 'SmartChargingCtrlr.Enabled is false');
+    assert.equal(await report(5, { componentVariable: [{ component: { name: 'NoSuchCtrlr' } }] }), 'EmptyResultSet');
+    assert.equal(await report(6, { componentCriteria: ['Problem'] }), 'EmptyResultSet');
+  } finally {
+    await s.close();
+  }
+});

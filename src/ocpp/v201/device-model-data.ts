@@ -35,6 +35,8 @@ export interface VariableDef {
   defaults: Partial<Record<AttributeType, string>>;
   /** Setting it takes effect only after a reboot (B05: RebootRequired). */
   rebootRequired?: boolean;
+  /** A logical controller component (…Ctrlr), not a physical part. */
+  controller?: boolean;
 }
 
 const bool = (
@@ -76,6 +78,10 @@ const TX_POINTS = 'ParkingBayOccupancy,EVConnected,Authorized,PowerPathClosed,En
 
 /** Station-wide components. */
 export function stationVariables(identity: { model: string; vendor: string; firmwareVersion: string }): VariableDef[] {
+  return stationDefs(identity).map((d) => (d.component.endsWith('Ctrlr') ? { ...d, controller: true } : d));
+}
+
+function stationDefs(identity: { model: string; vendor: string; firmwareVersion: string }): VariableDef[] {
   return [
     { component: 'ChargingStation', variable: 'AvailabilityState', dataType: 'OptionList', mutability: 'ReadOnly', persistent: false, valuesList: 'Available,Occupied,Reserved,Unavailable,Faulted', defaults: { Actual: 'Available' } },
     bool('ChargingStation', 'Available', true, 'ReadOnly'),
@@ -104,7 +110,8 @@ export function stationVariables(identity: { model: string; vendor: string; firm
     { component: 'TxCtrlr', variable: 'TxStopPoint', dataType: 'MemberList', mutability: 'ReadWrite', persistent: true, valuesList: TX_POINTS, defaults: { Actual: 'EVConnected,Authorized' } },
     bool('TxCtrlr', 'StopTxOnInvalidId', true),
 
-    bool('AuthCtrlr', 'Enabled', true),
+    // The station always authorizes (there is no free-charging mode in the core), so this cannot be switched off.
+    bool('AuthCtrlr', 'Enabled', true, 'ReadOnly'),
     bool('AuthCtrlr', 'OfflineTxForUnknownIdEnabled', false),
     bool('AuthCtrlr', 'AuthorizeRemoteStart', false),
     bool('AuthCtrlr', 'LocalAuthorizeOffline', true),
@@ -156,7 +163,8 @@ export function stationVariables(identity: { model: string; vendor: string; firm
     int('DeviceDataCtrlr', 'ReportingValueSize', 2500, { mutability: 'ReadOnly' }),
 
     { component: 'ClockCtrlr', variable: 'DateTime', dataType: 'dateTime', mutability: 'ReadOnly', persistent: false, defaults: { Actual: '' } },
-    { component: 'ClockCtrlr', variable: 'TimeSource', dataType: 'SequenceList', mutability: 'ReadWrite', persistent: true, valuesList: 'Heartbeat,NTP,GPS,RealTimeClock,MobileNetwork,RadioTimeTransmitter', defaults: { Actual: 'Heartbeat' } },
+    // The host's clock (NTP) is the station's time; CSMS times from Heartbeat are not applied (B01.FR.06 n/a).
+    { component: 'ClockCtrlr', variable: 'TimeSource', dataType: 'SequenceList', mutability: 'ReadOnly', persistent: true, valuesList: 'NTP,Heartbeat,GPS,RealTimeClock,MobileNetwork,RadioTimeTransmitter', defaults: { Actual: 'NTP' } },
 
     { component: 'SecurityCtrlr', variable: 'OrganizationName', dataType: 'string', mutability: 'ReadWrite', persistent: true, defaults: { Actual: '' } },
     int('SecurityCtrlr', 'CertificateEntries', 0, { mutability: 'ReadOnly', persistent: false }),

@@ -221,7 +221,8 @@ export class DeviceModel {
     const out: ReportDatum[] = [];
     for (const def of this.defs) {
       if (base === 'ConfigurationInventory' && def.mutability === 'ReadOnly') continue;
-      if (base === 'SummaryInventory' && def.variable !== 'AvailabilityState' && def.variable !== 'Available') continue;
+      // B07: the summary is the state of the physical parts (station, EVSEs, connectors).
+      if (base === 'SummaryInventory' && (def.controller || (def.variable !== 'AvailabilityState' && def.variable !== 'Available'))) continue;
       const component: ComponentRef = { name: def.component };
       if (def.componentInstance) component.instance = def.componentInstance;
       if (def.evseId !== undefined) component.evse = def.connectorId !== undefined ? { id: def.evseId, connectorId: def.connectorId } : { id: def.evseId };

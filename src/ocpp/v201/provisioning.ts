@@ -3,7 +3,7 @@
  */
 import { createRPCError } from 'ocpp-rpc';
 import type { AttributeType } from './device-model-data.js';
-import type { ComponentRef, ReportBase, VariableRef } from './device-model.js';
+import type { ComponentRef, ReportBase, ReportDatum, VariableRef } from './device-model.js';
 import type { BootController } from './boot.js';
 import type { V201Context } from './context.js';
 
@@ -24,6 +24,27 @@ interface NetworkConnectionProfile {
   ocppInterface: string;
 }
 
+interface GetReportRequest {
+  requestId: number;
+  componentCriteria?: ('Active' | 'Available' | 'Enabled' | 'Problem')[];
+  componentVariable?: { component: ComponentRef; variable?: VariableRef }[];
+}
+
+const componentKey = (c: ComponentRef): string => `${c.name}/${c.instance ?? ''}@${c.evse?.id ?? ''}:${c.evse?.connectorId ?? ''}`;
+
+function matchesCv(d: ReportDatum, cv: { component: ComponentRef; variable?: VariableRef }): boolean {
+  const c = cv.component;
+  if (d.component.name !== c.name) return false;
+  if (c.instance !== undefined && d.component.instance !== c.instance) return false;
+  if (c.evse !== undefined) {
+    if (d.component.evse?.id !== c.evse.id) return false;
+    if (c.evse.connectorId !== undefined && d.component.evse.connectorId !== c.evse.connectorId) return false;
+  }
+  if (!cv.variable) return true;
+  if (d.variable.name !== cv.variable.name) return false;
+  return cv.variable.instance === undefined || d.variable.instance === cv.variable.instance;
+}
+
 /** NotifyReport parts are kept small enough for any CSMS; tbc says more follow (B07.FR.05). */
 const REPORT_PART_SIZE = 20;
 
@@ -40,6 +61,7 @@ export class Provisioning {
     this.ctx.handle('GetVariables', (p) => this.getVariables(p as { getVariableData: GetVariableData[] }), undefined);
     this.ctx.handle('SetVariables', (p) => this.setVariables(p as { setVariableData: SetVariableData[] }));
     this.ctx.handle('GetBaseReport', (p) => this.getBaseReport(p as { requestId: number; reportBase: ReportBase }));
+    this.ctx.handle('GetReport', (p) => this.getReport(p as GetReportRequest));
     this.ctx.handle('SetNetworkProfile', (p) =>
       this.setNetworkProfile(p as { configurationSlot: number; connectionData: NetworkConnectionProfile }),
     );
@@ -71,8 +93,41 @@ export class Provisioning {
   }
 
   private getBaseReport(p: { requestId: number; reportBase: ReportBase }): { status: string } {
-    const data = this.ctx.dm.report(p.reportBase);
-    if (data.length === 0) return { status: 'EmptyResultSet' };
+    return this.sendReport(p.requestId, this.ctx.dm.report(p.reportBase));
+  }
+
+  /** B08: the full inventory narrowed by componentVariable and / or componentCriteria. */
+  private getReport(p: GetReportRequest): { status: string } {
+    const cvs = p.componentVariable ?? [];
+    if (cvs.length > this.ctx.dm.int('DeviceDataCtrlr.ItemsPerMessage/GetReport')) {
+      throw createRPCError('OccurrenceConstraintViolation', 'too many componentVariable entries'); // B08.FR.17
+    }
+    let data = this.ctx.dm.report('FullInventory');
+    if (cvs.length) data = data.filter((d) => cvs.some((cv) => matchesCv(d, cv))); // B08.FR.11, B08.FR.20-25
+    const criteria = p.componentCriteria ?? [];
+    if (criteria.length) {
+      // B08.FR.07-10, B08.FR.13: a component qualifies when any criterion holds for it.
+      const byComponent = new Map<string, ReportDatum[]>();
+      for (const d of this.ctx.dm.report('FullInventory')) {
+        const k = componentKey(d.component);
+        byComponent.set(k, [...(byComponent.get(k) ?? []), d]);
+      }
+      const flag = (k: string, variable: string): boolean | undefined => {
+        const d = byComponent.get(k)?.find((x) => x.variable.name === variable && !x.variable.instance);
+        const v = d?.variableAttribute.find((a) => a.type === 'Actual')?.value;
+        return d ? v === 'true' : undefined;
+      };
+      data = data.filter((d) => {
+        const k = componentKey(d.component);
+        return criteria.some((c) => (c === 'Problem' ? flag(k, 'Problem') === true : flag(k, c) !== false));
+      });
+    }
+    return this.sendReport(p.requestId, data);
+  }
+
+  private sendReport(requestId: number, data: ReportDatum[]): { status: string } {
+    const p = { requestId };
+    if (data.length === 0) return { status: 'EmptyResultSet' }; // B08.FR.15
     if (this.reportIds.has(p.requestId)) return { status: 'Rejected' };
     this.reportIds.add(p.requestId);
     this.ctx.afterResponse(async () => {

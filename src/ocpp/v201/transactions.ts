@@ -152,6 +152,7 @@ export class Transactions {
     if (sample.sessionId) this.lastSample.set(sample.sessionId, sample);
     const s = sample.sessionId ? this.ctx.station.findSession(sample.sessionId) : this.ctx.station.session(sample.evseId);
     const inTx = s !== undefined && this.isStarted(s.id);
+    if (sample.context === 'Sample.Periodic' && inTx) this.collectForEnded(s.id, sample);
     if (sample.context === 'Sample.Periodic' && inTx) {
       const mv = this.metering.meterValue(sample, 'SampledDataCtrlr.TxUpdatedMeasurands');
       this.emit('Updated', s, 'MeterValuePeriodic', sample.reading.at, { meterValue: mv ? [mv] : undefined });
@@ -164,6 +165,23 @@ export class Transactions {
       }
     }
   }
+
+  /**
+   * J02 TxEndedInterval: periodic samples kept for the Ended event, at most one per interval. They come
+   * from the station's periodic sampling, so they are as dense as TxUpdatedInterval at best.
+   */
+  private collectForEnded(sessionId: string, sample: MeterSample): void {
+    const every = this.ctx.dm.int('SampledDataCtrlr.TxEndedInterval') * 1000;
+    if (every <= 0) return;
+    const kept = this.endedSamples.get(sessionId) ?? [];
+    const lastAt = kept.at(-1)?.at ?? -Infinity;
+    if (sample.reading.at - lastAt < every) return;
+    const mv = this.metering.meterValue(sample, 'SampledDataCtrlr.TxEndedMeasurands');
+    if (!mv) return;
+    kept.push({ at: sample.reading.at, mv });
+    this.endedSamples.set(sessionId, kept);
+  }
+  private readonly endedSamples = new Map<string, { at: number; mv: MeterValue }[]>();
 
   /** F06.FR.07: TransactionEvent(Updated, Trigger) for the running transactions of an EVSE (or all). */
   trigger(evseId: number | undefined): boolean {
@@ -226,28 +244,34 @@ export class Transactions {
     if (type === 'Ended') {
       this.lastState.delete(s.id);
       this.lastSample.delete(s.id);
+      this.endedSamples.delete(s.id);
     }
   }
 
   /** Transaction.Begin / Transaction.End register values (TxStartedMeasurands / TxEndedMeasurands). */
   private boundaryValues(type: EventType, s: Session, at: number): MeterValue[] | undefined {
     if (type === 'Updated') return undefined;
+    const end = this.boundaryValue(type, s, at);
+    if (type !== 'Ended') return end ? [end] : undefined;
+    const kept = (this.endedSamples.get(s.id) ?? []).map((k) => k.mv);
+    const all = end ? [...kept, end] : kept;
+    return all.length ? all : undefined;
+  }
+
+  private boundaryValue(type: EventType, s: Session, at: number): MeterValue | undefined {
     const key = type === 'Started' ? 'SampledDataCtrlr.TxStartedMeasurands' : 'SampledDataCtrlr.TxEndedMeasurands';
     const context = type === 'Started' ? 'Transaction.Begin' : 'Transaction.End';
     const last = this.lastSample.get(s.id);
     if (last) {
       const reading = type === 'Ended' && s.meterStopWh !== undefined ? { ...last.reading, energyImportWh: s.meterStopWh, at } : last.reading;
-      const mv = this.metering.meterValue({ ...last, reading }, key, context);
-      return mv ? [mv] : undefined;
+      return this.metering.meterValue({ ...last, reading }, key, context);
     }
     const wh = type === 'Started' ? s.meterStartWh : s.meterStopWh;
     if (wh === undefined || !this.ctx.dm.list(key).includes('Energy.Active.Import.Register')) return undefined;
-    return [
-      {
-        timestamp: this.ctx.iso(at),
-        sampledValue: [{ value: wh, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }],
-      },
-    ];
+    return {
+      timestamp: this.ctx.iso(at),
+      sampledValue: [{ value: wh, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }],
+    };
   }
 
   /** C01 / E05: an idToken the CSMS does not accept ends (or suspends) the transaction in the station. */
