@@ -54,7 +54,7 @@ test('E02 cable first: started(CablePluggedIn) → authorized → power path →
   await f.stop();
 });
 
-test('E01 authorization first: started(Authorized) carries the token; ev-connected follows', async () => {
+test('E03 IdToken first: started(Authorized) carries the token; ev-connected follows', async () => {
   const f = await makeStation();
   f.csms.answers.set('AA11', { status: 'Accepted', groupId: 'G' });
   await f.station.presentToken(tok('AA11'), 1);
@@ -183,7 +183,7 @@ test('UnlockConnectorOnEVSideDisconnect=true with StopTxOnEVSideDisconnect=false
   await f.stop();
 });
 
-test('E03 ConnectionTimeOut: authorized without cable ends with Timeout / EVConnectTimeout after connectionTimeOutS', async () => {
+test('E03.FR.05 EVConnectionTimeOut: authorized without cable ends with Timeout / EVConnectTimeout after connectionTimeOutS', async () => {
   const f = await makeStation({ auth: { connectionTimeOutS: 60 } });
   f.csms.answers.set('AA11', { status: 'Accepted' });
   await f.station.presentToken(tok('AA11'), 1);
@@ -214,7 +214,7 @@ test('ConnectionTimeOut: cable without authorization times out too; a cable in t
   await f.stop();
 });
 
-test('C01 second tap of the same token stops the session: Local / StopAuthorized, with stopIdToken', async () => {
+test('E07.FR.01 second tap of the same token stops the session: Local / StopAuthorized, with stopIdToken', async () => {
   const f = await makeStation();
   await charging(f);
   const info = await f.station.presentToken(tok('AA11'));
@@ -229,7 +229,7 @@ test('C01 second tap of the same token stops the session: Local / StopAuthorized
   await f.stop();
 });
 
-test('C09 a token of the same group stops the session', async () => {
+test('C09.FR.03 a token of the same group stops the session (asked to the CSMS when not known locally, C09.FR.05)', async () => {
   const f = await makeStation();
   f.csms.answers.set('AA11', { status: 'Accepted', groupId: 'FAMILY' });
   f.csms.answers.set('BB22', { status: 'Accepted', groupId: 'FAMILY' });
@@ -243,7 +243,7 @@ test('C09 a token of the same group stops the session', async () => {
   await f.stop();
 });
 
-test('C16 master pass stops every session and starts none', async () => {
+test('C16.FR.02/03 master pass stops every session and starts none', async () => {
   const f = await makeStation({ evses: 2, auth: { masterPassGroupId: 'MASTER' } });
   await charging(f, 1, 'AA11');
   await charging(f, 2, 'BB22');
@@ -258,6 +258,37 @@ test('C16 master pass stops every session and starts none', async () => {
     ],
   );
   assert.equal(f.station.sessions().length, 0);
+  await f.stop();
+});
+
+test('C09.FR.07 a group mate known to the local list stops without asking the CSMS; a Blocked one does not (C09.FR.11)', async () => {
+  const f = await makeStation();
+  f.station.updateLocalList(1, true, [
+    { idToken: tok('AA11'), auth: { status: 'Accepted', groupId: 'FAMILY' } },
+    { idToken: tok('KID'), auth: { status: 'Accepted', groupId: 'FAMILY' } },
+    { idToken: tok('OLD'), auth: { status: 'Blocked', groupId: 'FAMILY' } },
+  ]);
+  f.csms.answers.set('AA11', { status: 'Accepted', groupId: 'FAMILY' });
+  f.csms.answers.set('OLD', { status: 'Blocked', groupId: 'FAMILY' });
+  f.hal.evse(1).pilot.setState('B');
+  await f.station.presentToken(tok('AA11'));
+  assert.equal(f.station.session(1)?.auth?.groupId, 'FAMILY');
+  f.csms.calls.length = 0;
+  await f.station.presentToken(tok('OLD'));
+  assert.ok(f.station.session(1), 'a Blocked group mate does not stop it');
+  await f.station.presentToken(tok('KID'));
+  await f.clock.advance(0);
+  assert.equal(f.sessionEvents('ended')[0]?.session.stopIdToken?.idToken, 'KID');
+  assert.deepEqual(f.csms.calls, ['OLD'], 'KID stopped it from the local list alone');
+  await f.stop();
+});
+
+test('C16.FR.03 a master pass with nothing to stop starts nothing', async () => {
+  const f = await makeStation({ auth: { masterPassGroupId: 'MASTER' } });
+  f.csms.answers.set('BOSS', { status: 'Accepted', groupId: 'MASTER' });
+  f.hal.evse(1).pilot.setState('B');
+  assert.equal((await f.station.presentToken(tok('BOSS'))).status, 'Accepted');
+  assert.equal(f.station.session(1)?.authorizedAt, undefined);
   await f.stop();
 });
 

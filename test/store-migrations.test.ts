@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openDatabase, schemaVersion } from '../src/store/db.js';
 import { kvGet, kvSet, migrateKv } from '../src/store/kv.js';
 import { migrateSessions, openSessions, saveSession } from '../src/store/sessions.js';
-import { cacheGet, cachePut, migrateAuthCache } from '../src/store/auth-cache.js';
+import { cacheGet, cachePut, cacheSize, cacheTrim, migrateAuthCache } from '../src/store/auth-cache.js';
 import { localApply, localGet, localVersion, migrateLocalList } from '../src/store/local-list.js';
 import { migrateReservations, reservationPut, reservationsAll } from '../src/store/reservations.js';
 
@@ -54,5 +54,21 @@ test('local list: a differential update upserts and removes; a full one replaces
   assert.equal(localGet(db, 'B'), undefined);
   assert.equal(localGet(db, 'D')?.status, 'Accepted');
   assert.equal(localVersion(db), 5);
+  db.close();
+});
+
+test('C10.FR.07 a full authorization cache makes room: non-Accepted entries first, then the oldest', () => {
+  const db = openDatabase(':memory:');
+  migrateAuthCache(db);
+  cachePut(db, { idToken: 'OLD_OK', type: 'ISO14443', status: 'Accepted' }, 1);
+  cachePut(db, { idToken: 'NEW_BLOCKED', type: 'ISO14443', status: 'Blocked' }, 5);
+  cachePut(db, { idToken: 'MID_OK', type: 'ISO14443', status: 'Accepted' }, 3);
+  cachePut(db, { idToken: 'NEW_OK', type: 'ISO14443', status: 'Accepted' }, 6);
+  assert.equal(cacheTrim(db, 2), 2);
+  assert.equal(cacheSize(db), 2);
+  assert.equal(cacheGet(db, 'NEW_BLOCKED'), undefined);
+  assert.equal(cacheGet(db, 'OLD_OK'), undefined);
+  assert.ok(cacheGet(db, 'MID_OK') && cacheGet(db, 'NEW_OK'));
+  assert.equal(cacheTrim(db, 2), 0);
   db.close();
 });

@@ -6,7 +6,7 @@
 import type { Clock } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
 import type { Db } from '../store/db.js';
-import { cacheClear, cacheGet, cachePut, type CachedAuth } from '../store/auth-cache.js';
+import { cacheClear, cacheGet, cachePut, cacheTrim, type CachedAuth } from '../store/auth-cache.js';
 import { localApply, localCount, localGet, localVersion } from '../store/local-list.js';
 import type { AuthInfo, AuthSettings, AuthStatus, CsmsGateway, IdToken, LocalListEntry } from './api.js';
 
@@ -19,6 +19,7 @@ export interface AuthDecision {
 }
 
 export const LOCAL_LIST_MAX = 10_000;
+export const AUTH_CACHE_MAX = 5_000;
 
 export class Authorizer {
   csms: CsmsGateway | undefined;
@@ -85,6 +86,7 @@ export class Authorizer {
       },
       this.clock.now(),
     );
+    cacheTrim(this.db, AUTH_CACHE_MAX);
   }
 
   /** What the station knows locally of a token (list, then cache), without asking the CSMS. */

@@ -306,25 +306,17 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       }
       return { ...(own.auth ?? {}), status: 'ConcurrentTx' };
     }
+    // C09.FR.07 / E07.FR.01: a valid token known locally with the group of a running session stops it
+    // without asking the CSMS; C16.FR.04/05 allow the same for a master pass.
+    const local = this.authorizer.lookupLocal(token.idToken);
+    if (local?.status === 'Accepted' && this.stopByGroup(token, local, evseId)) return local;
+
     const decision = await this.authorizer.authorize(token, evseId);
     const info = decision.info;
-    if (info.status !== 'Accepted') return info;
-
-    const master = this.auth.masterPassGroupId;
-    if (master !== undefined && info.groupId === master) {
-      // C16: a master pass stops sessions; it never starts one.
-      const targets = this.sess.all().filter((s) => evseId === undefined || s.evseId === evseId);
-      for (const s of targets) void this.sess.end(s.evseId, 'MasterPass', 'StopAuthorized', token);
-      return info;
-    }
-    if (info.groupId !== undefined) {
-      const mate = this.sess
-        .all()
-        .find((s) => s.authorizedAt !== undefined && s.auth?.groupId === info.groupId && (evseId === undefined || s.evseId === evseId));
-      if (mate) {
-        void this.sess.end(mate.evseId, 'Local', 'StopAuthorized', token);
-        return info;
-      }
+    if (info.status !== 'Accepted') return info; // C09.FR.11: only an Accepted token stops a group mate
+    if (this.stopByGroup(token, info, evseId)) return info;
+    if (this.auth.masterPassGroupId !== undefined && info.groupId === this.auth.masterPassGroupId) {
+      return info; // C16.FR.03: a master pass never starts a transaction
     }
     const evse = this.pickEvse(token, info.groupId, evseId);
     if (!evse) {
@@ -341,6 +333,22 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       ...(reservation ? { reservationId: reservation.id } : {}),
     });
     return info;
+  }
+
+  /** Stop what a token of this group may stop (master pass: every session). True when it stopped something. */
+  private stopByGroup(token: IdToken, info: AuthInfo, evseId: number | undefined): boolean {
+    if (info.groupId === undefined) return false;
+    const here = (s: Session): boolean => s.authorizedAt !== undefined && (evseId === undefined || s.evseId === evseId);
+    if (this.auth.masterPassGroupId !== undefined && info.groupId === this.auth.masterPassGroupId) {
+      // C16.FR.02: without a UI to choose, the master pass stops every ongoing session.
+      const targets = this.sess.all().filter(here);
+      for (const s of targets) void this.sess.end(s.evseId, 'MasterPass', 'StopAuthorized', token);
+      return targets.length > 0;
+    }
+    const mate = this.sess.all().find((s) => here(s) && s.auth?.groupId === info.groupId);
+    if (!mate) return false;
+    void this.sess.end(mate.evseId, 'Local', 'StopAuthorized', token);
+    return true;
   }
 
   /** Where a token without an EVSE goes: its reservation, the EVSE waiting for one, the only one, the first free one. */

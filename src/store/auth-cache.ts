@@ -63,3 +63,18 @@ export function cacheClear(db: Db): void {
 export function cacheSize(db: Db): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM auth_cache').get() as { n: number }).n;
 }
+
+/**
+ * Keep the cache within max entries (C10.FR.07): entries that are not Accepted go first, then the
+ * least recently updated. Returns how many were removed.
+ */
+export function cacheTrim(db: Db, max: number): number {
+  const over = cacheSize(db) - max;
+  if (over <= 0) return 0;
+  return db
+    .prepare(
+      `DELETE FROM auth_cache WHERE id_token IN (
+         SELECT id_token FROM auth_cache ORDER BY (status = 'Accepted'), updated_at LIMIT ?)`,
+    )
+    .run(over).changes;
+}
