@@ -173,6 +173,34 @@ test('StopTxOnEVSideDisconnect=false: unplug keeps the session (SuspendedEV, sti
   await f.stop();
 });
 
+test('E09.FR.03 StopTxOnEVSideDisconnect=true, UnlockOnEVSideDisconnect=false: ended, cable stays locked until its owner taps', async () => {
+  const f = await makeStation({ lock: true, auth: { stopTxOnEVSideDisconnect: true, unlockConnectorOnEVSideDisconnect: false } });
+  await charging(f);
+  const e = f.hal.evse(1);
+  e.pilot.setState('A');
+  assert.equal(e.contactor.commanded, false);
+  await f.clock.advance(0);
+  assert.equal(f.sessionEvents('ended')[0]?.session.stoppedReason, 'EVDisconnected');
+  assert.equal(e.lock!.locked, true);
+  f.csms.answers.set('THIEF', { status: 'Accepted' });
+  await f.station.presentToken(tok('THIEF'), 1);
+  assert.equal(e.lock!.locked, true, 'someone else does not get the cable');
+  await f.station.presentToken(tok('THIEF'));
+  await f.station.presentToken(tok('AA11'));
+  await f.clock.advance(0);
+  assert.equal(e.lock!.locked, false);
+  await f.stop();
+});
+
+test('E09.FR.02 StopTxOnEVSideDisconnect=true, UnlockOnEVSideDisconnect=true: ended and unlocked', async () => {
+  const f = await makeStation({ lock: true, auth: { stopTxOnEVSideDisconnect: true, unlockConnectorOnEVSideDisconnect: true } });
+  await charging(f);
+  f.hal.evse(1).pilot.setState('A');
+  await f.clock.advance(0);
+  assert.equal(f.hal.evse(1).lock!.locked, false);
+  await f.stop();
+});
+
 test('UnlockConnectorOnEVSideDisconnect=true with StopTxOnEVSideDisconnect=false: unplug unlocks', async () => {
   const f = await makeStation({ lock: true, auth: { stopTxOnEVSideDisconnect: false, unlockConnectorOnEVSideDisconnect: true } });
   await charging(f);

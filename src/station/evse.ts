@@ -32,6 +32,11 @@ export interface EvseEvents {
   'fault-cleared': [HalFaultKind];
 }
 
+export interface LockHolder {
+  idToken: string;
+  groupId?: string;
+}
+
 export interface EvseOptions {
   hal: EvseHal;
   clock: Clock;
@@ -54,6 +59,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
   private sessionSawEv = false;
   private finishing = false;
   private deauthorized = false;
+  private holder: LockHolder | undefined;
   /** A session ended with this cable in: the cable alone opens no new one until it is unplugged. */
   cableHandled = false;
   private reserved = false;
@@ -114,6 +120,19 @@ export class Evse extends TypedEmitter<EvseEvents> {
     if (plugChanged) this.emit('plugged', this.isPlugged);
     this.update();
     this.emit('pilot', s, prev);
+  }
+
+  /**
+   * E09.FR.03: after an EV-side unplug ended the session, keep the cable locked in the socket until
+   * its owner (token or group) presents again; undefined releases it.
+   */
+  holdLockFor(holder: LockHolder | undefined): void {
+    this.holder = holder && this.hal.lock ? holder : undefined;
+    this.update();
+  }
+
+  get lockHolder(): LockHolder | undefined {
+    return this.holder;
   }
 
   /** A session is open on this EVSE (authorized or not). */
@@ -313,7 +332,9 @@ export class Evse extends TypedEmitter<EvseEvents> {
   }
 
   private lockWanted(): boolean {
-    if (this.stopped || !this.authorized) return false;
+    if (this.stopped) return false;
+    if (this.holder) return true;
+    if (!this.authorized) return false;
     return this.isPlugged || (this.sessionSawEv && this.keepLockedOnEvUnplug());
   }
 

@@ -82,6 +82,9 @@ export class Sessions {
     const s = this.running.get(evse.id);
     if (!s) return;
     if (s.authorizedAt === undefined || this.d.settings.stopTxOnEVSideDisconnect) {
+      if (s.authorizedAt !== undefined && s.idToken && !this.d.settings.unlockConnectorOnEVSideDisconnect) {
+        evse.holdLockFor({ idToken: s.idToken.idToken, ...(s.auth?.groupId !== undefined ? { groupId: s.auth.groupId } : {}) });
+      }
       void this.end(evse.id, 'EVDisconnected', 'EVDeparted');
       return;
     }

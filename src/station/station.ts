@@ -298,6 +298,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
    */
   async presentToken(token: IdToken, evseId?: number): Promise<AuthInfo> {
     if (!this.started || this.stopping) return { status: 'Invalid' };
+    if (this.releaseHeldLock(token, evseId)) return { status: 'Accepted' };
     const own = this.sess.findByToken(token.idToken);
     if (own && own.authorizedAt !== undefined) {
       if (evseId === undefined || own.evseId === evseId) {
@@ -333,6 +334,20 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       ...(reservation ? { reservationId: reservation.id } : {}),
     });
     return info;
+  }
+
+  /** E09.FR.03: the owner of a cable kept locked after an EV-side unplug gets it back. */
+  private releaseHeldLock(token: IdToken, evseId: number | undefined): boolean {
+    const groupId = this.authorizer.lookupLocal(token.idToken)?.groupId;
+    for (const evse of this.evses.values()) {
+      const h = evse.lockHolder;
+      if (!h || (evseId !== undefined && evse.id !== evseId)) continue;
+      if (h.idToken === token.idToken || (h.groupId !== undefined && h.groupId === groupId)) {
+        evse.holdLockFor(undefined);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Stop what a token of this group may stop (master pass: every session). True when it stopped something. */
@@ -442,6 +457,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     if (!evse) return 'UnknownConnector';
     if (!evse.hal.lock) return 'NotSupported';
     if (this.sess.get(evseId)?.authorizedAt !== undefined) return 'OngoingAuthorizedTransaction';
+    if (evse.lockHolder) evse.holdLockFor(undefined);
     return (await evse.unlockNow()) ? 'Unlocked' : 'UnlockFailed';
   }
 
