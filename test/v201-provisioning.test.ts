@@ -310,7 +310,7 @@ test('B12.FR.04 Reset Immediate during a transaction: Accepted and the Transacti
   }
 });
 
-void IDENTITY;
+
 
 test('B08 GetReport: componentVariable narrows the report (whole component, one variable, per EVSE); componentCriteria Enabled; EmptyResultSet (B08.FR.15)', async () => {
   const s = await booted();
@@ -341,5 +341,31 @@ test('B08 GetReport: componentVariable narrows the report (whole component, one 
     assert.equal(await report(6, { componentCriteria: ['Problem'] }), 'EmptyResultSet');
   } finally {
     await s.close();
+  }
+});
+
+test('B09/B10 a stored profile first in NetworkConfigurationPriority (RebootRequired) is used from the next boot: the station moves to the new CSMS', async () => {
+  const s = await booted();
+  const next = await startCsms({ protocols: ['ocpp2.0.1'] });
+  try {
+    const data = { ocppVersion: 'OCPP20', ocppTransport: 'JSON', ocppCsmsUrl: next.url, messageTimeout: 20, securityProfile: 0, ocppInterface: 'Wired0' };
+    assert.deepEqual(await s.call('SetNetworkProfile', { configurationSlot: 1, connectionData: data }), { status: 'Accepted' });
+    const r = await s.call<{ setVariableResult: { attributeStatus: string }[] }>('SetVariables', {
+      setVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'NetworkConfigurationPriority' }, attributeValue: '1,0' }],
+    });
+    assert.equal(r.setVariableResult[0]!.attributeStatus, 'RebootRequired');
+    await s.run(2000);
+    assert.equal(next.actions().length, 0, 'nothing changes before the reboot');
+    await s.restart();
+    await s.until('boot at the new CSMS', () => next.actions(IDENTITY).includes('StatusNotification'));
+    assert.deepEqual(next.actions(IDENTITY).slice(0, 2), ['BootNotification', 'StatusNotification']);
+    assert.equal(s.calls('BootNotification').length, 1, 'the old CSMS saw no second boot');
+    const got = await next.call<{ getVariableResult: { attributeValue: string }[] }>(IDENTITY, 'GetVariables', {
+      getVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'ActiveNetworkProfile' } }],
+    });
+    assert.equal(got.getVariableResult[0]!.attributeValue, '1');
+  } finally {
+    await s.close();
+    await next.close();
   }
 });

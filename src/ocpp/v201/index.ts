@@ -94,7 +94,9 @@ export class V201Adapter implements OcppAdapter {
       return def.variable === 'Available' ? String(state !== 'Unavailable' && state !== 'Faulted') : state;
     }
     if (def.component === 'ClockCtrlr' && def.variable === 'DateTime') return this.ctx.iso();
-    if (def.component === 'SecurityCtrlr' && def.variable === 'SecurityProfile') return String(this.ctx.deps.config.ocpp.securityProfile);
+    if (def.component === 'SecurityCtrlr' && def.variable === 'SecurityProfile') {
+      return String(this.activeSecurityProfile ?? this.ctx.deps.config.ocpp.securityProfile);
+    }
     if (def.component === 'SecurityCtrlr' && def.variable === 'Identity') return this.ctx.deps.config.station.identity;
     return undefined;
   }
@@ -115,11 +117,48 @@ export class V201Adapter implements OcppAdapter {
     this.remote.register();
     this.dataTransfer.register();
     this.metering.applyIntervals();
+    await this.applyNetworkProfile();
     this.transactions.recover();
     this.ctx.link.on('open', this.onOpen);
     this.ctx.link.on('close', this.onClose);
     if (this.ctx.link.connected && this.ctx.link.protocol === this.protocol) this.boot.onOpen();
   }
+
+  /**
+   * B09 / B10: before the first connection, connect through the first slot of
+   * NetworkConfigurationPriority that holds a stored profile (the config file's URL when none does), with
+   * the BasicAuthPassword the CSMS set. Both were answered RebootRequired, so they apply here, at start.
+   * Not done: falling back to the next slot after NetworkProfileConnectionAttempts failures.
+   */
+  private async applyNetworkProfile(): Promise<void> {
+    const link = this.ctx.link;
+    if (!link.reconfigure || link.protocol !== undefined) return;
+    this.deviceModel.put('OCPPCommCtrlr.ActiveNetworkProfile', '0'); // 0: the config file's connection
+    const profiles = this.ctx.dmRepo.networkProfiles();
+    const slot = this.deviceModel
+      .list('OCPPCommCtrlr.NetworkConfigurationPriority')
+      .map(Number)
+      .find((n) => profiles.has(n));
+    const changes: Parameters<NonNullable<typeof link.reconfigure>>[0] = {};
+    if (slot !== undefined) {
+      const p = profiles.get(slot) as { ocppCsmsUrl: string; securityProfile: 0 | 1 | 2 | 3; messageTimeout: number };
+      changes.csmsUrl = p.ocppCsmsUrl;
+      changes.securityProfile = p.securityProfile;
+      if (p.messageTimeout > 0) changes.callTimeoutS = p.messageTimeout;
+    }
+    const password = this.ctx.dmRepo.get('SecurityCtrlr.BasicAuthPassword', 'Actual');
+    if (password) changes.password = password;
+    if (Object.keys(changes).length === 0) return;
+    try {
+      await link.reconfigure(changes);
+      if (slot !== undefined) this.deviceModel.put('OCPPCommCtrlr.ActiveNetworkProfile', String(slot));
+      if (changes.securityProfile !== undefined) this.activeSecurityProfile = changes.securityProfile;
+    } catch (err) {
+      // A bad stored profile must not keep the station off the network: stay on the config file's.
+      this.ctx.log.error('v201: stored network profile not usable; using the configured one', { slot, error: String(err) });
+    }
+  }
+  private activeSecurityProfile: number | undefined;
 
   async stop(): Promise<void> {
     this.ctx.detach();
