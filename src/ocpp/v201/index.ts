@@ -16,6 +16,7 @@ import { DeviceModel, keyOf } from './device-model.js';
 import { Metering } from './metering.js';
 import { Provisioning } from './provisioning.js';
 import { RemoteControl } from './remote.js';
+import { Reservations } from './reservations.js';
 import { Transactions } from './transactions.js';
 
 /** Variables whose change must reach the station at once. */
@@ -52,6 +53,7 @@ export class V201Adapter implements OcppAdapter {
   private readonly provisioning: Provisioning;
   private readonly remote: RemoteControl;
   private readonly dataTransfer: DataTransfer;
+  private readonly reservations: Reservations;
   private readonly onOpen = (protocol: OcppProtocol): void => {
     if (protocol === this.protocol) this.boot.onOpen();
   };
@@ -80,6 +82,7 @@ export class V201Adapter implements OcppAdapter {
       transactions: this.transactions,
     });
     this.dataTransfer = new DataTransfer(this.ctx);
+    this.reservations = new Reservations(this.ctx);
   }
 
   /** Values that are facts of the running station rather than stored settings. */
@@ -116,6 +119,7 @@ export class V201Adapter implements OcppAdapter {
     this.provisioning.register();
     this.remote.register();
     this.dataTransfer.register();
+    this.reservations.register();
     this.metering.applyIntervals();
     await this.applyNetworkProfile();
     this.transactions.recover();
