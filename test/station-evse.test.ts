@@ -318,6 +318,24 @@ test('relay stuck open (feedback open while commanded closed): PowerSwitchFailur
   await f.stop();
 });
 
+test('EV in C that takes no energy with the contactor closed: SuspendedEV (after a grace), Charging again when it draws', async () => {
+  const f = await makeStation();
+  f.station.setSampleInterval(5);
+  await charging(f);
+  const e = f.hal.evse(1);
+  e.meter.powerW = 0;
+  await f.clock.advance(5_000);
+  assert.equal(f.lastStatus()?.status, 'Charging', 'within the grace after closing');
+  await f.clock.advance(10_000);
+  assert.equal(f.lastStatus()?.status, 'SuspendedEV');
+  assert.equal(f.station.session(1)?.chargingState, 'SuspendedEV');
+  assert.equal(e.contactor.commanded, true, 'the offer stays');
+  e.meter.powerW = 7000;
+  await f.clock.advance(5_000);
+  assert.equal(f.lastStatus()?.status, 'Charging');
+  await f.stop();
+});
+
 test('status is emitted only on change', async () => {
   const f = await makeStation();
   const before = f.ev.status.length;

@@ -9,7 +9,7 @@
  */
 import { TypedEmitter } from '../../hal/emitter.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { EvseHal, FaultEvents, HalFault, HalFaultKind, Logger, PilotState } from '../../hal/types.js';
+import type { EvseHal, FaultEvents, HalFault, HalFaultKind, Logger, MeterReading, PilotState } from '../../hal/types.js';
 import type { ChargingState, ConnectorState, ConnectorStatus, ErrorCode } from './api.js';
 import { errorCodeFor } from './faults.js';
 
@@ -17,6 +17,10 @@ import { errorCodeFor } from './faults.js';
 export const MIN_PWM_AMPS = 6;
 /** Time the relay's mirror contact may take to follow a command before a mismatch is a fault. */
 export const FEEDBACK_SETTLE_MS = 1000;
+/** Below this the EV is "not taking any energy" (1.6 SuspendedEV) although the contactor is closed. */
+export const NOT_DRAWING_W = 50;
+/** An EV may take a few seconds to start drawing after the contactor closes. */
+export const DRAW_GRACE_MS = 10_000;
 const WELDED = 'feedback closed while commanded open';
 const STUCK_OPEN = 'feedback open while commanded closed';
 
@@ -59,6 +63,8 @@ export class Evse extends TypedEmitter<EvseEvents> {
   private sessionSawEv = false;
   private finishing = false;
   private deauthorized = false;
+  private drawing = true;
+  private closedAt = 0;
   private holder: LockHolder | undefined;
   /** A session ended with this cable in: the cable alone opens no new one until it is unplugged. */
   cableHandled = false;
@@ -315,7 +321,21 @@ export class Evse extends TypedEmitter<EvseEvents> {
     }
   }
 
+  /** A meter reading: an EV in C/D that takes no energy with the contactor closed is SuspendedEV. */
+  noteReading(r: MeterReading): void {
+    const evWants = this.pilotState === 'C' || this.pilotState === 'D';
+    if (!this.hal.contactor.commanded || !evWants || r.at - this.closedAt < DRAW_GRACE_MS) return;
+    const drawing = r.powerW >= NOT_DRAWING_W;
+    if (drawing === this.drawing) return;
+    this.drawing = drawing;
+    this.update();
+  }
+
   private command(closed: boolean): void {
+    if (closed) {
+      this.closedAt = this.clock.now();
+      this.drawing = true;
+    }
     this.hal.contactor.set(closed).catch((err: unknown) => {
       this.log.error('contactor command failed', { evse: this.id, closed, err: String(err) });
       this.raiseFault({ kind: closed ? 'contactor-stuck-open' : 'contactor-welded', severity: closed ? 'low' : 'high', detail: String(err) });
@@ -429,7 +449,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
     if (this.deauthorized) return 'SuspendedEVSE';
     if (!this.authorized) return 'Preparing';
     const evWants = this.pilotState === 'C' || this.pilotState === 'D';
-    if (evWants && this.hal.contactor.commanded) return 'Charging';
+    if (evWants && this.hal.contactor.commanded) return this.drawing ? 'Charging' : 'SuspendedEV';
     if (evWants) return 'SuspendedEVSE';
     return 'SuspendedEV';
   }

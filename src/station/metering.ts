@@ -40,6 +40,7 @@ export class Metering {
     try {
       const r = await evse.hal.meter.read();
       this.last.set(evseId, r);
+      evse.noteReading(r);
       return r;
     } catch (err) {
       this.d.log.warn('meter read failed', { evse: evseId, err: String(err) });

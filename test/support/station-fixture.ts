@@ -94,6 +94,7 @@ export async function charging(f: Fixture, evseId = 1, token = 'AA11'): Promise<
   e.pilot.setState('B');
   await f.station.presentToken(tok(token), evseId);
   e.pilot.setState('C');
+  e.meter.powerW = 7000;
   await f.clock.advance(0);
   if (!e.contactor.commanded) throw new Error('fixture: contactor did not close');
 }
