@@ -39,6 +39,8 @@
  *   readyOnPlug (true)  the EV asks for energy as soon as it is plugged (else wait for `ev-ready`)
  *   ventilation (false) the EV asks for energy in state D instead of C
  *
+ * Unknown keys are refused (a misspelt part would otherwise be silently missing).
+ *
  * Overrides (config hal.overrides) are merged deeply over the profile: objects merge key by key,
  * the "evses" array merges element by element matched on "id" (an unknown id adds an EVSE), any
  * other array or scalar is replaced.
@@ -113,6 +115,7 @@ export function mergeProfile(base: unknown, over: unknown, key?: string): unknow
 const EVSE_PARTS = ['pilot', 'contactor', 'meter'] as const;
 const OPTIONAL_EVSE_PARTS = ['lock'] as const;
 const BOARD_PARTS = ['reader', 'display', 'emergencyStop'] as const;
+const EV_KEYS = ['maxCurrentA', 'phases', 'batteryKWh', 'startSocPercent', 'voltage', 'cableAmps', 'readyOnPlug', 'ventilation'];
 
 /**
  * Checks the shape of a profile and returns it typed. Errors name the offending place, e.g.
@@ -125,6 +128,11 @@ export function validateBoardProfile(raw: unknown, source = 'board profile'): Bo
     else if (typeof v.driver !== 'string' || v.driver === '') problems.push(`${where}.driver must be a non-empty string`);
   };
   if (!isPlainObject(raw)) throw new Error(`${source}: must be a JSON object`);
+  // A misspelt part ("lok") must not silently build a station without it.
+  const known = (o: Record<string, unknown>, keys: readonly string[], where: string): void => {
+    for (const k of Object.keys(o)) if (!keys.includes(k)) problems.push(`${where}${k} is not a known key (known: ${keys.join(', ')})`);
+  };
+  known(raw, ['$schema', 'name', 'description', 'evses', ...BOARD_PARTS], '');
   if (typeof raw.name !== 'string' || raw.name === '') problems.push('name must be a non-empty string');
   if (!Array.isArray(raw.evses) || raw.evses.length === 0) {
     problems.push('evses must be a non-empty array');
@@ -144,7 +152,9 @@ export function validateBoardProfile(raw: unknown, source = 'board profile'): Bo
       if (typeof e.connectorType !== 'string' || e.connectorType === '') problems.push(`${at}.connectorType must be a non-empty string`);
       for (const p of EVSE_PARTS) part(e[p], `${at}.${p}`);
       for (const p of OPTIONAL_EVSE_PARTS) if (e[p] !== undefined) part(e[p], `${at}.${p}`);
+      known(e, ['id', 'maxCurrentA', 'phases', 'connectorType', ...EVSE_PARTS, ...OPTIONAL_EVSE_PARTS, 'ev'], `${at}.`);
       if (e.ev !== undefined && !isPlainObject(e.ev)) problems.push(`${at}.ev must be an object`);
+      else if (e.ev !== undefined) known(e.ev, EV_KEYS, `${at}.ev.`);
     });
   }
   for (const p of BOARD_PARTS) if (raw[p] !== undefined) part(raw[p], p);
@@ -176,6 +186,5 @@ export function loadBoardProfile(nameOrPath: string, repoConfigDir: string, over
   } catch (err) {
     throw new Error(`board profile ${file}: ${(err as Error).message}`);
   }
-  if (isPlainObject(raw)) delete raw.$schema;
   return validateBoardProfile(mergeProfile(raw, overrides), `board profile ${file}`);
 }

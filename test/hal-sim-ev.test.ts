@@ -196,7 +196,7 @@ test('contactor feedback mirrors the command; lock reports locked; status report
 });
 
 test('Hal.close opens the contactor and removes PWM', async () => {
-  const { hal, sim } = await simBoard();
+  const { hal, sim, clock } = await simBoard();
   const evse = hal.evses[0]!;
   sim.plug(1);
   await evse.pilot.setMaxCurrent(16);
@@ -205,4 +205,8 @@ test('Hal.close opens the contactor and removes PWM', async () => {
   assert.equal(evse.contactor.commanded, false);
   assert.equal(evse.pilot.maxCurrent, 0);
   assert.equal(sim.status().evses[0]!.powerW, 0);
+  assert.equal(clock.pending, 0, 'the battery-full timer is gone');
+  await evse.pilot.setMaxCurrent(16);
+  await evse.contactor.set(true);
+  assert.equal(clock.pending, 0, 'and stays gone after close');
 });

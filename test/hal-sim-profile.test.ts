@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../hal/clock.js';
@@ -132,6 +133,10 @@ test('loadBoardProfile: a path, deep-merged overrides (evses by id), and errors 
       () => loadBoardProfile(file, configDir(), { evses: [{ id: 1, phases: 2, pilot: { driver: '' } }] }),
       /evses\[0\]\.phases must be 1 or 3; evses\[0\]\.pilot\.driver must be a non-empty string/,
     );
+    assert.throws(
+      () => loadBoardProfile(file, configDir(), { evses: [{ id: 2, lok: { driver: 'sim' }, ev: { batteryKwh: 3 } }] }),
+      /evses\[1\]\.lok is not a known key .*evses\[1\]\.ev\.batteryKwh is not a known key/,
+    );
     writeFileSync(file, '{ "name": ');
     assert.throws(() => loadBoardProfile(file, configDir()), /two\.json: .*JSON/);
   } finally {
@@ -144,4 +149,18 @@ test('bad virtual-EV options are refused when the board is built', async () => {
     createHal(simProfile({ batteryKWh: -1 }), { clock: new VirtualClock(), log: memoryLog() }),
     /ev\.batteryKWh must be a number/,
   );
+});
+
+test('every shipped board profile follows config/boards/board.schema.json and the loader accepts it', () => {
+  const boards = join(configDir(), 'boards');
+  const schema = JSON.parse(readFileSync(join(boards, 'board.schema.json'), 'utf8')) as object;
+  const validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
+  const files = readdirSync(boards).filter((f) => f.endsWith('.json') && f !== 'board.schema.json');
+  assert.ok(files.includes('sim.json'));
+  for (const f of files) {
+    const ok = validate(JSON.parse(readFileSync(join(boards, f), 'utf8')));
+    assert.ok(ok, `${f}: ${JSON.stringify(validate.errors)}`);
+    assert.doesNotThrow(() => loadBoardProfile(f.replace(/\.json$/, ''), configDir()), f);
+  }
+  assert.equal(validate({ name: 'x', evses: [{ id: 1, maxCurrentA: 16, phases: 2, connectorType: 'sType2', pilot: {}, contactor: { driver: 'sim' }, meter: { driver: 'sim' } }] }), false);
 });

@@ -90,6 +90,8 @@ export class SimEvse implements SimEvseModel {
   private readonly raised = new Set<HalFaultKind>();
   private failedReads = 0;
   private fullTimer: TimerHandle | undefined;
+  /** After Hal.close() no timer may be left behind, whatever is still called. */
+  private closed = false;
   /** What the parts last reported through events. */
   private reported: Outputs;
 
@@ -304,6 +306,7 @@ export class SimEvse implements SimEvseModel {
   }
 
   close(): void {
+    this.closed = true;
     this.world.clock.clear(this.fullTimer);
     this.fullTimer = undefined;
   }
@@ -354,7 +357,7 @@ export class SimEvse implements SimEvseModel {
     this.world.clock.clear(this.fullTimer);
     this.fullTimer = undefined;
     const p = this.powerW;
-    if (p <= 0) return;
+    if (p <= 0 || this.closed) return;
     const roomWh = ((100 - this.soc) / 100) * this.ev.batteryKWh * 1000;
     const ms = Math.max(1, Math.ceil((roomWh / p) * 3_600_000));
     this.fullTimer = this.world.clock.setTimeout(() => {
