@@ -214,3 +214,21 @@ test('a hard reset from the CSMS (1.6 §5.14) stops gracefully and exits 0 for s
     db.close();
   }
 });
+
+test('a second signal during the graceful stop forces the outputs safe and exits 1 at once', async (t) => {
+  const dir = tempDir(t);
+  const csms = await startCsms({ protocols: ['ocpp1.6'] });
+  t.after(() => csms.close());
+  const { file } = writeConfig(dir, csms);
+  const d = startDaemon(file);
+  t.after(() => d.proc.kill('SIGKILL'));
+  await csms.waitFor('BootNotification', undefined, 15_000);
+  await waitFor('running', () => /info: running /.test(d.output()), d);
+  // Two different signals: the kernel does not merge them, so one arrives while the other stops.
+  d.proc.kill('SIGTERM');
+  d.proc.kill('SIGINT');
+  assert.equal(await d.exited, 1, d.output());
+  // Which of the two the process sees first is up to the kernel.
+  assert.match(d.output(), /warn: second signal: forcing the outputs safe and exiting now signal=SIG(INT|TERM)/);
+  assert.doesNotMatch(d.output(), /info: stopped exitCode=0/);
+});
