@@ -121,7 +121,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.out(formatStatus(answer.status));
     return 0;
   } catch (err) {
-    const hint = err instanceof DaemonUnreachableError ? ' (start it with `ocpp-station run`, or pass --state-dir)' : '';
+    const hint =
+      err instanceof DaemonUnreachableError
+        ? '\n  start it with `ocpp-station run`, or point at its state directory with --state-dir DIR' +
+          ' (an installed station uses /var/lib/ocpp-station)'
+        : '';
     io.err(`ocpp-station sim: ${(err as Error).message}${hint}\n`);
     return 1;
   }
