@@ -76,12 +76,25 @@ export const MEASURANDS =
 
 const TX_POINTS = 'ParkingBayOccupancy,EVConnected,Authorized,PowerPathClosed,EnergyTransfer';
 
-/** Station-wide components. */
-export function stationVariables(identity: { model: string; vendor: string; firmwareVersion: string }): VariableDef[] {
-  return stationDefs(identity).map((d) => (d.component.endsWith('Ctrlr') ? { ...d, controller: true } : d));
+/** Link settings whose config-file values are the defaults of their device-model variables. */
+export interface LinkDefaults {
+  callTimeoutS: number;
+  pingIntervalS: number;
+  retryAttempts: number;
+  retryIntervalS: number;
 }
 
-function stationDefs(identity: { model: string; vendor: string; firmwareVersion: string }): VariableDef[] {
+const LINK_DEFAULTS: LinkDefaults = { callTimeoutS: 30, pingIntervalS: 30, retryAttempts: 5, retryIntervalS: 30 };
+
+/** Station-wide components. */
+export function stationVariables(
+  identity: { model: string; vendor: string; firmwareVersion: string },
+  link: LinkDefaults = LINK_DEFAULTS,
+): VariableDef[] {
+  return stationDefs(identity, link).map((d) => (d.component.endsWith('Ctrlr') ? { ...d, controller: true } : d));
+}
+
+function stationDefs(identity: { model: string; vendor: string; firmwareVersion: string }, link: LinkDefaults): VariableDef[] {
   return [
     { component: 'ChargingStation', variable: 'AvailabilityState', dataType: 'OptionList', mutability: 'ReadOnly', persistent: false, valuesList: 'Available,Occupied,Reserved,Unavailable,Faulted', defaults: { Actual: 'Available' } },
     bool('ChargingStation', 'Available', true, 'ReadOnly'),
@@ -91,16 +104,17 @@ function stationDefs(identity: { model: string; vendor: string; firmwareVersion:
     { component: 'ChargingStation', variable: 'FirmwareVersion', dataType: 'string', mutability: 'ReadOnly', persistent: true, defaults: { Actual: identity.firmwareVersion } },
 
     { component: 'OCPPCommCtrlr', variable: 'ActiveNetworkProfile', dataType: 'integer', mutability: 'ReadOnly', persistent: false, defaults: { Actual: '0' } },
-    int('OCPPCommCtrlr', 'MessageTimeout', 30, { variableInstance: 'Default', unit: 's', minLimit: 1 }),
+    // The link's timings apply at the next connection (RebootRequired): changing them mid-session would drop it.
+    int('OCPPCommCtrlr', 'MessageTimeout', link.callTimeoutS, { variableInstance: 'Default', unit: 's', minLimit: 1, rebootRequired: true }),
     { component: 'OCPPCommCtrlr', variable: 'FileTransferProtocols', dataType: 'MemberList', mutability: 'ReadOnly', persistent: true, valuesList: 'FTP,FTPS,HTTP,HTTPS,SFTP', defaults: { Actual: 'HTTPS' } },
     int('OCPPCommCtrlr', 'HeartbeatInterval', 300, { unit: 's', minLimit: 1 }),
     { component: 'OCPPCommCtrlr', variable: 'NetworkConfigurationPriority', dataType: 'SequenceList', mutability: 'ReadWrite', persistent: true, valuesList: '0,1,2,3,4,5,6,7,8,9', defaults: { Actual: '0' }, rebootRequired: true },
     int('OCPPCommCtrlr', 'NetworkProfileConnectionAttempts', 3, { minLimit: 1 }),
     int('OCPPCommCtrlr', 'OfflineThreshold', 60, { unit: 's' }),
-    int('OCPPCommCtrlr', 'MessageAttempts', 5, { variableInstance: 'TransactionEvent', minLimit: 1 }),
-    int('OCPPCommCtrlr', 'MessageAttemptInterval', 30, { variableInstance: 'TransactionEvent', unit: 's', minLimit: 1 }),
+    int('OCPPCommCtrlr', 'MessageAttempts', link.retryAttempts, { variableInstance: 'TransactionEvent', minLimit: 1 }),
+    int('OCPPCommCtrlr', 'MessageAttemptInterval', link.retryIntervalS, { variableInstance: 'TransactionEvent', unit: 's', minLimit: 1 }),
     bool('OCPPCommCtrlr', 'UnlockOnEVSideDisconnect', true),
-    int('OCPPCommCtrlr', 'WebSocketPingInterval', 30, { unit: 's' }),
+    int('OCPPCommCtrlr', 'WebSocketPingInterval', link.pingIntervalS, { unit: 's', rebootRequired: true }),
     int('OCPPCommCtrlr', 'ResetRetries', 2),
 
     int('TxCtrlr', 'EVConnectionTimeOut', 120, { unit: 's', minLimit: 1 }),

@@ -64,7 +64,12 @@ export class V201Adapter implements OcppAdapter {
     const txRepo = new V201TransactionRepo(deps.db);
     const maxPowerW = 230 * 3 * 32;
     const defs: VariableDef[] = [
-      ...stationVariables(deps.config.station),
+      ...stationVariables(deps.config.station, {
+        callTimeoutS: deps.config.ocpp.callTimeoutS,
+        pingIntervalS: deps.config.ocpp.pingIntervalS,
+        retryAttempts: deps.config.ocpp.outbox.retryAttempts,
+        retryIntervalS: deps.config.ocpp.outbox.retryIntervalS,
+      }),
       ...deps.station.evseIds.flatMap((id) => evseVariables(id, maxPowerW)),
     ];
     this.deviceModel = new DeviceModel(dmRepo, defs, () => deps.clock.now(), (def) => this.live(def));
@@ -112,6 +117,7 @@ export class V201Adapter implements OcppAdapter {
       if (AUTH_KEYS.has(key)) this.auth.applySettings();
       if (METER_KEYS.has(key)) this.metering.applyIntervals();
       if (key === 'OCPPCommCtrlr.HeartbeatInterval') this.boot.startHeartbeat();
+      if (key.startsWith('OCPPCommCtrlr.MessageAttempt')) this.applyRetryPolicy();
     });
     this.availability.register();
     this.auth.register();
@@ -121,6 +127,7 @@ export class V201Adapter implements OcppAdapter {
     this.dataTransfer.register();
     this.reservations.register();
     this.metering.applyIntervals();
+    this.applyRetryPolicy();
     await this.applyNetworkProfile();
     this.transactions.recover();
     this.ctx.link.on('open', this.onOpen);
@@ -150,6 +157,11 @@ export class V201Adapter implements OcppAdapter {
       changes.securityProfile = p.securityProfile;
       if (p.messageTimeout > 0) changes.callTimeoutS = p.messageTimeout;
     }
+    const ocpp = this.ctx.deps.config.ocpp;
+    const timeout = this.deviceModel.int('OCPPCommCtrlr.MessageTimeout/Default');
+    if (changes.callTimeoutS === undefined && timeout !== ocpp.callTimeoutS) changes.callTimeoutS = timeout;
+    const ping = this.deviceModel.int('OCPPCommCtrlr.WebSocketPingInterval');
+    if (ping !== ocpp.pingIntervalS) changes.pingIntervalS = ping;
     const password = this.ctx.dmRepo.get('SecurityCtrlr.BasicAuthPassword', 'Actual');
     if (password) changes.password = password;
     if (Object.keys(changes).length === 0) return;
@@ -163,6 +175,14 @@ export class V201Adapter implements OcppAdapter {
     }
   }
   private activeSecurityProfile: number | undefined;
+
+  /** E13: how often and how far apart a TransactionEvent is retried (the link never drops it silently). */
+  private applyRetryPolicy(): void {
+    this.ctx.link.setRetryPolicy?.({
+      attempts: this.deviceModel.int('OCPPCommCtrlr.MessageAttempts/TransactionEvent'),
+      intervalS: this.deviceModel.int('OCPPCommCtrlr.MessageAttemptInterval/TransactionEvent'),
+    });
+  }
 
   async stop(): Promise<void> {
     this.ctx.detach();
