@@ -16,7 +16,8 @@ import { startCsms, type Csms } from './support/csms.js';
 import { buildRoot, repoRoot } from './support/paths.js';
 
 const cli = join(buildRoot(), 'src', 'cli.js');
-const env = { ...process.env, NOTIFY_SOCKET: '', JOURNAL_STREAM: '' };
+// As if started from a shell, also when the test runner itself runs under systemd.
+const env = { ...process.env, NOTIFY_SOCKET: '', JOURNAL_STREAM: '', INVOCATION_ID: '' };
 
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 20_000 });
