@@ -263,6 +263,30 @@ describe('reconfigure at run time', () => {
     assert.deepEqual(b.actions(), ['Heartbeat']);
   });
 
+  it('timing alone applies to the open connection without a reconnect', async () => {
+    const a = await csms();
+    a.setHandler('Heartbeat', () => new Promise(() => undefined));
+    const { link } = rig(ocppConfig({ csmsUrl: a.url, callTimeoutS: 30 }));
+    let closes = 0;
+    link.on('close', () => closes++);
+    await link.start();
+    await waitUntil(() => link.connected, 5000, 'connected');
+    await link.reconfigure({ callTimeoutS: 0.05, pingIntervalS: 30 });
+    await assert.rejects(link.call('Heartbeat', {}), /timeout/i);
+    assert.equal(closes, 0);
+    assert.equal(link.connected, true);
+    assert.equal(a.log.filter((e) => e.type === 'call').length, 1);
+  });
+
+  it('before start() it only records the settings', async () => {
+    const a = await csms({ password: 'later' });
+    const { link } = rig(ocppConfig({ csmsUrl: 'ws://127.0.0.1:1/ocpp' }));
+    await link.reconfigure({ csmsUrl: a.url, securityProfile: 1, password: 'later' });
+    assert.equal(link.connected, false);
+    await link.start();
+    await waitUntil(() => link.connected, 5000, 'connected with the recorded settings');
+  });
+
   it('refuses a bad combination and keeps the working connection', async () => {
     const a = await csms();
     const { link } = rig(ocppConfig({ csmsUrl: a.url }));

@@ -71,10 +71,22 @@ interface Client {
   call(method: string, params: unknown): Promise<unknown>;
   handle(method: string, fn: (call: { params: unknown; messageId: string; method: string }) => Promise<unknown>): void;
   removeAllHandlers(): void;
+  reconfigure(options: { callTimeoutMs: number; pingIntervalMs: number }): void;
   on(event: string, fn: (arg: never) => void): void;
 }
 
 const CLOSE_TIMEOUT_MS = 2000;
+
+/** Settings the connection is made with: changing one means a new connection. */
+const CONNECTION_SETTINGS = [
+  'version',
+  'csmsUrl',
+  'securityProfile',
+  'password',
+  'caFile',
+  'clientCertFile',
+  'clientKeyFile',
+] as const satisfies readonly (keyof LinkSettings)[];
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -157,15 +169,24 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
 
   /**
    * Change URL, security profile, credentials, version or timing at run time: the new settings are
-   * checked first (a bad combination throws and changes nothing), then the link reconnects at once.
+   * checked first (a bad combination throws and changes nothing). A change of anything the connection
+   * is made with reconnects at once; timing alone (ping interval, call timeout, back-off, retries)
+   * applies to the open connection without a reconnect.
    */
   async reconfigure(changes: LinkSettings): Promise<void> {
     const next: OcppConfig = { ...this.cfg, ...changes };
     const transport = transportOptions(next, this.deps.log);
+    // Certificate files may have new contents under the same name (renewal): naming one reconnects.
+    const reconnect = CONNECTION_SETTINGS.some((k) => k in changes && (changes[k] !== this.cfg[k] || /File$/.test(k)));
     this.cfg = next;
     this.transport = transport;
     if (changes.outbox) this.outbox.setRetryPolicy({ attempts: next.outbox.retryAttempts, intervalS: next.outbox.retryIntervalS });
-    this.deps.log.info('OCPP link reconfigured, reconnecting', {
+    if (!reconnect) {
+      this.client?.reconfigure({ callTimeoutMs: next.callTimeoutS * 1000, pingIntervalMs: next.pingIntervalS * 1000 });
+      this.deps.log.info('OCPP link timing changed', { callTimeoutS: next.callTimeoutS, pingIntervalS: next.pingIntervalS });
+      return;
+    }
+    this.deps.log.info('OCPP link reconfigured' + (this.started ? ', reconnecting' : ''), {
       csmsUrl: transport.endpoint,
       securityProfile: next.securityProfile,
       version: next.version,
