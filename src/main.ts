@@ -49,17 +49,18 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   if (!config) return 2;
 
   const log = createLogger({ level: config.log.level });
+  const shown = redactConfig(config);
   log.info('ocpp-station starting', {
     version: packageVersion(),
     config: configPath,
     identity: config.station.identity,
-    csmsUrl: config.ocpp.csmsUrl,
+    csmsUrl: shown.ocpp.csmsUrl,
     ocppVersion: config.ocpp.version,
     securityProfile: config.ocpp.securityProfile,
     board: config.hal.board,
     stateDir: config.stateDir,
   });
-  log.debug('effective config', { config: redactConfig(config) });
+  log.debug('effective config', { config: shown });
 
   const notify = new SdNotify({ log });
   let built: BuiltStation | undefined;
@@ -115,8 +116,8 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
     return 1;
   }
 
-  parts.ocpp.link.on('open', (protocol) => void notify.status(`online: ${protocol} to ${config.ocpp.csmsUrl}`));
-  parts.ocpp.link.on('close', () => void notify.status(`offline: reconnecting to ${config.ocpp.csmsUrl}`));
+  parts.ocpp.link.on('open', (protocol) => void notify.status(`online: ${protocol} to ${shown.ocpp.csmsUrl}`));
+  parts.ocpp.link.on('close', () => void notify.status(`offline: reconnecting to ${shown.ocpp.csmsUrl}`));
   parts.station.on('restart-requested', (kind) => {
     log.info(
       process.env.INVOCATION_ID

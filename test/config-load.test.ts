@@ -162,3 +162,8 @@ test('redactConfig hides the password and secret config keys, leaves the rest', 
   assert.equal(r.ocpp.v16.configuration.HeartbeatInterval, '60');
   assert.equal(c.ocpp.password, 'hunter2-hunter2-x', 'the original is untouched');
 });
+
+test('redactConfig hides credentials inside URLs', () => {
+  const c = configFromObject({ station: { identity: 'CP1' }, ocpp: { csmsUrl: 'ws://cp1:s3cret@csms.example:9000/ocpp' } });
+  assert.equal(redactConfig(c).ocpp.csmsUrl, 'ws://***@csms.example:9000/ocpp');
+});
