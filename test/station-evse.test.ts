@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../hal/clock.js';
 import { Evse, FEEDBACK_SETTLE_MS } from '../src/station/evse.js';
+import { Station } from '../src/station/station.js';
 import { FakeHal, MemoryLog } from './support/fake-hal.js';
 import { charging, makeStation, tok } from './support/station-fixture.js';
 
@@ -374,5 +375,25 @@ test('a listener that throws (adapter bug) does not break the station: the sessi
   await f.clock.advance(0);
   assert.equal(f.sessionEvents('ended').length, 1);
   assert.ok(f.log.lines.some((l) => l.msg === 'station listener failed'));
+  await f.stop();
+});
+
+test('a new Station drives the outputs to the safe state, and start() reports each connector once', async () => {
+  const f = await makeStation({ evses: 2, start: false });
+  assert.equal(f.ev.status.length, 0, 'nothing reported before start');
+  const h = f.hal.evse(2);
+  await h.contactor.set(true);
+  await h.pilot.setMaxCurrent(16);
+  new Station({ hal: f.hal, db: f.db, clock: f.clock, log: f.log });
+  assert.equal(h.contactor.commanded, false);
+  assert.equal(h.pilot.maxCurrent, 0);
+  await f.station.start();
+  assert.deepEqual(
+    f.ev.status.map((s) => [s.evseId, s.status]),
+    [
+      [1, 'Available'],
+      [2, 'Available'],
+    ],
+  );
   await f.stop();
 });

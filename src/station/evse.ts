@@ -63,6 +63,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
   private sessionSawEv = false;
   private finishing = false;
   private deauthorized = false;
+  private live = false;
   private drawing = true;
   private closedAt = 0;
   private holder: LockHolder | undefined;
@@ -91,6 +92,19 @@ export class Evse extends TypedEmitter<EvseEvents> {
     this.pilotState = o.hal.pilot.state;
     this.isPlugged = isPluggedState(this.pilotState) ?? false;
     this.wire();
+    // Whatever the outputs were left at, start from the safe state.
+    if (o.hal.contactor.commanded) this.command(false);
+    if (o.hal.pilot.maxCurrent !== 0) this.applyPwm();
+  }
+
+  /**
+   * Start reporting statuses: emits the current one once (the adapters' first StatusNotification);
+   * from then on a status is emitted on every change.
+   */
+  announce(): void {
+    this.live = true;
+    this.lastStatus = this.computeStatus();
+    this.emit('status', this.lastStatus);
   }
 
   private wire(): void {
@@ -455,6 +469,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
   }
 
   private emitStatus(): void {
+    if (!this.live) return;
     const next = this.computeStatus();
     const prev = this.lastStatus;
     if (

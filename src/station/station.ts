@@ -213,7 +213,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     if (this.hal.emergencyStop?.active) this.applyEmergencyStop(true);
     this.started = true;
     for (const evse of this.evses.values()) {
-      evse.update(); // first status of every connector
+      evse.announce();
       this.openForCable(evse);
     }
     this.hal.reader?.on('token', this.onToken);
