@@ -238,6 +238,25 @@ describe('reconnect back-off', () => {
     assert.equal(link.connected, true);
   });
 
+  it('listeners that throw are logged and do not break the link', async () => {
+    const c = await csms();
+    const { link, log } = rig(ocppConfig({ csmsUrl: c.url }));
+    let opens = 0;
+    link.on('open', () => {
+      opens++;
+      throw new Error('adapter bug on open');
+    });
+    link.on('close', () => {
+      throw new Error('adapter bug on close');
+    });
+    await link.start();
+    await waitUntil(() => link.connected, 5000, 'connected');
+    await c.disconnect('CP1');
+    await waitUntil(() => opens === 2 && link.connected, 5000, 'reconnected');
+    await link.call('Heartbeat', {});
+    assert.equal(log.lines('error').filter((l) => /listener failed/.test(l)).length, 3);
+  });
+
   it('a CSMS that is down (HTTP 503) is retried until it accepts', async () => {
     const c = await csms();
     c.setAccepting(false);

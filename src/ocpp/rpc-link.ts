@@ -123,7 +123,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
       log: deps.log,
       send: (action, payload) => this.call(action, payload),
       connected: () => this.connected,
-      onDead: (message, error) => this.emit('message-dead', message, error),
+      onDead: (message, error) => this.safeEmit('message-dead', message, error),
       retry: { attempts: opts.ocpp.outbox.retryAttempts, intervalS: opts.ocpp.outbox.retryIntervalS },
     });
     if (opts.stateDir && opts.ocpp.messageLog.enabled) {
@@ -251,6 +251,18 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     return this.store.dead();
   }
 
+  /**
+   * Emit without letting a listener's exception escape into ocpp-rpc's or ws's callbacks, where it
+   * would take the process down or leave the link half-updated.
+   */
+  private safeEmit<K extends keyof LinkEvents & string>(event: K, ...args: LinkEvents[K]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      this.deps.log.error(`OCPP link: a '${event}' listener failed`, { error: errorText(err) });
+    }
+  }
+
   private wrap(handler: CallHandler) {
     // Only actions with a handler are registered, so ocpp-rpc answers every other action with
     // CALLERROR NotImplemented before it even validates the payload.
@@ -287,7 +299,13 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     client.on('message', ({ message, outbound }: { message: string; outbound: boolean }) => {
       const dir = outbound ? 'out' : 'in';
       this.messageLog?.write(dir, message);
-      for (const l of this.frameListeners) l(dir, message);
+      for (const l of this.frameListeners) {
+        try {
+          l(dir, message);
+        } catch (err) {
+          this.deps.log.error('OCPP frame listener failed', { error: errorText(err) });
+        }
+      }
     });
     client.on('badMessage', ({ error }: { error: Error }) =>
       this.deps.log.warn('OCPP: malformed frame from the CSMS answered with a CALLERROR', { error: errorText(error) }),
@@ -311,7 +329,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
 
   private async onOpen(client: Client, offered: OcppProtocol[]): Promise<void> {
     if (client !== this.client || this.stopped) {
-      void client.close({ force: true });
+      void client.close({ force: true }).catch(() => undefined);
       return;
     }
     const selected = client.protocol;
@@ -321,7 +339,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
         offered,
       });
       this.client = undefined;
-      void client.close({ code: 1002, reason: 'unexpected subprotocol' });
+      void client.close({ code: 1002, reason: 'unexpected subprotocol' }).catch(() => undefined);
       this.failures++;
       this.scheduleReconnect();
       return;
@@ -341,7 +359,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.opened = true;
     // The outbox takes its place in the call queue before anything the adapters send on 'open'.
     this.outbox.kick();
-    this.emit('open', protocol);
+    this.safeEmit('open', protocol);
   }
 
   private onConnectFailed(client: Client, err: unknown, offered: OcppProtocol[]): void {
@@ -373,7 +391,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.client = undefined;
     this.opened = false;
     this.deps.log.warn('OCPP disconnected', { code, reason });
-    this.emit('close', code, reason);
+    this.safeEmit('close', code, reason);
     this.scheduleReconnect();
   }
 
@@ -395,7 +413,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.client = undefined;
     this.opened = false;
     if (!client) return;
-    if (wasOpen) this.emit('close', code, reason);
+    if (wasOpen) this.safeEmit('close', code, reason);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
