@@ -171,6 +171,11 @@ describe('security profile 1: basic auth', () => {
     await assert.rejects(link.start(), /profile 1 needs ocpp.password/);
   });
 
+  it('credentials inside the URL are refused (they would reach the logs)', async () => {
+    const { link } = rig(ocppConfig({ csmsUrl: 'ws://CP1:pw@127.0.0.1:1/ocpp', securityProfile: 1, password: 'pw' }));
+    await assert.rejects(link.start(), /must not contain credentials/);
+  });
+
   it('profile 0 is allowed but warned about', async () => {
     const c = await csms();
     const { link, log } = rig(ocppConfig({ csmsUrl: c.url, securityProfile: 0 }));

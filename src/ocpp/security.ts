@@ -52,6 +52,10 @@ export function transportOptions(s: SecuritySettings, log?: Logger): TransportOp
   } catch {
     throw new SecurityConfigError(`csmsUrl is not a URL: ${s.csmsUrl}`);
   }
+  if (url.username || url.password) {
+    // Credentials in a URL end up in logs; the password has its own (redacted) setting.
+    throw new SecurityConfigError('csmsUrl must not contain credentials: put the password in ocpp.password');
+  }
   const tls = url.protocol === 'wss:';
   if (!tls && url.protocol !== 'ws:') throw new SecurityConfigError(`csmsUrl must be ws:// or wss://, got ${url.protocol}`);
   const endpoint = s.csmsUrl.replace(/\/+$/, '');
