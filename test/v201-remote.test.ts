@@ -22,7 +22,7 @@ async function booted(variables: Record<string, string> = {}): Promise<V201Stati
   return s;
 }
 
-test('F01/F03 remote start then remote stop: Started with remoteStartId and the idToken, Ended(RemoteStop, Remote)', async () => {
+test('F02/F03 remote start then remote stop: Started(RemoteStart) with remoteStartId and the idToken (F02.FR.01, F02.FR.21), Ended(RemoteStop, Remote)', async () => {
   const s = await booted();
   try {
     assert.deepEqual(await s.call('RequestStartTransaction', { evseId: 1, remoteStartId: 12, idToken: { idToken: 'APP-USER', type: 'Central' } }), {
@@ -33,6 +33,7 @@ test('F01/F03 remote start then remote stop: Started with remoteStartId and the 
     await s.until('Started', () => txs(s).length >= 1);
     const started = txs(s)[0]!;
     assert.equal(started.eventType, 'Started');
+    assert.equal(started.triggerReason, 'RemoteStart', 'F02.FR.21');
     assert.equal(started.transactionInfo.remoteStartId, 12);
     assert.equal(started.idToken?.idToken, 'APP-USER');
     await s.run(5000);
@@ -48,7 +49,7 @@ test('F01/F03 remote start then remote stop: Started with remoteStartId and the 
   }
 });
 
-test('F02 remote start with the cable already in and TxStartPoint EVConnected: the response carries the running transactionId', async () => {
+test('F01 remote start with the cable already in and TxStartPoint EVConnected: the response carries the running transactionId (F01.FR.13), the next event is RemoteStart with remoteStartId (F01.FR.19, F01.FR.25)', async () => {
   const s = await booted({ 'TxCtrlr.TxStartPoint': 'EVConnected' });
   try {
     s.sim.plug(1);
@@ -58,8 +59,13 @@ test('F02 remote start with the cable already in and TxStartPoint EVConnected: t
       status: 'Accepted',
       transactionId: id,
     });
-    await s.until('Updated with remoteStartId', () => txs(s).some((t) => t.transactionInfo.remoteStartId === 3));
-    assert.ok(txs(s).some((t) => t.triggerReason === 'RemoteStart'));
+    await s.until('Updated with remoteStartId', () => txs(s).length >= 2);
+    const next = txs(s)[1]!;
+    assert.equal(next.eventType, 'Updated');
+    assert.equal(next.triggerReason, 'RemoteStart');
+    assert.equal(next.transactionInfo.remoteStartId, 3);
+    assert.equal(next.idToken?.idToken, 'APP');
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 1 } }), { status: 'Scheduled' });
   } finally {
     await s.close();
   }
@@ -113,6 +119,16 @@ test('F06 TriggerMessage: response first, then the message (F06.FR.04); BootNoti
     assert.equal(trig.eventType, 'Updated');
     assert.equal(trig.transactionInfo.chargingState, 'Charging');
     assert.ok(trig.meterValue?.length);
+  } finally {
+    await s.close();
+  }
+});
+
+test('F01.FR.23 RequestStartTransaction on an Unavailable EVSE is Rejected', async () => {
+  const s = await booted();
+  try {
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 1 } }), { status: 'Accepted' });
+    assert.deepEqual(await s.call('RequestStartTransaction', { evseId: 1, remoteStartId: 4, idToken: { idToken: 'APP', type: 'Central' } }), { status: 'Rejected' });
   } finally {
     await s.close();
   }

@@ -46,16 +46,21 @@ export class RemoteControl {
       station.evseIds.find((id) => !station.session(id)?.authorizedAt);
     if (evseId === undefined || !station.evseIds.includes(evseId)) return { status: 'Rejected' };
     const running = station.session(evseId);
-    // An EVSE whose session is already authorized cannot take a second start (F01.FR.08-ish: Occupied).
+    // F01.FR.24: occupied by an authorized transaction; F01.FR.23: Unavailable or Faulted.
     if (running?.authorizedAt !== undefined) return { status: 'Rejected' };
+    const st = station.connector(evseId).status;
+    if (st === 'Unavailable' || st === 'Faulted') return { status: 'Rejected' };
     const opts = {
       remoteStartId: req.remoteStartId,
       preAuthorized: !this.ctx.dm.bool('AuthCtrlr.AuthorizeRemoteStart'), // C05 / F01.FR.03
       ...(req.groupIdToken ? { groupId: req.groupIdToken.idToken } : {}),
     };
+    // Marked before the call: the station may report the start while requestStart is still running.
+    this.parts.transactions.remoteStartRequested(evseId, req.remoteStartId);
     const status = await station.requestStart(evseId, { idToken: req.idToken.idToken, type: req.idToken.type }, opts);
+    if (status !== 'Accepted') this.parts.transactions.remoteStartRequested(evseId, undefined);
     const res: Status = { status };
-    // F01.FR.16 (cable first, TxStartPoint EVConnected): the transaction already exists; give its id.
+    // F01.FR.13 (cable first, TxStartPoint EVConnected): the transaction already exists; give its id.
     if (status === 'Accepted' && running && this.parts.transactions.isStarted(running.id)) res.transactionId = running.id;
     return res;
   }

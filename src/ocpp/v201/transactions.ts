@@ -91,6 +91,14 @@ export class Transactions {
     }
   }
 
+  /** remoteStartId per EVSE, until the next TransactionEvent of that EVSE has told it (F01.FR.19/25, F02.FR.21). */
+  private readonly remoteStarts = new Map<number, number>();
+
+  remoteStartRequested(evseId: number, remoteStartId: number | undefined): void {
+    if (remoteStartId === undefined) this.remoteStarts.delete(evseId);
+    else this.remoteStarts.set(evseId, remoteStartId);
+  }
+
   isStarted(sessionId: string): boolean {
     const row = this.ctx.txRepo.get(sessionId);
     return !!row && row.started && !row.ended;
@@ -123,6 +131,12 @@ export class Transactions {
   }
 
   onSession(ev: SessionEvent): void {
+    this.transition(ev);
+    // A remote start that never became a transaction must not mark the next one.
+    if (ev.type === 'ended') this.remoteStarts.delete(ev.session.evseId);
+  }
+
+  private transition(ev: SessionEvent): void {
     const s = ev.session;
     const row = this.ctx.txRepo.get(s.id);
     if (row?.ended) return;
@@ -206,7 +220,14 @@ export class Transactions {
       this.lastState.set(s.id, s.chargingState);
     }
     if (type === 'Ended') info.stoppedReason = toReason(s.stoppedReason ?? reasonOfTrigger(trigger));
-    if (s.remoteStartId !== undefined && (first || trigger === 'RemoteStart')) info.remoteStartId = s.remoteStartId;
+    const remoteStartId = this.remoteStarts.get(s.evseId);
+    if (remoteStartId !== undefined && type !== 'Ended') {
+      this.remoteStarts.delete(s.evseId);
+      info.remoteStartId = remoteStartId;
+      trigger = 'RemoteStart';
+    } else if (s.remoteStartId !== undefined && first) {
+      info.remoteStartId = s.remoteStartId; // F02.FR.01
+    }
 
     const payload: Record<string, unknown> = {
       eventType: type,
