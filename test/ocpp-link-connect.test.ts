@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
 import { SystemClock, VirtualClock, type Clock, type TimerHandle } from '../hal/clock.js';
 import type { OcppConfig } from '../src/config/types.js';
@@ -260,6 +260,44 @@ describe('reconnect back-off', () => {
     await waitUntil(() => opens === 2 && link.connected, 5000, 'reconnected');
     await link.call('Heartbeat', {});
     assert.equal(log.lines('error').filter((l) => /listener failed/.test(l)).length, 3);
+  });
+
+  it('pings detect a CSMS that went silent (half-open TCP) and the link reconnects', async () => {
+    const c = await csms();
+    // A TCP relay in front of the CSMS that can swallow everything, like a dead NAT entry.
+    let frozen = false;
+    const pairs: Socket[] = [];
+    const relay = createNetServer((inbound) => {
+      const outbound = connect(c.port, '127.0.0.1');
+      pairs.push(inbound, outbound);
+      inbound.on('data', (d) => !frozen && outbound.write(d));
+      outbound.on('data', (d) => !frozen && inbound.write(d));
+      inbound.on('error', () => outbound.destroy());
+      outbound.on('error', () => inbound.destroy());
+      inbound.on('close', () => outbound.destroy());
+      outbound.on('close', () => inbound.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of pairs) s.destroy();
+          relay.close(() => r());
+        }),
+    );
+    const port = (relay.address() as { port: number }).port;
+    const { link } = rig(ocppConfig({ csmsUrl: `ws://127.0.0.1:${port}/ocpp`, pingIntervalS: 0.1 }));
+    const events: string[] = [];
+    link.on('open', () => events.push('open'));
+    link.on('close', () => events.push('close'));
+    await link.start();
+    await waitUntil(() => link.connected, 5000, 'connected');
+    frozen = true;
+    await waitUntil(() => events.includes('close'), 5000, 'ping timeout');
+    // Connections made now go through a thawed relay.
+    frozen = false;
+    await waitUntil(() => events.length === 3 && link.connected, 5000, 'reconnected');
+    assert.deepEqual(events, ['open', 'close', 'open']);
   });
 
   it('a CSMS that is down (HTTP 503) is retried until it accepts', async () => {
