@@ -7,7 +7,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { SystemClock } from '../hal/clock.js';
@@ -72,10 +72,19 @@ export default async function run(): Promise<void> {
     link = createLink({ ocpp: config(csms.url), identity: 'BENCH1', stateDir: dir }, { db, clock: new SystemClock(), log: quiet });
 
     // 1. Durable enqueues: one committed (synchronous=FULL) transaction each, link not started.
+    //    Each commit blocks the event loop for its fsync; the longest such block is what the
+    //    safety reactions (contactor opening) could be delayed by.
+    let longestMs = 0;
     let t0 = performance.now();
-    for (let i = 0; i < DURABLE_SAMPLE; i++) link.enqueue('DataTransfer', payload(i));
+    for (let i = 0; i < DURABLE_SAMPLE; i++) {
+      const s = performance.now();
+      link.enqueue('DataTransfer', payload(i));
+      longestMs = Math.max(longestMs, performance.now() - s);
+    }
     const durableRate = DURABLE_SAMPLE / ((performance.now() - t0) / 1000);
-    console.log(`outbox: durable enqueue          ${durableRate.toFixed(0)} msg/s (${DURABLE_SAMPLE} commits, synchronous=FULL, WAL)`);
+    console.log(
+      `outbox: durable enqueue          ${durableRate.toFixed(0)} msg/s (${DURABLE_SAMPLE} commits, synchronous=FULL, WAL); longest commit ${longestMs.toFixed(1)} ms`,
+    );
 
     // 2. Fill to 10,000 queued (the rest in one transaction to save time) and measure.
     db.transaction(() => {
@@ -83,13 +92,21 @@ export default async function run(): Promise<void> {
     })();
     console.log(`outbox: ${QUEUED} queued              DB ${mb(dbBytes(dbPath))}, RSS ${mb(process.memoryUsage().rss)}`);
 
-    // 3. Drain to the local CSMS.
+    // 3. Drain to the local CSMS, watching the event-loop delay while it deletes (one commit per answer).
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     link.setReady(true);
     t0 = performance.now();
     await link.start();
     await until(() => link!.pendingCount() === 0, 300_000);
     const drainS = (performance.now() - t0) / 1000;
+    loop.disable();
     console.log(`outbox: drain to local CSMS      ${(QUEUED / drainS).toFixed(0)} msg/s (${QUEUED} in ${drainS.toFixed(1)} s, one CALL in flight)`);
+    // The histogram includes its own 5 ms sampling period; report only the lateness beyond it.
+    const late = (ns: number) => Math.max(0, ns / 1e6 - 5).toFixed(1);
+    console.log(
+      `outbox: event-loop lateness      p50 ${late(loop.percentile(50))} ms, p99 ${late(loop.percentile(99))} ms, max ${late(loop.max)} ms (during the drain)`,
+    );
     console.log(`outbox: after drain              DB ${mb(dbBytes(dbPath))}, RSS ${mb(process.memoryUsage().rss)}`);
 
     // 4. Latency from enqueue() to the frame handed to the socket, one message at a time in a quiet queue.
