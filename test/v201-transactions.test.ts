@@ -209,3 +209,59 @@ test('E: power cut mid-transaction — after the reboot the transaction is Ended
     await s.close();
   }
 });
+
+test('E11.FR.07 a TransactionEvent sent but unanswered when the connection drops is sent again with offline=true', async () => {
+  const s = await booted();
+  try {
+    let first = true;
+    s.csms.setHandler('TransactionEvent', () => {
+      if (first) {
+        first = false;
+        return new Promise(() => undefined); // never answered: the connection drops first
+      }
+      return {};
+    });
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Started sent', () => txs(s).length === 1);
+    assert.equal(txs(s)[0]!.offline, undefined, 'first attempt went out online');
+    await s.csms.disconnect('CP-V201', { force: true });
+    await s.until('resent', () => txs(s).length >= 2, 2000);
+    const again = txs(s)[1]!;
+    assert.equal(again.eventType, 'Started');
+    assert.equal(again.seqNo, 0);
+    assert.equal(again.offline, true);
+  } finally {
+    await s.close();
+  }
+});
+
+test('E14.FR.04 messagesInQueue is per transaction: true while its events wait offline, false for another id', async () => {
+  const s = await booted();
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Started', () => txs(s).length >= 1);
+    const id = txs(s)[0]!.transactionInfo.transactionId;
+    s.csms.setAccepting(false);
+    await s.csms.disconnect('CP-V201', { force: true });
+    await s.until('offline', () => !s.link.connected);
+    s.sim.unplug(1);
+    await s.run(2000);
+    s.csms.setAccepting(true);
+    // Ask as soon as the link is back, before the queue drained, by answering TransactionEvent slowly.
+    let release: () => void = () => undefined;
+    s.csms.setHandler('TransactionEvent', () => new Promise((r) => (release = () => r({}))));
+    await s.until('online', () => s.link.connected, 2000);
+    assert.deepEqual(await s.call('GetTransactionStatus', { transactionId: id }), { ongoingIndicator: false, messagesInQueue: true });
+    assert.deepEqual(await s.call('GetTransactionStatus', { transactionId: 'other' }), { ongoingIndicator: false, messagesInQueue: false });
+    s.csms.clearHandler('TransactionEvent');
+    release();
+    await s.until('drained', () => s.link.pendingCount() === 0, 2000);
+    assert.deepEqual(await s.call('GetTransactionStatus', { transactionId: id }), { ongoingIndicator: false, messagesInQueue: false });
+  } finally {
+    await s.close();
+  }
+});

@@ -4,7 +4,7 @@
  */
 import { createRPCError } from 'ocpp-rpc';
 import type { AdapterDeps } from '../adapter.js';
-import type { CallHandler } from '../link.js';
+import type { CallHandler, LinkEvents } from '../link.js';
 import type { StationEvents } from '../../station/api.js';
 import type { DeviceModel } from './device-model.js';
 import type { V201DeviceModelRepo } from '../../store/v201-device-model.js';
@@ -48,6 +48,15 @@ export class V201Context {
     };
     this.station.on(event, guarded);
     this.detachers.push(() => this.station.off(event, guarded));
+  }
+
+  /** Subscribe to a link event for the adapter's lifetime (removed again by detach()). */
+  onLink<K extends keyof LinkEvents & string>(event: K, fn: (...args: LinkEvents[K]) => void): void {
+    const guarded = (...args: LinkEvents[K]): void => {
+      if (!this.stopped) fn(...args);
+    };
+    this.link.on(event, guarded);
+    this.detachers.push(() => this.link.off(event, guarded));
   }
 
   detach(): void {

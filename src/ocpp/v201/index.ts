@@ -130,8 +130,8 @@ export class V201Adapter implements OcppAdapter {
     this.applyRetryPolicy();
     await this.applyNetworkProfile();
     this.transactions.recover();
-    this.ctx.link.on('open', this.onOpen);
-    this.ctx.link.on('close', this.onClose);
+    this.ctx.onLink('open', this.onOpen);
+    this.ctx.onLink('close', this.onClose);
     if (this.ctx.link.connected && this.ctx.link.protocol === this.protocol) this.boot.onOpen();
   }
 
@@ -187,8 +187,6 @@ export class V201Adapter implements OcppAdapter {
   async stop(): Promise<void> {
     this.ctx.detach();
     this.boot.stop();
-    this.ctx.link.off('open', this.onOpen);
-    this.ctx.link.off('close', this.onClose);
   }
 
   private async afterAccepted(first: boolean): Promise<void> {

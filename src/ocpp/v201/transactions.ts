@@ -66,10 +66,31 @@ export class Transactions {
     private readonly metering: Metering,
   ) {}
 
+  /** When the link last went down; messages queued before it were in the queue while offline (E11.FR.07). */
+  private wentOfflineAt = -Infinity;
+  /** Queued TransactionEvents per transaction, for GetTransactionStatus (E14.FR.04/05). */
+  private readonly queued = new Map<string, number>();
+  /** Messages queued before this start, of transactions not known here: counted as "some queued". */
+  private backlog = 0;
+
   register(): void {
+    // A message still queued from before this start was in the queue when the station went down.
+    this.wentOfflineAt = this.ctx.clock.now();
+    this.backlog = this.ctx.link.pendingCount();
     this.ctx.onStation('session', (ev) => this.onSession(ev));
     this.ctx.onStation('meter', (s) => this.onMeter(s));
-    this.ctx.link.onQueuedResult('TransactionEvent', (msg, res) => this.onResult(msg, res as TxEventResponse));
+    this.ctx.link.onQueuedResult('TransactionEvent', (msg, res) => {
+      this.dequeued(msg);
+      this.onResult(msg, res as TxEventResponse);
+    });
+    this.ctx.onLink('message-dead', (msg) => {
+      if (msg.action === 'TransactionEvent') this.dequeued(msg);
+    });
+    this.ctx.onLink('close', () => (this.wentOfflineAt = this.ctx.clock.now()));
+    // E11.FR.07: every message still queued when the connection went away is sent with offline=true.
+    this.ctx.link.setQueuedPreparer('TransactionEvent', (m) =>
+      m.payload.offline !== true && m.createdAt <= this.wentOfflineAt ? { ...m.payload, offline: true } : m.payload,
+    );
     this.ctx.handle('GetTransactionStatus', (p) => this.getStatus(p as { transactionId?: string }));
   }
 
@@ -262,6 +283,7 @@ export class Transactions {
       );
       this.ctx.link.enqueue('TransactionEvent', payload, { txKey: s.id });
     })();
+    this.queued.set(s.id, (this.queued.get(s.id) ?? 0) + 1);
     if (type === 'Ended') {
       this.lastState.delete(s.id);
       this.lastSample.delete(s.id);
@@ -310,13 +332,24 @@ export class Transactions {
     this.ctx.station.deauthorize(s.id, auth);
   }
 
+  private dequeued(msg: OutboxMessage): void {
+    const n = msg.txKey ? this.queued.get(msg.txKey) : undefined;
+    if (n === undefined) {
+      this.backlog = Math.max(0, this.backlog - 1);
+      return;
+    }
+    if (n <= 1) this.queued.delete(msg.txKey!);
+    else this.queued.set(msg.txKey!, n - 1);
+  }
+
   /** E14 */
   private getStatus(p: { transactionId?: string }): { ongoingIndicator?: boolean; messagesInQueue: boolean } {
-    // The outbox holds only transaction messages, so any pending message counts (E14.FR.06).
-    const queued = this.ctx.link.pendingCount() > 0;
-    if (!p.transactionId) return { messagesInQueue: queued };
+    // E14.FR.06-08: without a transactionId, any queued transaction message counts.
+    if (!p.transactionId) return { messagesInQueue: this.ctx.link.pendingCount() > 0 };
     const row = this.ctx.txRepo.get(p.transactionId);
     const ongoing = !!row && row.started && !row.ended;
+    // Messages from before a restart are not attributed; while any remain, they may be this transaction's.
+    const queued = (this.queued.get(p.transactionId) ?? 0) > 0 || (this.backlog > 0 && !!row);
     return { ongoingIndicator: ongoing, messagesInQueue: queued };
   }
 }
