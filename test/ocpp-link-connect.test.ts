@@ -243,6 +243,42 @@ describe('reconnect back-off', () => {
     assert.equal(link.connected, true);
   });
 
+  it('a connection lost while beforeOpen runs (adapter starting) is retried; open comes only for a live one', async () => {
+    const c = await csms();
+    const dir = tempDir();
+    const db = openDatabase(`${dir.path}/station.db`);
+    let setups = 0;
+    const link = createLink(
+      { ocpp: ocppConfig({ csmsUrl: c.url }), identity: 'CP1' },
+      {
+        db,
+        clock: new SystemClock(),
+        log: capturingLogger(),
+        beforeOpen: async () => {
+          setups++;
+          if (setups === 1) {
+            await waitUntil(() => c.clients().length === 1, 5000, 'registered');
+            await c.disconnect('CP1', { force: true });
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        },
+      },
+    );
+    cleanups.push(async () => {
+      await link.stop();
+      db.close();
+      dir.remove();
+    });
+    const events: string[] = [];
+    link.on('open', () => events.push('open'));
+    link.on('close', () => events.push('close'));
+    await link.start();
+    await waitUntil(() => events.length === 1 && link.connected, 5000, 'open after the retry');
+    assert.equal(setups, 2);
+    assert.deepEqual(events, ['open']);
+    await link.call('Heartbeat', {});
+  });
+
   it('listeners that throw are logged and do not break the link', async () => {
     const c = await csms();
     const { link, log } = rig(ocppConfig({ csmsUrl: c.url }));

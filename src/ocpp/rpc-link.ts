@@ -96,6 +96,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private cfg: OcppConfig;
   private transport: TransportOptions | undefined;
   private client: Client | undefined;
+  /** The client whose socket is open while beforeOpen runs. */
+  private settingUp: Client | undefined;
   private opened = false;
   private started = false;
   private stopped = false;
@@ -349,10 +351,14 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.failures = 0;
     this.deps.log.info('OCPP connected', { csmsUrl: this.transport?.endpoint, protocol });
     if (this.deps.beforeOpen) {
+      // The socket is up but 'open' not yet emitted: a close now must still lead to a reconnect.
+      this.settingUp = client;
       try {
         await this.deps.beforeOpen(protocol);
       } catch (err) {
         this.deps.log.error('OCPP: starting the adapter failed', { protocol, error: errorText(err) });
+      } finally {
+        this.settingUp = undefined;
       }
       if (client !== this.client || this.stopped) return;
     }
@@ -386,12 +392,13 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   }
 
   private onClose(client: Client, code: number, reason: string): void {
-    // A failed connect also emits 'close'; onConnectFailed handles that case.
-    if (client !== this.client || !this.opened) return;
+    // A failed connect also emits 'close' (before it rejects); onConnectFailed handles that case.
+    if (client !== this.client || (!this.opened && this.settingUp !== client)) return;
+    const wasOpen = this.opened;
     this.client = undefined;
     this.opened = false;
     this.deps.log.warn('OCPP disconnected', { code, reason });
-    this.safeEmit('close', code, reason);
+    if (wasOpen) this.safeEmit('close', code, reason);
     this.scheduleReconnect();
   }
 
