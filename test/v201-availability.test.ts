@@ -79,3 +79,27 @@ test('G05 connector lock failure: NotifyEvent on ConnectorPlugRetentionLock Prob
     await s.close();
   }
 });
+
+test('G: a ground fault (RCD) makes the connector Faulted with a NotifyEvent on EVSE Problem; EVSE.Power shows the live draw before it', async () => {
+  const s = await booted();
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+    await s.run(61_000);
+    const p = await s.call<{ getVariableResult: { attributeValue: string }[] }>('GetVariables', {
+      getVariableData: [{ component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' } }],
+    });
+    assert.ok(Number(p.getVariableResult[0]!.attributeValue) > 1000, `charging power ${p.getVariableResult[0]!.attributeValue} W`);
+    s.sim.fault(1, 'rcd');
+    await s.until('Faulted', () => statuses(s).at(-1)?.[1] === 'Faulted');
+    await s.until('NotifyEvent', () => s.calls('NotifyEvent').length >= 1);
+    type Ev = { eventData: { component: { name: string; evse?: { id: number } }; variable: { name: string }; actualValue: string; techCode?: string; transactionId?: string }[] };
+    const ev = s.calls<Ev>('NotifyEvent')[0]!.eventData[0]!;
+    assert.deepEqual([ev.component.name, ev.component.evse?.id, ev.variable.name, ev.actualValue], ['EVSE', 1, 'Problem', 'true']);
+    assert.equal(ev.techCode, 'rcd-trip');
+  } finally {
+    await s.close();
+  }
+});

@@ -101,6 +101,10 @@ export class V201Adapter implements OcppAdapter {
       const state = def.evseId !== undefined ? states[0]! : states.every((s) => s === 'Unavailable') ? 'Unavailable' : states.every((s) => s === 'Faulted') ? 'Faulted' : 'Available';
       return def.variable === 'Available' ? String(state !== 'Unavailable' && state !== 'Faulted') : state;
     }
+    if (def.component === 'EVSE' && def.variable === 'Power' && def.evseId !== undefined) {
+      const w = this.metering?.powerW.get(def.evseId);
+      return w === undefined ? undefined : String(Math.round(w));
+    }
     if (def.component === 'ClockCtrlr' && def.variable === 'DateTime') return this.ctx.iso();
     if (def.component === 'SecurityCtrlr' && def.variable === 'SecurityProfile') {
       return String(this.activeSecurityProfile ?? this.ctx.deps.config.ocpp.securityProfile);
@@ -126,6 +130,7 @@ export class V201Adapter implements OcppAdapter {
     this.remote.register();
     this.dataTransfer.register();
     this.reservations.register();
+    this.metering.register();
     this.metering.applyIntervals();
     this.applyRetryPolicy();
     await this.applyNetworkProfile();

@@ -67,7 +67,14 @@ export function toMeterValue(
 }
 
 export class Metering {
+  /** Last power reading per EVSE: EVSE.Power Actual in the device model. */
+  readonly powerW = new Map<number, number>();
+
   constructor(private readonly ctx: V201Context) {}
+
+  register(): void {
+    this.ctx.onStation('meter', (s) => this.powerW.set(s.evseId, s.reading.powerW));
+  }
 
   /** Push TxUpdatedInterval and AlignedDataCtrlr.Interval to the station (also on every change). */
   applyIntervals(): void {
