@@ -369,3 +369,34 @@ test('B09/B10 a stored profile first in NetworkConfigurationPriority (RebootRequ
     await next.close();
   }
 });
+
+test('B02 + F06: TriggerMessage(BootNotification) while Pending is Accepted and the next BootNotification has reason Triggered; a reconnect after Accepted is not a boot and re-sends only changed statuses', async () => {
+  const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
+  let status = 'Pending';
+  csms.setHandler('BootNotification', () => ({ status, currentTime: iso(), interval: 300 }));
+  const s = await startV201Station({ csms, evses: 2 });
+  try {
+    await s.until('pending', () => s.adapter.ctx.registration === 'Pending');
+    status = 'Accepted';
+    assert.deepEqual(await s.call('TriggerMessage', { requestedMessage: 'BootNotification' }), { status: 'Accepted' });
+    await s.until('accepted', () => s.adapter.ctx.registration === 'Accepted');
+    assert.deepEqual(s.calls<{ reason: string }>('BootNotification').map((b) => b.reason), ['PowerUp', 'Triggered']);
+    await s.until('statuses', () => s.calls('StatusNotification').length === 2);
+    s.csms.setAccepting(false);
+    await s.csms.disconnect(IDENTITY, { force: true });
+    await s.until('offline', () => !s.link.connected);
+    s.sim.plug(2);
+    await s.run(2000);
+    s.csms.setAccepting(true);
+    await s.until('status of EVSE 2', () => s.calls('StatusNotification').length === 3, 2000);
+    await s.run(2000);
+    assert.equal(s.calls('BootNotification').length, 2, 'no BootNotification on reconnect');
+    assert.deepEqual(
+      s.calls<{ evseId: number; connectorStatus: string }>('StatusNotification').slice(2).map((x) => [x.evseId, x.connectorStatus]),
+      [[2, 'Occupied']],
+    );
+  } finally {
+    await s.close();
+    await csms.close();
+  }
+});
