@@ -58,7 +58,7 @@ export class Provisioning {
 
   register(): void {
     // B02.FR.01: the CSMS may read and change the configuration while the boot is Pending.
-    this.ctx.handle('GetVariables', (p) => this.getVariables(p as { getVariableData: GetVariableData[] }), undefined);
+    this.ctx.handle('GetVariables', (p) => this.getVariables(p as { getVariableData: GetVariableData[] }));
     this.ctx.handle('SetVariables', (p) => this.setVariables(p as { setVariableData: SetVariableData[] }));
     this.ctx.handle('GetBaseReport', (p) => this.getBaseReport(p as { requestId: number; reportBase: ReportBase }));
     this.ctx.handle('GetReport', (p) => this.getReport(p as GetReportRequest));
@@ -126,20 +126,20 @@ export class Provisioning {
   }
 
   private sendReport(requestId: number, data: ReportDatum[]): { status: string } {
-    const p = { requestId };
     if (data.length === 0) return { status: 'EmptyResultSet' }; // B08.FR.15
-    if (this.reportIds.has(p.requestId)) return { status: 'Rejected' };
-    this.reportIds.add(p.requestId);
+    // B08.FR.16: a report with the same requestId is still being sent.
+    if (this.reportIds.has(requestId)) return { status: 'Rejected' };
+    this.reportIds.add(requestId);
     this.ctx.afterResponse(async () => {
       const generatedAt = this.ctx.iso();
       for (let seqNo = 0, i = 0; i < data.length; seqNo++, i += REPORT_PART_SIZE) {
         const part = data.slice(i, i + REPORT_PART_SIZE);
-        const msg: Record<string, unknown> = { requestId: p.requestId, generatedAt, seqNo, reportData: part };
+        const msg: Record<string, unknown> = { requestId, generatedAt, seqNo, reportData: part };
         if (i + REPORT_PART_SIZE < data.length) msg.tbc = true;
         // B02.FR.02: a report the CSMS asked for may be sent while Pending.
         await this.ctx.send('NotifyReport', msg, { triggered: true });
       }
-      this.reportIds.delete(p.requestId);
+      this.reportIds.delete(requestId);
     });
     return { status: 'Accepted' };
   }
