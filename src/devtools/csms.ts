@@ -340,8 +340,8 @@ function isoNow(): string {
   return new Date().toISOString();
 }
 
-/** Answers valid for the schemas of the protocol the station speaks. */
-function defaultAnswer(
+/** Answers valid for the schemas of the protocol the station speaks (exported for its test). */
+export function defaultAnswer(
   action: string,
   params: unknown,
   protocol: string | undefined,
