@@ -98,6 +98,33 @@ describe('OCPP-J subprotocol negotiation', () => {
     assert.equal(await open, 'ocpp1.6');
   });
 
+  it('one CALL at a time: the next one leaves only when the previous is answered (OCPP-J §4.1.1)', async () => {
+    const c = await csms();
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    c.setHandler('Heartbeat', () => {
+      order.push('csms got Heartbeat');
+      return new Promise((resolve) => {
+        release = () => resolve({ currentTime: new Date().toISOString() });
+      });
+    });
+    c.setHandler('StatusNotification', () => {
+      order.push('csms got StatusNotification');
+      return {};
+    });
+    const { link } = rig(ocppConfig({ csmsUrl: c.url }));
+    await link.start();
+    await waitUntil(() => link.connected, 5000, 'connected');
+    const first = link.call('Heartbeat', {});
+    const second = link.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    await waitUntil(() => order.length === 1, 5000, 'first call');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(order, ['csms got Heartbeat']);
+    release();
+    await Promise.all([first, second]);
+    assert.deepEqual(order, ['csms got Heartbeat', 'csms got StatusNotification']);
+  });
+
   it('a CSMS that selects no subprotocol is a logged error; the link closes and retries', async () => {
     const c = await csms({ protocols: ['ocpp2.0.1'] });
     const { link, log } = rig(ocppConfig({ version: '1.6', csmsUrl: c.url }));
