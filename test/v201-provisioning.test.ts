@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCsms } from './support/csms.js';
+import { closedPort } from './support/ocpp-link.js';
 import { IDENTITY, startV201Station, type V201Station } from './support/v201-station.js';
 
 const iso = (): string => new Date().toISOString();
@@ -398,5 +399,27 @@ test('B02 + F06: TriggerMessage(BootNotification) while Pending is Accepted and 
   } finally {
     await s.close();
     await csms.close();
+  }
+});
+
+test('B10 a stored profile that never connects: after NetworkProfileConnectionAttempts the station goes back to the configured CSMS', async () => {
+  const s = await booted();
+  try {
+    const dead = `ws://127.0.0.1:${await closedPort()}/ocpp`;
+    const data = { ocppVersion: 'OCPP20', ocppTransport: 'JSON', ocppCsmsUrl: dead, messageTimeout: 5, securityProfile: 0, ocppInterface: 'Wired0' };
+    assert.deepEqual(await s.call('SetNetworkProfile', { configurationSlot: 2, connectionData: data }), { status: 'Accepted' });
+    await s.call('SetVariables', {
+      setVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'NetworkConfigurationPriority' }, attributeValue: '2,0' }],
+    });
+    await s.restart();
+    await s.run(10_000);
+    assert.equal(s.calls('BootNotification').length, 1, 'not connected through slot 2');
+    await s.until('back at the configured CSMS', () => s.calls('BootNotification').length === 2, 1200);
+    const got = await s.call<{ getVariableResult: { attributeValue: string }[] }>('GetVariables', {
+      getVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'ActiveNetworkProfile' } }],
+    });
+    assert.equal(got.getVariableResult[0]!.attributeValue, '0');
+  } finally {
+    await s.close();
   }
 });

@@ -2,6 +2,7 @@
  * The OCPP 2.0.1 adapter: translates the version-neutral station into 2.0.1 messages and back.
  * Each use-case block lives in its own file; this one wires them and owns start / stop.
  */
+import type { TimerHandle } from '../../../hal/clock.js';
 import type { AdapterDeps, AdapterFactory, OcppAdapter } from '../adapter.js';
 import type { OcppProtocol } from '../link.js';
 import { V201DeviceModelRepo } from '../../store/v201-device-model.js';
@@ -172,7 +173,10 @@ export class V201Adapter implements OcppAdapter {
     if (Object.keys(changes).length === 0) return;
     try {
       await link.reconfigure(changes);
-      if (slot !== undefined) this.deviceModel.put('OCPPCommCtrlr.ActiveNetworkProfile', String(slot));
+      if (slot !== undefined) {
+        this.deviceModel.put('OCPPCommCtrlr.ActiveNetworkProfile', String(slot));
+        this.guardNetworkProfile(slot);
+      }
       if (changes.securityProfile !== undefined) this.activeSecurityProfile = changes.securityProfile;
     } catch (err) {
       // A bad stored profile must not keep the station off the network: stay on the config file's.
@@ -180,6 +184,29 @@ export class V201Adapter implements OcppAdapter {
     }
   }
   private activeSecurityProfile: number | undefined;
+  private fallbackTimer: TimerHandle | undefined;
+
+  /**
+   * A stored profile that never connects must not cut the station off for good: when no connection
+   * opened within NetworkProfileConnectionAttempts × (reconnect back-off + call timeout), go back to
+   * the config file's connection (slot 0).
+   */
+  private guardNetworkProfile(slot: number): void {
+    const ocpp = this.ctx.deps.config.ocpp;
+    const attempts = Math.max(1, this.deviceModel.int('OCPPCommCtrlr.NetworkProfileConnectionAttempts'));
+    const ms = attempts * (ocpp.reconnect.maxDelayS + ocpp.callTimeoutS) * 1000;
+    const opened = (): void => this.ctx.clock.clear(this.fallbackTimer);
+    this.ctx.link.once('open', opened);
+    this.fallbackTimer = this.ctx.clock.setTimeout(() => {
+      this.fallbackTimer = undefined;
+      this.ctx.link.off('open', opened);
+      if (this.ctx.stopped || this.ctx.link.connected) return;
+      this.ctx.log.error('v201: no connection through the stored network profile; back to the configured one', { slot });
+      this.activeSecurityProfile = undefined;
+      this.deviceModel.put('OCPPCommCtrlr.ActiveNetworkProfile', '0');
+      void this.ctx.link.reconfigure?.({ csmsUrl: ocpp.csmsUrl, securityProfile: ocpp.securityProfile, callTimeoutS: ocpp.callTimeoutS });
+    }, ms);
+  }
 
   /** E13: how often and how far apart a TransactionEvent is retried (the link never drops it silently). */
   private applyRetryPolicy(): void {
@@ -191,6 +218,7 @@ export class V201Adapter implements OcppAdapter {
 
   async stop(): Promise<void> {
     this.ctx.detach();
+    this.ctx.clock.clear(this.fallbackTimer);
     this.boot.stop();
   }
 
