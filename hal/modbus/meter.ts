@@ -1,0 +1,183 @@
+/**
+ * Energy meters over Modbus RTU or TCP, decoded with a register map (config/meters/MODEL.json or
+ * an inline "registerMap"). Each read() asks the meter; failures are retried, and after
+ * failuresBeforeFault consecutive failed reads the meter raises meter-silent (OCPP
+ * PowerMeterFailure), cleared by the next good read. A background poll keeps watching the meter
+ * while nobody reads it, so a dead meter is noticed before a session needs it.
+ */
+import { TypedEmitter } from '../emitter.js';
+import type { TimerHandle } from '../clock.js';
+import type { EnergyMeter, FaultEvents, HalDeps, HalFault, MeterReading } from '../types.js';
+import { FaultTracker } from '../serial/faults.js';
+import { asObject, num, oneOf, onlyKeys, optObject, optStr, str, OptionError, type Opts } from '../serial/options.js';
+import { acquireBus, busKey, type BusTarget, type ModbusBus } from './bus.js';
+import { decodeValue, loadRegisterMap, parseRegisterMap, planReads, type Measurand, type ReadBlock, type RegisterMap } from './register-map.js';
+
+export interface ModbusMeterOptions {
+  map: RegisterMap;
+  target: BusTarget;
+  unit: number;
+  timeoutMs: number;
+  retries: number;
+  failuresBeforeFault: number;
+  /** Background poll period; 0 = only when read() is called. */
+  pollIntervalMs: number;
+}
+
+export function parseTarget(o: Opts, where: string): BusTarget {
+  const tcp = optObject(o, 'tcp', where);
+  const rtu = optObject(o, 'rtu', where);
+  if ((tcp ? 1 : 0) + (rtu ? 1 : 0) !== 1) throw new OptionError(`${where}: give exactly one of "tcp" ({host, port}) or "rtu" ({path, baudRate, …})`);
+  if (tcp) {
+    onlyKeys(tcp, `${where}.tcp`, ['host', 'port']);
+    return { kind: 'tcp', host: str(tcp, 'host', `${where}.tcp`), port: num(tcp, 'port', `${where}.tcp`, { def: 502, int: true, min: 1, max: 65535 }) };
+  }
+  const r = rtu as Opts;
+  const at = `${where}.rtu`;
+  onlyKeys(r, at, ['path', 'baudRate', 'parity', 'dataBits', 'stopBits']);
+  return {
+    kind: 'rtu',
+    path: str(r, 'path', at),
+    baudRate: num(r, 'baudRate', at, { def: 9600, int: true, min: 300 }),
+    parity: oneOf(r, 'parity', at, ['none', 'even', 'odd'] as const, 'none'),
+    dataBits: num(r, 'dataBits', at, { def: 8, int: true, min: 7, max: 8 }) as 7 | 8,
+    stopBits: num(r, 'stopBits', at, { def: 1, int: true, min: 1, max: 2 }) as 1 | 2,
+  };
+}
+
+export function parseModbusMeterOptions(raw: unknown, where = 'meter.options', mapsDir?: string): ModbusMeterOptions {
+  const o = asObject(raw, where);
+  onlyKeys(o, where, ['model', 'registerMap', 'tcp', 'rtu', 'unit', 'timeoutMs', 'retries', 'failuresBeforeFault', 'pollIntervalMs']);
+  const model = optStr(o, 'model', where);
+  const inline = optObject(o, 'registerMap', where);
+  if ((model ? 1 : 0) + (inline ? 1 : 0) !== 1) throw new OptionError(`${where}: give exactly one of "model" (config/meters/MODEL.json) or "registerMap"`);
+  return {
+    map: inline ? parseRegisterMap(inline, `${where}.registerMap`) : loadRegisterMap(model as string, mapsDir),
+    target: parseTarget(o, where),
+    unit: num(o, 'unit', where, { def: 1, int: true, min: 0, max: 247 }),
+    timeoutMs: num(o, 'timeoutMs', where, { def: 1000, min: 10 }),
+    retries: num(o, 'retries', where, { def: 1, int: true, min: 0 }),
+    failuresBeforeFault: num(o, 'failuresBeforeFault', where, { def: 3, int: true, min: 1 }),
+    pollIntervalMs: num(o, 'pollIntervalMs', where, { def: 10_000, min: 0 }),
+  };
+}
+
+export type MeterValues = Partial<Record<Measurand, number>>;
+
+export class ModbusMeter extends TypedEmitter<FaultEvents> implements EnergyMeter {
+  private readonly blocks: ReadBlock[];
+  private inFlight: Promise<MeterReading> | undefined;
+  private failures = 0;
+  private poller: TimerHandle | undefined;
+  private closed = false;
+  private readonly faults = new FaultTracker(
+    (f) => this.emit('fault', f),
+    (k) => this.emit('fault-cleared', k),
+  );
+  /** Every decoded measurand of the last good read (the bring-up command prints them all). */
+  last: MeterValues | undefined;
+
+  constructor(
+    readonly options: ModbusMeterOptions,
+    private readonly deps: HalDeps,
+    private readonly bus: ModbusBus = acquireBus(options.target, deps),
+  ) {
+    super();
+    this.blocks = planReads(options.map);
+  }
+
+  get activeFaults(): HalFault[] {
+    return this.faults.list();
+  }
+
+  start(): void {
+    if (this.options.pollIntervalMs > 0) {
+      this.poller = this.deps.clock.setInterval(() => void this.read().catch(() => undefined), this.options.pollIntervalMs);
+    }
+  }
+
+  /** Concurrent callers share one request. */
+  read(): Promise<MeterReading> {
+    if (this.closed) return Promise.reject(new Error('meter closed'));
+    this.inFlight ??= this.readWithRetries().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async readWithRetries(): Promise<MeterReading> {
+    let lastErr: unknown;
+    for (let i = 0; i <= this.options.retries; i++) {
+      try {
+        const values = await this.readOnce();
+        this.failures = 0;
+        this.faults.clear('meter-silent');
+        this.last = values;
+        return this.toReading(values);
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    this.failures++;
+    const msg = describe(lastErr);
+    this.deps.log.warn('meter read failed', { bus: busKey(this.options.target), unit: this.options.unit, failures: this.failures, err: msg });
+    if (this.failures >= this.options.failuresBeforeFault) {
+      this.faults.raise({
+        kind: 'meter-silent',
+        severity: 'low',
+        detail: `${this.options.map.model} unit ${this.options.unit} on ${busKey(this.options.target)}: ${this.failures} reads failed (${msg})`,
+      });
+    }
+    throw new Error(`meter ${this.options.map.model} unit ${this.options.unit}: ${msg}`);
+  }
+
+  private async readOnce(): Promise<MeterValues> {
+    const values: MeterValues = {};
+    for (const b of this.blocks) {
+      const buf = await this.bus.read(this.options.unit, b.function, b.start, b.count, this.options.timeoutMs);
+      if (buf.length < b.count * 2) throw new Error(`short answer: ${buf.length} bytes for ${b.count} registers`);
+      for (const { name, def } of b.items) values[name] = decodeValue(buf, def.address - b.start, def);
+    }
+    return values;
+  }
+
+  private toReading(v: MeterValues): MeterReading {
+    const phases = ['L1', 'L2', 'L3'] as const;
+    const currentA: MeterReading['currentA'] = {};
+    const voltageV: MeterReading['voltageV'] = {};
+    for (const p of phases) {
+      const c = v[`current${p}A`];
+      const u = v[`voltage${p}V`];
+      if (c !== undefined) currentA[p] = c;
+      if (u !== undefined) voltageV[p] = u;
+    }
+    const perPhase = [v.powerL1W, v.powerL2W, v.powerL3W].filter((x): x is number => x !== undefined);
+    return {
+      at: this.deps.clock.now(),
+      energyImportWh: v.energyImportWh ?? 0,
+      ...(v.energyExportWh !== undefined ? { energyExportWh: v.energyExportWh } : {}),
+      powerW: v.powerW ?? perPhase.reduce((a, b) => a + b, 0),
+      currentA,
+      voltageV,
+      ...(v.frequencyHz !== undefined ? { frequencyHz: v.frequencyHz } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.clock.clear(this.poller);
+    await this.inFlight?.catch(() => undefined);
+    await this.bus.release();
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null && 'message' in err) return String((err as { message: unknown }).message);
+  return String(err);
+}
+
+export async function create(options: unknown, deps: HalDeps & { evseId?: number }): Promise<ModbusMeter> {
+  const meter = new ModbusMeter(parseModbusMeterOptions(options), deps);
+  meter.start();
+  return meter;
+}
