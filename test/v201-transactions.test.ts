@@ -205,6 +205,9 @@ test('E: power cut mid-transaction — after the reboot the transaction is Ended
     assert.equal(last.transactionInfo.stoppedReason, 'PowerLoss');
     assert.equal(list.length, before + 1);
     assert.equal(s.calls('BootNotification').length, 2);
+    // B01.FR.08: nothing queued goes out before the new boot is accepted.
+    const acts = s.actions();
+    assert.ok(acts.lastIndexOf('BootNotification') < acts.lastIndexOf('TransactionEvent'));
   } finally {
     await s.close();
   }
@@ -261,6 +264,27 @@ test('E14.FR.04 messagesInQueue is per transaction: true while its events wait o
     release();
     await s.until('drained', () => s.link.pendingCount() === 0, 2000);
     assert.deepEqual(await s.call('GetTransactionStatus', { transactionId: id }), { ongoingIndicator: false, messagesInQueue: false });
+  } finally {
+    await s.close();
+  }
+});
+
+test('E: power cut while authorized and plugged but before the TxStartPoint (PowerPathClosed): after the reboot Started and Ended(PowerLoss) are sent', async () => {
+  const s = await startV201Station({ ev: { readyOnPlug: false } });
+  try {
+    await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    await s.until('Authorize', () => s.calls('Authorize').length === 1);
+    await s.run(2000);
+    assert.equal(txs(s).length, 0, 'the EV never asked for energy: no transaction yet');
+    await s.restart();
+    await s.until('Ended', () => ended(s));
+    const list = txs(s);
+    assert.deepEqual(list.map((t) => t.eventType), ['Started', 'Ended']);
+    assertGapless(list);
+    assert.equal(list[1]!.transactionInfo.stoppedReason, 'PowerLoss');
+    assert.deepEqual(list[0]!.idToken, { idToken: '04A1B2C3', type: 'ISO14443' });
   } finally {
     await s.close();
   }
