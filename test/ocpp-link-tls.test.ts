@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { SystemClock } from '../hal/clock.js';
 import type { OcppConfig } from '../src/config/types.js';
-import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';
+import { createLink, tlsSecurityEvent, type RpcLink } from '../src/ocpp/rpc-link.js';
 import { openDatabase } from '../src/store/db.js';
 import { makeTestCerts, type TestCerts } from './support/certs.js';
 import { startCsms, type Csms, type CsmsOptions } from './support/csms.js';
@@ -68,13 +68,17 @@ describe('security profile 2: TLS + basic auth', () => {
     assert.deepEqual(csms.actions('CP1'), ['Heartbeat']);
   });
 
-  it('refuses a CSMS whose certificate does not chain to the configured CA', async () => {
+  it('refuses a CSMS whose certificate does not chain to the configured CA (A00.FR.308, A00.FR.310/311)', async () => {
     const csms = await tlsCsms({ password: 'tls-pw' });
     const { link, log } = station({ csmsUrl: csms.url, securityProfile: 2, password: 'tls-pw', caFile: certs.otherCaCert });
+    const events: string[] = [];
+    link.on('security-event', (type) => events.push(type));
     await link.start();
-    await waitUntil(() => tlsErrors(log).length >= 2, 5000, 'two refused handshakes');
+    await waitUntil(() => tlsErrors(log).length >= 3, 5000, 'three refused handshakes');
     assert.equal(link.connected, false);
     assert.deepEqual(csms.clients(), []);
+    // One security event for the whole run of failures, not one per attempt.
+    assert.deepEqual(events, ['InvalidCsmsCertificate']);
   });
 
   it('without a caFile only the system CAs are trusted, so a private CA is refused too', async () => {
@@ -114,7 +118,7 @@ describe('security profile 3: mutual TLS', () => {
     assert.deepEqual(csms.clients(), [{ identity: 'CP1', protocol: 'ocpp1.6', certificateCN: 'CP1' }]);
   });
 
-  it('a client certificate from another CA is refused by the CSMS', async () => {
+  it('a client certificate from another CA is refused by the CSMS (no InvalidCsmsCertificate event)', async () => {
     const csms = await tlsCsms({}, true);
     const { link, log } = station({
       csmsUrl: csms.url,
@@ -123,10 +127,13 @@ describe('security profile 3: mutual TLS', () => {
       clientCertFile: certs.otherClientCert,
       clientKeyFile: certs.otherClientKey,
     });
+    const events: string[] = [];
+    link.on('security-event', (type) => events.push(type));
     await link.start();
     await waitUntil(() => log.entries.filter((e) => /connection failed|TLS/.test(e.msg)).length >= 2, 5000, 'refusals');
     assert.equal(link.connected, false);
     assert.deepEqual(csms.clients(), []);
+    assert.deepEqual(events, []);
   });
 
   it('the CSMS certificate is still verified in profile 3', async () => {
@@ -146,5 +153,19 @@ describe('security profile 3: mutual TLS', () => {
   it('profile 3 without a client certificate is a configuration error', async () => {
     const { link } = station({ csmsUrl: 'wss://127.0.0.1:1/ocpp', securityProfile: 3 });
     await assert.rejects(link.start(), /needs ocpp.clientCertFile and ocpp.clientKeyFile/);
+  });
+});
+
+describe('TLS failures as OCPP security events', () => {
+  it('maps Node TLS error codes: certificate problems, version problems, and refusals by the peer', () => {
+    assert.equal(tlsSecurityEvent('SELF_SIGNED_CERT_IN_CHAIN'), 'InvalidCsmsCertificate');
+    assert.equal(tlsSecurityEvent('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'InvalidCsmsCertificate');
+    assert.equal(tlsSecurityEvent('CERT_HAS_EXPIRED'), 'InvalidCsmsCertificate');
+    assert.equal(tlsSecurityEvent('ERR_TLS_CERT_ALTNAME_INVALID'), 'InvalidCsmsCertificate');
+    assert.equal(tlsSecurityEvent('ERR_SSL_UNSUPPORTED_PROTOCOL'), 'InvalidTLSVersion');
+    assert.equal(tlsSecurityEvent('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION'), 'InvalidTLSVersion');
+    assert.equal(tlsSecurityEvent('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'), undefined);
+    assert.equal(tlsSecurityEvent('ECONNRESET'), undefined);
+    assert.equal(tlsSecurityEvent(401), undefined);
   });
 });

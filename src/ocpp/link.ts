@@ -26,7 +26,16 @@ export interface LinkEvents {
   close: [code: number, reason: string];
   /** A queued message exhausted its attempts and moved to the dead-letter table. */
   'message-dead': [message: OutboxMessage, error: string];
+  /**
+   * The TLS handshake failed for a reason OCPP reports as a security event (2.0.1 A00.FR.310 /
+   * A00.FR.316; 1.6 security whitepaper: InvalidCentralSystemCertificate / InvalidTLSVersion).
+   * Emitted once per run of failed attempts (again only after a successful connection), so the
+   * adapter can queue one SecurityEventNotification.
+   */
+  'security-event': [type: LinkSecurityEvent, detail: string];
 }
+
+export type LinkSecurityEvent = 'InvalidCsmsCertificate' | 'InvalidTLSVersion';
 
 export interface CallContext {
   action: string;

@@ -18,7 +18,15 @@ import type { Logger } from '../../hal/types.js';
 import type { OcppConfig, OcppVersionChoice } from '../config/types.js';
 import type { Db } from '../store/db.js';
 import { OutboxStore, type DeadRow } from '../store/outbox.js';
-import type { CallHandler, LinkEvents, LinkSettings, OcppLink, OcppProtocol, OutboxMessage } from './link.js';
+import type {
+  CallHandler,
+  LinkEvents,
+  LinkSecurityEvent,
+  LinkSettings,
+  OcppLink,
+  OcppProtocol,
+  OutboxMessage,
+} from './link.js';
 import { MessageLog } from './message-log.js';
 import { Outbox, type RetryPolicy } from './outbox.js';
 import { transportOptions, type TransportOptions } from './security.js';
@@ -63,6 +71,18 @@ export function backoffDelayMs(failures: number, minS: number, maxS: number, ran
   return Math.round(base / 2 + (base / 2) * r);
 }
 
+/**
+ * The security event a failed TLS handshake stands for, from Node's error code. Alerts are the CSMS
+ * refusing us (e.g. our client certificate): not an invalid CSMS certificate.
+ */
+export function tlsSecurityEvent(code: unknown): LinkSecurityEvent | undefined {
+  if (typeof code !== 'string') return undefined;
+  if (/PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW/.test(code)) return 'InvalidTLSVersion';
+  if (/ALERT/.test(code)) return undefined;
+  if (/CERT|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|SELF_SIGNED|ALTNAME/.test(code)) return 'InvalidCsmsCertificate';
+  return undefined;
+}
+
 /** ocpp-rpc's client, typed as far as it is used here. */
 interface Client {
   readonly protocol: string | undefined;
@@ -105,6 +125,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private reconnectTimer: TimerHandle | undefined;
   private negotiated: OcppProtocol | undefined;
   private readonly handlers = new Map<string, CallHandler>();
+  /** Security events already reported in the current run of failed connection attempts. */
+  private readonly reportedSecurityEvents = new Set<LinkSecurityEvent>();
   private readonly frameListeners = new Set<(dir: 'in' | 'out', text: string) => void>();
   private readonly store: OutboxStore;
   private readonly outbox: Outbox;
@@ -349,6 +371,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     const protocol = selected as OcppProtocol;
     this.negotiated = protocol;
     this.failures = 0;
+    this.reportedSecurityEvents.clear();
     this.deps.log.info('OCPP connected', { csmsUrl: this.transport?.endpoint, protocol });
     if (this.deps.beforeOpen) {
       // The socket is up but 'open' not yet emitted: a close now must still lead to a reconnect.
@@ -379,13 +402,19 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
       });
     } else if (status === 401 || status === 403) {
       this.deps.log.error('OCPP: the CSMS refused our credentials', { csmsUrl: this.transport?.endpoint, status });
-    } else if (/certificate|self.signed|SSL|TLS/i.test(message)) {
+    } else if (tlsSecurityEvent(status) || /certificate|self.signed|SSL|TLS/i.test(message)) {
       this.deps.log.error('OCPP: TLS handshake failed (the CSMS certificate is always verified)', {
         csmsUrl: this.transport?.endpoint,
         error: message,
+        code: status,
       });
     } else {
       this.deps.log.warn('OCPP: connection failed', { csmsUrl: this.transport?.endpoint, error: message, status });
+    }
+    const event = tlsSecurityEvent(status);
+    if (event && !this.reportedSecurityEvents.has(event)) {
+      this.reportedSecurityEvents.add(event);
+      this.safeEmit('security-event', event, message);
     }
     this.failures++;
     this.scheduleReconnect();

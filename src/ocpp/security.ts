@@ -23,6 +23,8 @@ export interface TransportOptions {
   /** Options passed to the ws client (TLS material). */
   wsOpts: {
     rejectUnauthorized: true;
+    /** OCPP 1.6 security whitepaper §2.4 / 2.0.1 A00.FR.310: TLS 1.2 or higher. */
+    minVersion: 'TLSv1.2';
     ca?: Buffer;
     cert?: Buffer;
     key?: Buffer;
@@ -59,7 +61,7 @@ export function transportOptions(s: SecuritySettings, log?: Logger): TransportOp
   const tls = url.protocol === 'wss:';
   if (!tls && url.protocol !== 'ws:') throw new SecurityConfigError(`csmsUrl must be ws:// or wss://, got ${url.protocol}`);
   const endpoint = s.csmsUrl.replace(/\/+$/, '');
-  const wsOpts: TransportOptions['wsOpts'] = { rejectUnauthorized: true };
+  const wsOpts: TransportOptions['wsOpts'] = { rejectUnauthorized: true, minVersion: 'TLSv1.2' };
   let password: string | null = null;
 
   switch (s.securityProfile) {
