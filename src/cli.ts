@@ -53,8 +53,9 @@ async function delegate(command: string, args: string[]): Promise<number> {
   const [verb, spec] = DELEGATED[command]!;
   let rest = args;
   if (verb !== undefined) {
-    if (args[0] !== verb) throw new UsageError(`usage: ocpp-station ${command} ${verb} [options]`);
-    rest = args.slice(1);
+    const help = args[0] === '--help' || args[0] === '-h';
+    if (args[0] !== verb && !help) throw new UsageError(`usage: ocpp-station ${command} ${verb} [options]`);
+    if (!help) rest = args.slice(1);
   }
   let mod: CommandModule;
   try {
