@@ -289,6 +289,9 @@ test('B12.FR.01 Reset OnIdle during a transaction → Scheduled; the transaction
     s.sim.unplug(1);
     await s.until('Ended', () => s.calls<{ eventType: string }>('TransactionEvent').some((t) => t.eventType === 'Ended'));
     await s.until('restart', () => restarts.length === 1);
+    await s.restart();
+    await s.until('boot', () => s.calls('BootNotification').length === 2);
+    assert.equal(s.calls<{ reason: string }>('BootNotification')[1]!.reason, 'ScheduledReset');
   } finally {
     await s.close();
   }
@@ -419,6 +422,27 @@ test('B10 a stored profile that never connects: after NetworkProfileConnectionAt
       getVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'ActiveNetworkProfile' } }],
     });
     assert.equal(got.getVariableResult[0]!.attributeValue, '0');
+  } finally {
+    await s.close();
+  }
+});
+
+test('B11.FR.08 / B12.FR.08 Reset of one EVSE during its transaction: Accepted, the transaction ends (ResetCommand), no station restart', async () => {
+  const s = await booted();
+  try {
+    const restarts: string[] = [];
+    s.station.on('restart-requested', (r) => restarts.push(r));
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+    assert.deepEqual(await s.call('Reset', { type: 'Immediate', evseId: 1 }), { status: 'Accepted' });
+    await s.until('Ended', () => s.calls<{ eventType: string }>('TransactionEvent').some((t) => t.eventType === 'Ended'));
+    const end = s.calls<{ triggerReason: string; transactionInfo: { stoppedReason: string } }>('TransactionEvent').at(-1)!;
+    assert.equal(end.triggerReason, 'ResetCommand');
+    assert.equal(end.transactionInfo.stoppedReason, 'ImmediateReset');
+    await s.run(5000);
+    assert.equal(restarts.length, 0);
   } finally {
     await s.close();
   }

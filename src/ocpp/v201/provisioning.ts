@@ -173,7 +173,8 @@ export class Provisioning {
     if (p.evseId !== undefined && !this.ctx.station.evseIds.includes(p.evseId)) return { status: 'Rejected' };
     if (p.evseId === undefined) this.boot.setNextBootReason('RemoteReset');
     const status = this.ctx.station.reset(p.type, p.evseId);
-    if (status === 'Rejected' && p.evseId === undefined) this.boot.setNextBootReason('PowerUp');
+    if (p.evseId === undefined && status === 'Rejected') this.boot.setNextBootReason('PowerUp');
+    if (p.evseId === undefined && status === 'Scheduled') this.boot.setNextBootReason('ScheduledReset');
     return { status };
   }
 }
