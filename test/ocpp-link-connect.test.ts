@@ -193,6 +193,20 @@ describe('security profile 1: basic auth', () => {
     assert.ok(!JSON.stringify(log.entries).includes('wrong'));
   });
 
+  it('passwordEncoding hex sends the key as raw bytes (1.6 AuthorizationKey, OCPP-J 1.6 §6)', async () => {
+    const key = '00ff10203040506070809a0b0c0d0e0f10111213';
+    const c = await csms({ password: Buffer.from(key, 'hex') });
+    const { link, log } = rig(ocppConfig({ csmsUrl: c.url, securityProfile: 1, password: key, passwordEncoding: 'hex' }));
+    await link.start();
+    await waitUntil(() => link.connected, 5000, 'connected');
+    assert.equal(log.lines('error').length, 0);
+    // The same key as text is a different password.
+    await link.reconfigure({ passwordEncoding: 'text' });
+    await waitUntil(() => log.lines('error').some((l) => /refused our credentials/.test(l)), 5000, 'refused as text');
+    assert.equal(link.connected, false);
+    await assert.rejects(link.reconfigure({ passwordEncoding: 'hex', password: 'xyz' }), /hex digits/);
+  });
+
   it('profile 1 without a password is a configuration error at start', async () => {
     const { link } = rig(ocppConfig({ securityProfile: 1 }));
     await assert.rejects(link.start(), /profile 1 needs ocpp.password/);

@@ -22,6 +22,12 @@ export interface OcppConfig {
   securityProfile: 0 | 1 | 2 | 3;
   /** Basic-auth password (profiles 1, 2). Never logged. */
   password?: string;
+  /**
+   * How the password goes into the Authorization header: 'text' as written (2.0.1 A00.FR.304, and what
+   * most 1.6 CSMSs expect), or 'hex' — the password is the hex form of a binary key that is sent as
+   * raw bytes (1.6 AuthorizationKey as OCPP-J 1.6 §6 reads it). Default 'text'.
+   */
+  passwordEncoding?: 'text' | 'hex';
   /** PEM CA bundle to verify the CSMS (profiles 2, 3); system CAs when absent. */
   caFile?: string;
   clientCertFile?: string;

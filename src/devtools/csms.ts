@@ -28,8 +28,8 @@ export interface CsmsOptions {
   /** Default 0 (any free port). Give the port of an earlier CSMS to bring it "back up". */
   port?: number;
   tls?: CsmsTlsOptions;
-  /** Basic-auth password every station must present (or a function of the identity). */
-  password?: string | ((identity: string) => string | undefined);
+  /** Basic-auth password every station must present (or a function of the identity); a Buffer for raw bytes. */
+  password?: string | Buffer | ((identity: string) => string | Buffer | undefined);
   /** Path before the identity. Default '/ocpp'. */
   path?: string;
   /** CALL timeout of CSMS-initiated calls. Default 5000 ms. */
@@ -142,8 +142,8 @@ export async function startCsms(opts: CsmsOptions = {}): Promise<Csms> {
     if (!accepting) return reject(503, 'CSMS unavailable');
     if (opts.password !== undefined) {
       const expected = typeof opts.password === 'function' ? opts.password(handshake.identity) : opts.password;
-      const given = handshake.password?.toString('utf8');
-      if (expected === undefined || given !== expected) return reject(401, 'Unauthorized');
+      const given = handshake.password;
+      if (expected === undefined || !given || !given.equals(Buffer.from(expected))) return reject(401, 'Unauthorized');
     }
     const sock = handshake.request.socket as TLSSocket;
     if (typeof sock.getPeerCertificate === 'function') {

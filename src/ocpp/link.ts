@@ -53,6 +53,7 @@ export type LinkSettings = Partial<
     | 'csmsUrl'
     | 'securityProfile'
     | 'password'
+    | 'passwordEncoding'
     | 'caFile'
     | 'clientCertFile'
     | 'clientKeyFile'

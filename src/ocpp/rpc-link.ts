@@ -103,6 +103,7 @@ const CONNECTION_SETTINGS = [
   'csmsUrl',
   'securityProfile',
   'password',
+  'passwordEncoding',
   'caFile',
   'clientCertFile',
   'clientKeyFile',
@@ -301,7 +302,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     const client = new RPCClient({
       identity: this.opts.identity,
       endpoint: t.endpoint,
-      password: t.password,
+      // ocpp-rpc sends a Buffer password as raw bytes (its types only say string).
+      password: t.password as string | null,
       wsOpts: t.wsOpts,
       headers: {},
       protocols,

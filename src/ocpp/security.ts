@@ -13,13 +13,14 @@ import type { OcppConfig } from '../config/types.js';
 
 export type SecuritySettings = Pick<
   OcppConfig,
-  'csmsUrl' | 'securityProfile' | 'password' | 'caFile' | 'clientCertFile' | 'clientKeyFile'
+  'csmsUrl' | 'securityProfile' | 'password' | 'passwordEncoding' | 'caFile' | 'clientCertFile' | 'clientKeyFile'
 >;
 
 export interface TransportOptions {
   /** The URL without the identity; RPCClient appends "/<identity>". */
   endpoint: string;
-  password: string | null;
+  /** A Buffer for passwordEncoding 'hex' (raw key bytes). */
+  password: string | Buffer | null;
   /** Options passed to the ws client (TLS material). */
   wsOpts: {
     rejectUnauthorized: true;
@@ -33,6 +34,14 @@ export interface TransportOptions {
 
 export class SecurityConfigError extends Error {
   override name = 'SecurityConfigError';
+}
+
+function encodePassword(password: string, encoding: SecuritySettings['passwordEncoding']): string | Buffer {
+  if (encoding !== 'hex') return password;
+  if (!/^([0-9a-fA-F]{2}){1,40}$/.test(password)) {
+    throw new SecurityConfigError('ocpp.password must be an even number of hex digits (up to 80) when passwordEncoding is hex');
+  }
+  return Buffer.from(password, 'hex');
 }
 
 function readPem(path: string, what: string): Buffer {
@@ -62,7 +71,7 @@ export function transportOptions(s: SecuritySettings, log?: Logger): TransportOp
   if (!tls && url.protocol !== 'ws:') throw new SecurityConfigError(`csmsUrl must be ws:// or wss://, got ${url.protocol}`);
   const endpoint = s.csmsUrl.replace(/\/+$/, '');
   const wsOpts: TransportOptions['wsOpts'] = { rejectUnauthorized: true, minVersion: 'TLSv1.2' };
-  let password: string | null = null;
+  let password: string | Buffer | null = null;
 
   switch (s.securityProfile) {
     case 0:
@@ -72,12 +81,12 @@ export function transportOptions(s: SecuritySettings, log?: Logger): TransportOp
     case 1:
       if (!s.password) throw new SecurityConfigError('security profile 1 needs ocpp.password (basic auth)');
       if (!tls) log?.warn('OCPP security profile 1: the basic-auth password travels unencrypted over ws://', { csmsUrl: endpoint });
-      password = s.password;
+      password = encodePassword(s.password, s.passwordEncoding);
       break;
     case 2:
       if (!tls) throw new SecurityConfigError('security profile 2 needs a wss:// csmsUrl');
       if (!s.password) throw new SecurityConfigError('security profile 2 needs ocpp.password (basic auth)');
-      password = s.password;
+      password = encodePassword(s.password, s.passwordEncoding);
       break;
     case 3:
       if (!tls) throw new SecurityConfigError('security profile 3 needs a wss:// csmsUrl');
