@@ -30,7 +30,7 @@ async function goOffline(s: V201Station): Promise<void> {
   await s.until('offline', () => !s.link.connected);
 }
 
-test('C01 Authorize: Invalid idTokenInfo → no transaction; Accepted → Authorize then Started carrying the idToken', async () => {
+test('TC_C_02_CS C01 Authorize: Invalid idTokenInfo → no transaction; Accepted → Authorize then Started carrying the idToken', async () => {
   const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
   csms.setHandler('Authorize', (p) => ({
     idTokenInfo: { status: (p as { idToken: { idToken: string } }).idToken.idToken === 'GOOD' ? 'Accepted' : 'Invalid' },
@@ -53,7 +53,7 @@ test('C01 Authorize: Invalid idTokenInfo → no transaction; Accepted → Author
   }
 });
 
-test('C05 AuthorizeRemoteStart=true: RequestStartTransaction is Authorized with the CSMS before the transaction starts; remoteStartId in Started', async () => {
+test('TC_F_02_CS C05 AuthorizeRemoteStart=true: RequestStartTransaction is Authorized with the CSMS before the transaction starts; remoteStartId in Started', async () => {
   const s = await booted({ 'AuthCtrlr.AuthorizeRemoteStart': 'true' });
   try {
     s.sim.plug(1);
@@ -71,7 +71,7 @@ test('C05 AuthorizeRemoteStart=true: RequestStartTransaction is Authorized with 
   }
 });
 
-test('C05 AuthorizeRemoteStart=false (default): no Authorize for a remote start', async () => {
+test('TC_F_03_CS C05 AuthorizeRemoteStart=false (default): no Authorize for a remote start', async () => {
   const s = await booted();
   try {
     s.sim.plug(1);
@@ -85,7 +85,7 @@ test('C05 AuthorizeRemoteStart=false (default): no Authorize for a remote start'
   }
 });
 
-test('C13/C14 local list: SendLocalList Full, GetLocalListVersion; offline a listed token starts a transaction (offline=true) delivered after reconnect', async () => {
+test('TC_C_21_CS C13/C14 local list: SendLocalList Full, GetLocalListVersion; offline a listed token starts a transaction (offline=true) delivered after reconnect', async () => {
   const s = await booted();
   try {
     assert.deepEqual(
@@ -119,7 +119,7 @@ test('C13/C14 local list: SendLocalList Full, GetLocalListVersion; offline a lis
   }
 });
 
-test('C15 offline unknown id: OfflineTxForUnknownIdEnabled=false → no transaction; true → transaction', async () => {
+test('TC_C_26_CS C15 offline unknown id: OfflineTxForUnknownIdEnabled=false → no transaction; true → transaction', async () => {
   const s = await booted();
   try {
     await goOffline(s);
@@ -151,7 +151,7 @@ test('C15 offline unknown id: OfflineTxForUnknownIdEnabled=false → no transact
   }
 });
 
-test('C10/C12 authorization cache: a token accepted online is accepted from the cache while offline; ClearCache Accepted, Rejected when the cache is disabled', async () => {
+test('TC_C_08_CS / TC_C_37_CS / TC_C_38_CS C10/C12 authorization cache: a token accepted online is accepted from the cache while offline; ClearCache Accepted, Rejected when the cache is disabled', async () => {
   const s = await booted();
   try {
     s.sim.plug(1);
@@ -179,7 +179,7 @@ test('C10/C12 authorization cache: a token accepted online is accepted from the 
   }
 });
 
-test('C16 master pass: a token of MasterPassGroupId ends the running transaction (stoppedReason MasterPass)', async () => {
+test('TC_C_49_CS C16 master pass: a token of MasterPassGroupId ends the running transaction (stoppedReason MasterPass)', async () => {
   const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
   csms.setHandler('Authorize', (p) => {
     const id = (p as { idToken: { idToken: string } }).idToken.idToken;
@@ -202,7 +202,7 @@ test('C16 master pass: a token of MasterPassGroupId ends the running transaction
   }
 });
 
-test('C09 group id: another token of the same group stops the transaction; its idToken is in Ended', async () => {
+test('TC_C_39_CS C09 group id: another token of the same group stops the transaction; its idToken is in Ended', async () => {
   const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
   csms.setHandler('Authorize', () => ({ idTokenInfo: { status: 'Accepted', groupIdToken: { idToken: 'FLEET7', type: 'Central' } } }));
   const s = await booted({}, csms);

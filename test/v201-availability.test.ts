@@ -16,7 +16,7 @@ async function booted(evses = 1): Promise<V201Station> {
   return s;
 }
 
-test('G01/G03 ChangeAvailability of one EVSE and of the station: Unavailable / Available per connector; unknown EVSE Rejected', async () => {
+test('TC_G_03_CS / TC_G_04_CS / TC_G_05_CS / TC_G_06_CS G01/G03 ChangeAvailability of one EVSE and of the station: Unavailable / Available per connector; unknown EVSE Rejected', async () => {
   const s = await booted(2);
   try {
     assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 2 } }), { status: 'Accepted' });
@@ -38,7 +38,7 @@ test('G01/G03 ChangeAvailability of one EVSE and of the station: Unavailable / A
   }
 });
 
-test('G04 ChangeAvailability Inoperative during a transaction → Scheduled; Unavailable once the transaction ended', async () => {
+test('TC_G_11_CS G03/G04 ChangeAvailability Inoperative during a transaction → Scheduled; Unavailable once the transaction ended', async () => {
   const s = await booted();
   try {
     s.sim.plug(1);
@@ -60,7 +60,7 @@ test('G04 ChangeAvailability Inoperative during a transaction → Scheduled; Una
   }
 });
 
-test('G05 connector lock failure: NotifyEvent on ConnectorPlugRetentionLock Problem, and cleared again', async () => {
+test('TC_G_20_CS G05 connector lock failure: NotifyEvent on ConnectorPlugRetentionLock Problem, and cleared again', async () => {
   const s = await booted();
   try {
     s.sim.fault(1, 'lock');

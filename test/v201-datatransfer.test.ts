@@ -21,7 +21,7 @@ test('P01 station → CSMS DataTransfer: the CSMS answer comes back (Accepted fo
   }
 });
 
-test('P02 CSMS → station DataTransfer: a registered vendor hook answers (data, UnknownMessageId); an unknown vendor gets UnknownVendorId (P02.FR.06)', async () => {
+test('TC_P_01_CS P02 CSMS → station DataTransfer: a registered vendor hook answers (data, UnknownMessageId); an unknown vendor gets UnknownVendorId (P02.FR.06)', async () => {
   const s = await startV201Station();
   try {
     await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');

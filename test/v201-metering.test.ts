@@ -18,7 +18,7 @@ async function booted(variables: Record<string, string> = {}): Promise<V201Stati
   return s;
 }
 
-test('J02 sampled meter values: TransactionEvent(Updated, MeterValuePeriodic) every TxUpdatedInterval with exactly TxUpdatedMeasurands; a SetVariables change applies at once', async () => {
+test('TC_J_07_CS J02 sampled meter values: TransactionEvent(Updated, MeterValuePeriodic) every TxUpdatedInterval with exactly TxUpdatedMeasurands; a SetVariables change applies at once', async () => {
   const s = await booted({
     'SampledDataCtrlr.TxUpdatedInterval': '30',
     'SampledDataCtrlr.TxUpdatedMeasurands': 'Energy.Active.Import.Register,Current.Import,Voltage,SoC',
@@ -62,7 +62,7 @@ test('J02 sampled meter values: TransactionEvent(Updated, MeterValuePeriodic) ev
   }
 });
 
-test('J01 clock-aligned values: MeterValues(Sample.Clock) with AlignedDataCtrlr.Measurands outside a transaction, TransactionEvent(MeterValueClock) inside one', async () => {
+test('TC_J_02_CS J01 clock-aligned values: MeterValues(Sample.Clock) with AlignedDataCtrlr.Measurands outside a transaction, TransactionEvent(MeterValueClock) inside one', async () => {
   const s = await booted({ 'SampledDataCtrlr.TxUpdatedInterval': '0' });
   try {
     await s.call('SetVariables', {
@@ -94,7 +94,7 @@ test('J01 clock-aligned values: MeterValues(Sample.Clock) with AlignedDataCtrlr.
   }
 });
 
-test('J02 TxEndedInterval: the Ended event carries the kept periodic samples (TxEndedMeasurands) and the Transaction.End value', async () => {
+test('TC_J_10_CS J02 TxEndedInterval: the Ended event carries the kept periodic samples (TxEndedMeasurands) and the Transaction.End value', async () => {
   const s = await booted({ 'SampledDataCtrlr.TxUpdatedInterval': '60', 'SampledDataCtrlr.TxEndedInterval': '120' });
   try {
     s.sim.plug(1);

@@ -19,7 +19,7 @@ async function booted(variables: Record<string, string> = {}): Promise<V201Stati
 
 const rpcCode = (code: string) => (e: unknown) => (e as { rpcErrorCode?: string }).rpcErrorCode === code;
 
-test('B01 cold boot: BootNotification(PowerUp) first, StatusNotification per connector after Accepted (B01.FR.05), Heartbeat at the interval given (B01.FR.04)', async () => {
+test('TC_B_01_CS B01 cold boot: BootNotification(PowerUp) first, StatusNotification per connector after Accepted (B01.FR.05), Heartbeat at the interval given (B01.FR.04)', async () => {
   const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
   csms.setHandler('BootNotification', () => ({ status: 'Accepted', currentTime: iso(), interval: 120 }));
   const s = await startV201Station({ csms, evses: 2 });
@@ -50,7 +50,7 @@ test('B01 cold boot: BootNotification(PowerUp) first, StatusNotification per con
   }
 });
 
-test('B02 Pending: only BootNotification until Accepted (B02.FR.02), retry after the interval (B02.FR.08), GetVariables answered (B02.FR.01), RequestStartTransaction Rejected (B02.FR.05), a triggered report may be sent', async () => {
+test('TC_B_02_CS B02 Pending: only BootNotification until Accepted (B02.FR.02), retry after the interval (B02.FR.08), GetVariables answered (B02.FR.01), RequestStartTransaction Rejected (B02.FR.05), a triggered report may be sent', async () => {
   const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
   let status = 'Pending';
   csms.setHandler('BootNotification', () => ({ status, currentTime: iso(), interval: 30 }));
@@ -80,7 +80,7 @@ test('B02 Pending: only BootNotification until Accepted (B02.FR.02), retry after
   }
 });
 
-test('B03 Rejected: nothing but the next BootNotification after the interval (B03.FR.02, B03.FR.06); CSMS calls get CALLERROR SecurityError (B03.FR.08)', async () => {
+test('TC_B_03_CS / TC_B_30_CS B03 Rejected: nothing but the next BootNotification after the interval (B03.FR.02, B03.FR.06); CSMS calls get CALLERROR SecurityError (B03.FR.08)', async () => {
   const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
   csms.setHandler('BootNotification', () => ({ status: 'Rejected', currentTime: iso(), interval: 600 }));
   const s = await startV201Station({ csms });
@@ -101,7 +101,7 @@ test('B03 Rejected: nothing but the next BootNotification after the interval (B0
   }
 });
 
-test('B05 SetVariables: Accepted, Rejected (ReadOnly, bad format, out of range, not in valuesList), UnknownComponent, UnknownVariable, NotSupportedAttributeType, RebootRequired; attributeType Actual when absent (B05.FR.12); values persist', async () => {
+test('TC_B_09_CS / TC_B_10_CS / TC_B_35_CS / TC_B_36_CS / TC_B_37_CS / TC_B_39_CS B05 SetVariables: Accepted, Rejected (ReadOnly, bad format, out of range, not in valuesList), UnknownComponent, UnknownVariable, NotSupportedAttributeType, RebootRequired; attributeType Actual when absent (B05.FR.12); values persist', async () => {
   const s = await booted();
   try {
     const set = (component: object, variable: object, attributeValue: string, attributeType?: string) => ({
@@ -157,7 +157,7 @@ test('B05 SetVariables: Accepted, Rejected (ReadOnly, bad format, out of range, 
   }
 });
 
-test('B06 GetVariables: every status, WriteOnly Rejected (B06.FR.09), MaxSet attribute, per-EVSE instance, no value on errors (B06.FR.06/07/08)', async () => {
+test('TC_B_06_CS / TC_B_07_CS / TC_B_32_CS / TC_B_33_CS / TC_B_34_CS B06 GetVariables: every status, WriteOnly Rejected (B06.FR.09), MaxSet attribute, per-EVSE instance, no value on errors (B06.FR.06/07/08)', async () => {
   const s = await booted();
   try {
     const res = await s.call<{ getVariableResult: Record<string, unknown>[] }>('GetVariables', {
@@ -209,7 +209,7 @@ test('B06.FR.16 more GetVariableData than ItemsPerMessageGetVariables → CALLER
   }
 });
 
-test('B07 GetBaseReport: Accepted, then NotifyReport parts with the requestId, seqNo from 0 (B08.FR.14), tbc on all but the last, variableCharacteristics on each (B08.FR.12)', async () => {
+test('TC_B_12_CS / TC_B_13_CS B07 GetBaseReport: Accepted, then NotifyReport parts with the requestId, seqNo from 0 (B08.FR.14), tbc on all but the last, variableCharacteristics on each (B08.FR.12)', async () => {
   const s = await booted();
   try {
     assert.deepEqual(await s.call('GetBaseReport', { requestId: 42, reportBase: 'FullInventory' }), { status: 'Accepted' });
@@ -239,7 +239,7 @@ test('B07 GetBaseReport: Accepted, then NotifyReport parts with the requestId, s
   }
 });
 
-test('B09 SetNetworkProfile: valid profile stored (B09.FR.01); unknown slot (B09.FR.05), lower security profile (B09.FR.04), 1.6 / SOAP (B09.FR.02) Rejected', async () => {
+test('TC_B_43_CS B09 SetNetworkProfile: valid profile stored (B09.FR.01); unknown slot (B09.FR.05), lower security profile (B09.FR.04), 1.6 / SOAP (B09.FR.02) Rejected', async () => {
   const s = await booted();
   try {
     const data = { ocppVersion: 'OCPP20', ocppTransport: 'JSON', ocppCsmsUrl: 'wss://csms.example.com/ocpp', messageTimeout: 30, securityProfile: 2, ocppInterface: 'Wired0' };
@@ -274,7 +274,7 @@ test('B11 Reset Immediate without a transaction: Accepted, the station asks for 
   }
 });
 
-test('B12.FR.01 Reset OnIdle during a transaction → Scheduled; the transaction ends normally before the reset (B12.FR.03)', async () => {
+test('TC_B_21_CS B12.FR.01 Reset OnIdle during a transaction → Scheduled; the transaction ends normally before the reset (B12.FR.03)', async () => {
   const s = await booted();
   try {
     const restarts: string[] = [];
@@ -297,7 +297,7 @@ test('B12.FR.01 Reset OnIdle during a transaction → Scheduled; the transaction
   }
 });
 
-test('B12.FR.04 Reset Immediate during a transaction: Accepted and the TransactionEvent Ended goes out before the restart', async () => {
+test('TC_B_22_CS B12.FR.04 Reset Immediate during a transaction: Accepted and the TransactionEvent Ended goes out before the restart', async () => {
   const s = await booted();
   try {
     s.sim.plug(1);
@@ -316,7 +316,7 @@ test('B12.FR.04 Reset Immediate during a transaction: Accepted and the Transacti
 
 
 
-test('B08 GetReport: componentVariable narrows the report (whole component, one variable, per EVSE); componentCriteria Enabled; EmptyResultSet (B08.FR.15)', async () => {
+test('TC_B_16_CS / TC_B_17_CS / TC_B_54_CS / TC_B_56_CS B08 GetReport: componentVariable narrows the report (whole component, one variable, per EVSE); componentCriteria Enabled; EmptyResultSet (B08.FR.15)', async () => {
   const s = await booted();
   try {
     type Part = { requestId: number; tbc?: boolean; reportData: { component: { name: string; evse?: { id: number } }; variable: { name: string; instance?: string } }[] };
@@ -348,7 +348,7 @@ test('B08 GetReport: componentVariable narrows the report (whole component, one 
   }
 });
 
-test('B09/B10 a stored profile first in NetworkConfigurationPriority (RebootRequired) is used from the next boot: the station moves to the new CSMS', async () => {
+test('TC_B_45_CS B09/B10 a stored profile first in NetworkConfigurationPriority (RebootRequired) is used from the next boot: the station moves to the new CSMS', async () => {
   const s = await booted();
   const next = await startCsms({ protocols: ['ocpp2.0.1'] });
   try {
@@ -405,7 +405,7 @@ test('B02 + F06: TriggerMessage(BootNotification) while Pending is Accepted and 
   }
 });
 
-test('B10 a stored profile that never connects: after NetworkProfileConnectionAttempts the station goes back to the configured CSMS', async () => {
+test('TC_B_46_CS B10 a stored profile that never connects: after NetworkProfileConnectionAttempts the station goes back to the configured CSMS', async () => {
   const s = await booted();
   try {
     const dead = `ws://127.0.0.1:${await closedPort()}/ocpp`;
@@ -427,7 +427,7 @@ test('B10 a stored profile that never connects: after NetworkProfileConnectionAt
   }
 });
 
-test('B11.FR.08 / B12.FR.08 Reset of one EVSE during its transaction: Accepted, the transaction ends (ResetCommand), no station restart', async () => {
+test('TC_B_27_CS B11.FR.08 / B12.FR.08 Reset of one EVSE during its transaction: Accepted, the transaction ends (ResetCommand), no station restart', async () => {
   const s = await booted();
   try {
     const restarts: string[] = [];

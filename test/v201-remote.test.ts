@@ -22,7 +22,7 @@ async function booted(variables: Record<string, string> = {}): Promise<V201Stati
   return s;
 }
 
-test('F02/F03 remote start then remote stop: Started(RemoteStart) with remoteStartId and the idToken (F02.FR.01, F02.FR.21), Ended(RemoteStop, Remote)', async () => {
+test('TC_F_03_CS / TC_F_08_CS F02/F03 remote start then remote stop: Started(RemoteStart) with remoteStartId and the idToken (F02.FR.01, F02.FR.21), Ended(RemoteStop, Remote)', async () => {
   const s = await booted();
   try {
     assert.deepEqual(await s.call('RequestStartTransaction', { evseId: 1, remoteStartId: 12, idToken: { idToken: 'APP-USER', type: 'Central' } }), {
@@ -49,7 +49,7 @@ test('F02/F03 remote start then remote stop: Started(RemoteStart) with remoteSta
   }
 });
 
-test('F01 remote start with the cable already in and TxStartPoint EVConnected: the response carries the running transactionId (F01.FR.13), the next event is RemoteStart with remoteStartId (F01.FR.19, F01.FR.25)', async () => {
+test('TC_F_01_CS F01 remote start with the cable already in and TxStartPoint EVConnected: the response carries the running transactionId (F01.FR.13), the next event is RemoteStart with remoteStartId (F01.FR.19, F01.FR.25)', async () => {
   const s = await booted({ 'TxCtrlr.TxStartPoint': 'EVConnected' });
   try {
     s.sim.plug(1);
@@ -71,7 +71,7 @@ test('F01 remote start with the cable already in and TxStartPoint EVConnected: t
   }
 });
 
-test('F05 UnlockConnector: Unlocked when idle, UnknownConnector for a wrong EVSE / connector, OngoingAuthorizedTransaction while charging', async () => {
+test('TC_F_05_CS / TC_F_06_CS / TC_F_10_CS F05 UnlockConnector: Unlocked when idle, UnknownConnector for a wrong EVSE / connector, OngoingAuthorizedTransaction while charging', async () => {
   const s = await booted();
   try {
     assert.deepEqual(await s.call('UnlockConnector', { evseId: 1, connectorId: 1 }), { status: 'Unlocked' });
@@ -87,7 +87,7 @@ test('F05 UnlockConnector: Unlocked when idle, UnknownConnector for a wrong EVSE
   }
 });
 
-test('F06 TriggerMessage: response first, then the message (F06.FR.04); BootNotification Rejected once Accepted (F06.FR.17); NotImplemented for the rest (F06.FR.08)', async () => {
+test('TC_F_11_CS / TC_F_13_CS / TC_F_18_CS / TC_F_20_CS / TC_F_26_CS / TC_F_27_CS F06 TriggerMessage: response first, then the message (F06.FR.04); BootNotification Rejected once Accepted (F06.FR.17); NotImplemented for the rest (F06.FR.08)', async () => {
   const s = await booted();
   try {
     const count = (a: string) => s.calls(a).length;

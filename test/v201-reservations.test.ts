@@ -16,7 +16,7 @@ async function booted(): Promise<V201Station> {
 const statuses = (s: V201Station) => s.calls<{ connectorStatus: string }>('StatusNotification').map((x) => x.connectorStatus);
 const inMs = (s: V201Station, ms: number) => new Date(s.clock.now() + ms).toISOString();
 
-test('H01/H04 ReserveNow on EVSE 1: Reserved; expiry → ReservationStatusUpdate(Expired) and Available again', async () => {
+test('TC_H_01_CS / TC_H_07_CS H01/H04 ReserveNow on EVSE 1: Reserved; expiry → ReservationStatusUpdate(Expired) and Available again', async () => {
   const s = await booted();
   try {
     assert.deepEqual(
@@ -33,7 +33,7 @@ test('H01/H04 ReserveNow on EVSE 1: Reserved; expiry → ReservationStatusUpdate
   }
 });
 
-test('H02 CancelReservation: known id Accepted (H02.FR.02), unknown Rejected (H02.FR.01)', async () => {
+test('TC_H_17_CS / TC_H_18_CS H02 CancelReservation: known id Accepted (H02.FR.02), unknown Rejected (H02.FR.01)', async () => {
   const s = await booted();
   try {
     await s.call('ReserveNow', { id: 5, expiryDateTime: inMs(s, 600_000), evseId: 1, idToken: { idToken: 'RES1', type: 'ISO14443' } });

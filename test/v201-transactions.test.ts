@@ -37,7 +37,7 @@ function assertGapless(list: Tx[]): void {
   assert.equal(new Set(list.map((t) => t.transactionInfo.transactionId)).size, 1);
 }
 
-test('E02 cable plugged in first (TxStartPoint PowerPathClosed): Authorize, Started with evse + idToken + Transaction.Begin, periodic Updated, Ended(EVDisconnected) with Transaction.End', async () => {
+test('TC_E_03_CS / TC_E_01_CS E02 cable plugged in first (TxStartPoint PowerPathClosed): Authorize, Started with evse + idToken + Transaction.Begin, periodic Updated, Ended(EVDisconnected) with Transaction.End', async () => {
   const s = await booted();
   try {
     s.sim.plug(1);
@@ -74,7 +74,7 @@ test('E02 cable plugged in first (TxStartPoint PowerPathClosed): Authorize, Star
   }
 });
 
-test('E02 with TxStartPoint EVConnected: Started(CablePluggedIn) without idToken, then Updated(Authorized) carrying the idToken', async () => {
+test('TC_E_09_CS E02 with TxStartPoint EVConnected: Started(CablePluggedIn) without idToken, then Updated(Authorized) carrying the idToken', async () => {
   const s = await booted({ 'TxCtrlr.TxStartPoint': 'EVConnected' });
   try {
     s.sim.plug(1);
@@ -93,7 +93,7 @@ test('E02 with TxStartPoint EVConnected: Started(CablePluggedIn) without idToken
   }
 });
 
-test('E03 identification first (TxStartPoint Authorized): Started(Authorized) with idToken, then Updated(CablePluggedIn); E06 stop by the same token: Ended(StopAuthorized, Local)', async () => {
+test('TC_E_04_CS / TC_E_10_CS / TC_E_15_CS E03 identification first (TxStartPoint Authorized): Started(Authorized) with idToken, then Updated(CablePluggedIn); E06 stop by the same token: Ended(StopAuthorized, Local)', async () => {
   const s = await booted({ 'TxCtrlr.TxStartPoint': 'Authorized' });
   try {
     s.sim.tap('04A1B2C3');
@@ -117,7 +117,7 @@ test('E03 identification first (TxStartPoint Authorized): Started(Authorized) wi
   }
 });
 
-test('E03 EVConnectionTimeOut: authorized but no cable within TxCtrlr.EVConnectionTimeOut ends the transaction (EVConnectTimeout, Timeout)', async () => {
+test('TC_E_05_CS E03 EVConnectionTimeOut: authorized but no cable within TxCtrlr.EVConnectionTimeOut ends the transaction (EVConnectTimeout, Timeout)', async () => {
   const s = await booted({ 'TxCtrlr.TxStartPoint': 'Authorized', 'TxCtrlr.EVConnectionTimeOut': '30' });
   try {
     s.sim.tap('04A1B2C3');
@@ -134,7 +134,7 @@ test('E03 EVConnectionTimeOut: authorized but no cable within TxCtrlr.EVConnecti
   }
 });
 
-test('E12/E13 connection loss during a transaction: events queue with offline=true and arrive in order with gapless seqNo after reconnect', async () => {
+test('TC_E_40_CS E11/E12 connection loss during a transaction: events queue with offline=true and arrive in order with gapless seqNo after reconnect', async () => {
   const s = await booted();
   try {
     s.sim.plug(1);
@@ -166,7 +166,7 @@ test('E12/E13 connection loss during a transaction: events queue with offline=tr
   }
 });
 
-test('E14 GetTransactionStatus: ongoing and queued messages', async () => {
+test('TC_E_28_CS / TC_E_30_CS / TC_E_32_CS / TC_E_34_CS E14 GetTransactionStatus: ongoing and queued messages', async () => {
   const s = await booted();
   try {
     s.sim.plug(1);
@@ -240,7 +240,7 @@ test('E11.FR.07 a TransactionEvent sent but unanswered when the connection drops
   }
 });
 
-test('E14.FR.04 messagesInQueue is per transaction: true while its events wait offline, false for another id', async () => {
+test('TC_E_31_CS E14.FR.04 messagesInQueue is per transaction: true while its events wait offline, false for another id', async () => {
   const s = await booted();
   try {
     s.sim.plug(1);
