@@ -447,3 +447,30 @@ test('TC_B_27_CS B11.FR.08 / B12.FR.08 Reset of one EVSE during its transaction:
     await s.close();
   }
 });
+
+test('TC_B_51_CS / TC_B_52_CS B04 offline longer than OfflineThreshold → status of every connector (B04.FR.01); shorter → only the changed ones (B04.FR.02)', async () => {
+  const s = await startV201Station({ evses: 2, variables: { 'OCPPCommCtrlr.OfflineThreshold': '60' } });
+  const offline = async (ms: number, during: () => void): Promise<void> => {
+    s.csms.setAccepting(false);
+    await s.csms.disconnect(IDENTITY, { force: true });
+    await s.until('offline', () => !s.link.connected);
+    during();
+    await s.run(ms);
+    s.csms.setAccepting(true);
+    await s.until('online', () => s.link.connected, 2000);
+    await s.run(2000);
+  };
+  const sn = () => s.calls<{ evseId: number; connectorStatus: string }>('StatusNotification').map((x) => [x.evseId, x.connectorStatus]);
+  try {
+    await s.until('statuses', () => s.calls('StatusNotification').length === 2);
+    await offline(10_000, () => s.sim.plug(1));
+    assert.deepEqual(sn().slice(2), [[1, 'Occupied']]);
+    await offline(120_000, () => s.sim.unplug(1));
+    assert.deepEqual(sn().slice(3), [
+      [1, 'Available'],
+      [2, 'Available'],
+    ]);
+  } finally {
+    await s.close();
+  }
+});

@@ -58,7 +58,12 @@ export class V201Adapter implements OcppAdapter {
   private readonly onOpen = (protocol: OcppProtocol): void => {
     if (protocol === this.protocol) this.boot.onOpen();
   };
-  private readonly onClose = (): void => this.boot.onClose();
+  private readonly onClose = (): void => {
+    this.offlineSince ??= this.ctx.clock.now();
+    this.boot.onClose();
+  };
+  /** When the connection was lost (B04), undefined while connected. */
+  private offlineSince: number | undefined;
 
   constructor(deps: AdapterDeps) {
     const dmRepo = new V201DeviceModelRepo(deps.db);
@@ -222,8 +227,15 @@ export class V201Adapter implements OcppAdapter {
     this.boot.stop();
   }
 
+  /**
+   * B01.FR.05 after a boot: every connector. B04 after a reconnect: every connector when the station was
+   * offline longer than OfflineThreshold (B04.FR.01), else only those that changed (B04.FR.02).
+   */
   private async afterAccepted(first: boolean): Promise<void> {
-    await this.availability.sendAll(!first);
+    const offlineMs = this.offlineSince === undefined ? 0 : this.ctx.clock.now() - this.offlineSince;
+    this.offlineSince = undefined;
+    const long = offlineMs > this.deviceModel.int('OCPPCommCtrlr.OfflineThreshold') * 1000;
+    await this.availability.sendAll(!first && !long);
   }
 
   /** P02: a vendor extension answering DataTransfer from the CSMS. */
