@@ -103,3 +103,21 @@ test('G: a ground fault (RCD) makes the connector Faulted with a NotifyEvent on 
     await s.close();
   }
 });
+
+test('TC_G_18_CS / TC_B_23_CS an Inoperative EVSE stays Unavailable across a reboot (B01.FR.07, B11.FR.02)', async () => {
+  const s = await booted(2);
+  try {
+    assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 2 } }), { status: 'Accepted' });
+    await s.until('unavailable', () => statuses(s).length === 3);
+    assert.deepEqual(await s.call('Reset', { type: 'Immediate' }), { status: 'Accepted' });
+    await s.run(2000);
+    await s.restart();
+    await s.until('statuses after boot', () => statuses(s).length === 5);
+    assert.deepEqual(statuses(s).slice(3), [
+      [1, 'Available'],
+      [2, 'Unavailable'],
+    ]);
+  } finally {
+    await s.close();
+  }
+});

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRPCError } from 'ocpp-rpc';
 import { startV201Station, type V201Station } from './support/v201-station.js';
 
 export type Tx = {
@@ -285,6 +286,32 @@ test('E: power cut while authorized and plugged but before the TxStartPoint (Pow
     assertGapless(list);
     assert.equal(list[1]!.transactionInfo.stoppedReason, 'PowerLoss');
     assert.deepEqual(list[0]!.idToken, { idToken: '04A1B2C3', type: 'ISO14443' });
+  } finally {
+    await s.close();
+  }
+});
+
+test('TC_E_41_CS / TC_E_50_CS E13 a TransactionEvent the CSMS keeps refusing is tried MessageAttempts times, MessageAttemptInterval apart, then the next one goes (E13.FR.02-04)', async () => {
+  const s = await booted({ 'OCPPCommCtrlr.MessageAttempts/TransactionEvent': '3', 'OCPPCommCtrlr.MessageAttemptInterval/TransactionEvent': '10' });
+  try {
+    s.csms.setHandler('TransactionEvent', (p) => {
+      if ((p as { eventType: string }).eventType === 'Started') throw createRPCError('InternalError', 'refused');
+      return {};
+    });
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('first try', () => txs(s).length === 1);
+    await s.run(5_000);
+    assert.equal(txs(s).length, 1, 'not again before the interval');
+    await s.until('three tries and the next event', () => txs(s).some((t) => t.eventType !== 'Started'), 2000);
+    const list = txs(s);
+    assert.deepEqual(list.slice(0, 3).map((t) => [t.eventType, t.seqNo]), [
+      ['Started', 0],
+      ['Started', 0],
+      ['Started', 0],
+    ]);
+    assert.equal(list[3]!.seqNo, 1);
   } finally {
     await s.close();
   }
