@@ -61,13 +61,36 @@ export type DriverTable = { [K in PartKind]: Record<string, DriverFactory<K>> };
 const sim = async () => import('./sim/drivers.js');
 
 export const drivers: DriverTable = {
-  pilot: { sim: async (o, d, c) => (await sim()).simPilot(o, d, c) },
-  contactor: { sim: async (o, d, c) => (await sim()).simContactor(o, d, c) },
-  lock: { sim: async (o, d, c) => (await sim()).simLock(o, d, c) },
-  meter: { sim: async (o, d, c) => (await sim()).simMeter(o, d, c) },
-  reader: { sim: async (o, d, c) => (await sim()).simReader(o, d, c) },
-  display: { sim: async (o, d, c) => (await sim()).simDisplay(o, d, c) },
-  emergencyStop: {},
+  pilot: {
+    sim: async (o, d, c) => (await sim()).simPilot(o, d, c),
+    line: moduleDriver(() => import('./serial/pilot-line.js')),
+    rapi: moduleDriver(() => import('./serial/pilot-rapi.js')),
+  },
+  contactor: {
+    sim: async (o, d, c) => (await sim()).simContactor(o, d, c),
+    gpio: moduleDriver(() => import('./gpio/relay.js')),
+    rapi: moduleDriver(() => import('./serial/rapi-contactor.js')),
+  },
+  lock: {
+    sim: async (o, d, c) => (await sim()).simLock(o, d, c),
+    gpio: moduleDriver(() => import('./gpio/lock.js')),
+  },
+  meter: {
+    sim: async (o, d, c) => (await sim()).simMeter(o, d, c),
+    modbus: moduleDriver(() => import('./modbus/meter.js')),
+  },
+  reader: {
+    sim: async (o, d, c) => (await sim()).simReader(o, d, c),
+    line: moduleDriver(() => import('./serial/reader-line.js')),
+    rdm6300: moduleDriver(() => import('./serial/reader-rdm6300.js')),
+  },
+  display: {
+    sim: async (o, d, c) => (await sim()).simDisplay(o, d, c),
+    'hd44780-pcf8574': moduleDriver(() => import('./i2c/hd44780.js')),
+  },
+  emergencyStop: {
+    gpio: moduleDriver(() => import('./gpio/input.js')),
+  },
 };
 
 /** A driver module of the `create(options, deps)` convention; deps carry the EVSE id for per-EVSE parts. */
