@@ -281,6 +281,24 @@ describe('retries and dead letters (E13.FR.02-04)', () => {
     assert.equal(link.pendingCount(), 0);
   });
 
+  it('a queued payload that fails our own schema check is dead-lettered at once, never sent, and does not block', async () => {
+    const csms = await csmsAt();
+    const { link } = rig({ csmsUrl: csms.url, outbox: { retryAttempts: 5, retryIntervalS: 3600 } });
+    const dead: string[] = [];
+    link.on('message-dead', (m, e) => dead.push(`${m.action} ${m.attempts} ${e}`));
+    link.setReady(true);
+    await link.start();
+    // A 2.0.1 message queued before the CSMS turned out to speak 1.6: not valid in 1.6.
+    link.enqueue('TransactionEvent', { eventType: 'Started', seqNo: 0 });
+    link.enqueue('DataTransfer', data('after'));
+    await waitUntil(() => link.pendingCount() === 0, 5000, 'drained');
+    assert.deepEqual(received(csms), ['after']);
+    assert.deepEqual(csms.actions(), ['DataTransfer']);
+    assert.equal(dead.length, 1);
+    assert.match(dead[0]!, /^TransactionEvent 1 not sent, fails the ocpp1\.6 schema/);
+    assert.equal(link.deadLetters()[0]!.action, 'TransactionEvent');
+  });
+
   it('setRetryPolicy changes attempts at run time (TransactionMessageAttempts)', async () => {
     const csms = await csmsAt();
     csms.setHandler('DataTransfer', () => {

@@ -16,6 +16,8 @@
  *   and after retryAttempts failures it moves to the outbox_dead table with a logged error and a
  *   'message-dead' event, then the next message goes (E13.FR.04). It is never dropped silently.
  * - A lost connection is not a failed attempt: the message is sent again after the reconnect.
+ * - A payload that fails our own schema check (strict mode) can never be sent: it goes to the
+ *   dead-letter table at once instead of blocking the queue through every retry.
  */
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
@@ -33,7 +35,10 @@ export interface OutboxDeps {
   store: OutboxStore;
   clock: Clock;
   log: Logger;
-  /** Sends one CALL; resolves with the CALLRESULT, rejects on CALLERROR, timeout or disconnect. */
+  /**
+   * Sends one CALL; resolves with the CALLRESULT, rejects on CALLERROR, timeout or disconnect, and
+   * with InvalidMessageError when the payload fails the schema before it is sent.
+   */
   send(action: string, payload: Record<string, unknown>): Promise<unknown>;
   connected(): boolean;
   onDead(message: OutboxMessage, error: string): void;
@@ -44,6 +49,17 @@ export type ResultHandler = (message: OutboxMessage, response: unknown) => void;
 export type Preparer = (message: OutboxMessage) => Record<string, unknown>;
 
 type Outcome = 'done' | 'retry' | 'offline';
+
+/** Thrown by send() when our own strict schema check refused the payload: it was never sent. */
+export class InvalidMessageError extends Error {
+  override name = 'InvalidMessageError';
+  constructor(
+    message: string,
+    readonly protocol: string,
+  ) {
+    super(message);
+  }
+}
 
 /** A failure the CSMS (or our own schema check) is responsible for, as opposed to a lost connection. */
 function isCountedFailure(err: unknown): boolean {
@@ -161,6 +177,11 @@ export class Outbox {
     try {
       response = await this.deps.send(row.action, payload);
     } catch (err) {
+      if (err instanceof InvalidMessageError) {
+        // It can never pass the schema (e.g. queued for the other OCPP version): retrying only holds
+        // back the messages behind it.
+        return this.failed(message, `not sent, fails the ${err.protocol} schema: ${err.message}`, true);
+      }
       if (!isCountedFailure(err)) {
         log.debug('OCPP outbox: not sent, waiting for the connection', { id: row.id, action: row.action, error: describe(err) });
         return 'offline';
@@ -185,9 +206,9 @@ export class Outbox {
     return 'done';
   }
 
-  private failed(message: OutboxMessage, error: string): Outcome {
+  private failed(message: OutboxMessage, error: string, hopeless = false): Outcome {
     const { store, log, clock } = this.deps;
-    if (message.attempts >= this.retry.attempts) {
+    if (hopeless || message.attempts >= this.retry.attempts) {
       store.db.transaction(() => {
         store.setAttempts(message.id, message.attempts);
         store.kill(message.id, error, clock.now());

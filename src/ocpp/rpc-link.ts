@@ -28,7 +28,7 @@ import type {
   OutboxMessage,
 } from './link.js';
 import { MessageLog } from './message-log.js';
-import { Outbox, type RetryPolicy } from './outbox.js';
+import { InvalidMessageError, Outbox, type RetryPolicy } from './outbox.js';
 import { transportOptions, type TransportOptions } from './security.js';
 
 export interface LinkOptions {
@@ -126,6 +126,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private reconnectTimer: TimerHandle | undefined;
   private negotiated: OcppProtocol | undefined;
   private readonly handlers = new Map<string, CallHandler>();
+  /** Errors of outbound CALLs that our own strict schema check refused (never sent). */
+  private readonly refusedLocally = new WeakSet<Error>();
   /** Security events already reported in the current run of failed connection attempts. */
   private readonly reportedSecurityEvents = new Set<LinkSecurityEvent>();
   private readonly frameListeners = new Set<(dir: 'in' | 'out', text: string) => void>();
@@ -146,7 +148,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
       store: this.store,
       clock: deps.clock,
       log: deps.log,
-      send: (action, payload) => this.call(action, payload),
+      send: (action, payload) => this.sendQueued(action, payload),
       connected: () => this.connected,
       onDead: (message, error) => this.safeEmit('message-dead', message, error),
       retry: { attempts: opts.ocpp.outbox.retryAttempts, intervalS: opts.ocpp.outbox.retryIntervalS },
@@ -232,6 +234,17 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     const client = this.client;
     if (!client || !this.opened) throw new Error(`OCPP link not connected: ${action} not sent`);
     return (await client.call(action, payload)) as T;
+  }
+
+  private async sendQueued(action: string, payload: Record<string, unknown>): Promise<unknown> {
+    try {
+      return await this.call(action, payload);
+    } catch (err) {
+      if (err instanceof Error && this.refusedLocally.has(err)) {
+        throw new InvalidMessageError(err.message, this.negotiated ?? 'unknown');
+      }
+      throw err;
+    }
   }
 
   enqueue(action: string, payload: Record<string, unknown>, opts?: { txKey?: string }): number {
@@ -336,14 +349,16 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     client.on('badMessage', ({ error }: { error: Error }) =>
       this.deps.log.warn('OCPP: malformed frame from the CSMS answered with a CALLERROR', { error: errorText(error) }),
     );
-    client.on('strictValidationFailure', ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+    client.on('strictValidationFailure', ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
+      // ocpp-rpc reports our own CALL refused by the schema here, then throws this same error.
+      if (outbound && isCall) this.refusedLocally.add(error);
       this.deps.log.warn('OCPP: message failed schema validation', {
         action: method,
         direction: outbound ? 'out' : 'in',
         kind: isCall ? 'call' : 'result',
         error: errorText(error),
-      }),
-    );
+      });
+    });
     client.on('socketError', (err: Error) => this.deps.log.debug('OCPP socket error', { error: errorText(err) }));
     client.on('close', ({ code, reason }: { code: number; reason: string }) => this.onClose(client, code, reason));
     this.deps.log.debug('OCPP connecting', { csmsUrl: t.endpoint, identity: this.opts.identity, protocols });
