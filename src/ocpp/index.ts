@@ -9,8 +9,8 @@
  * connected there is no adapter until the first connection: sessions still run in the station core,
  * but the adapter reports only what it sees after it started (it replays nothing it did not see). If
  * the CSMS later selects the other version, the old adapter is stopped and the other one started;
- * messages the old adapter had queued fail the new version's schema validation and end in the
- * dead-letter table (logged), they are not converted. An adapter's stop() must therefore remove the
+ * messages the old adapter had queued fail the new version's schema check and go to the dead-letter
+ * table at once (logged, 'message-dead'); they are not converted. An adapter's stop() must therefore remove the
  * listeners it put on the link; startOcpp clears the old handlers (the next adapter registers its own).
  */
 import type { Clock } from '../../hal/clock.js';
