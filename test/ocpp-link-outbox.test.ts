@@ -94,6 +94,27 @@ describe('outbox delivery', () => {
     await waitUntil(() => link.pendingCount() === 0, 5000, 'drained');
   });
 
+  it('after a reconnect the oldest queued message leaves before what the adapter sends on open', async () => {
+    const csms = await csmsAt();
+    const { link } = rig({ csmsUrl: csms.url });
+    link.setReady(true);
+    await link.start();
+    await waitUntil(() => link.connected, 5000, 'connected');
+    csms.setAccepting(false);
+    await csms.disconnect('CP1', { force: true });
+    await waitUntil(() => !link.connected, 5000, 'offline');
+    for (let i = 0; i < 3; i++) link.enqueue('DataTransfer', data(i));
+    link.on('open', () => void link.call('Heartbeat', {}).catch(() => undefined));
+    const from = csms.log.length;
+    csms.setAccepting(true);
+    await waitUntil(() => link.pendingCount() === 0, 5000, 'drained');
+    await csms.waitFor('Heartbeat');
+    const after = csms.log.slice(from).filter((e) => e.direction === 'in' && e.type === 'call');
+    assert.equal(after[0]!.action, 'DataTransfer');
+    assert.deepEqual((after[0]!.payload as { data: string }).data, '0');
+    assert.deepEqual(received(csms), ['0', '1', '2']);
+  });
+
   it('direct calls are refused while offline (they are not queued)', async () => {
     const port = await closedPort();
     const { link } = rig({ csmsUrl: `ws://127.0.0.1:${port}/ocpp` });
