@@ -203,7 +203,12 @@ test('E: power cut mid-transaction — after the reboot the transaction is Ended
     assertGapless(list);
     const last = list.at(-1)!;
     assert.equal(last.eventType, 'Ended');
+    assert.equal(last.triggerReason, 'AbnormalCondition');
     assert.equal(last.transactionInfo.stoppedReason, 'PowerLoss');
+    const end = last.meterValue?.[0]?.sampledValue.find((v) => v.context === 'Transaction.End');
+    const recovered = s.station.findSession(last.transactionInfo.transactionId);
+    assert.equal(recovered?.stoppedReason, 'PowerLoss');
+    assert.equal(end?.value, recovered?.meterStopWh, 'the meter reading the station recovered is the Transaction.End value');
     assert.equal(list.length, before + 1);
     assert.equal(s.calls('BootNotification').length, 2);
     // B01.FR.08: nothing queued goes out before the new boot is accepted.

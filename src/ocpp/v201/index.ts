@@ -140,7 +140,6 @@ export class V201Adapter implements OcppAdapter {
     this.metering.applyIntervals();
     this.applyRetryPolicy();
     await this.applyNetworkProfile();
-    this.transactions.recover();
     this.ctx.onLink('open', this.onOpen);
     this.ctx.onLink('close', this.onClose);
     if (this.ctx.link.connected && this.ctx.link.protocol === this.protocol) this.boot.onOpen();
@@ -232,6 +231,9 @@ export class V201Adapter implements OcppAdapter {
    * offline longer than OfflineThreshold (B04.FR.01), else only those that changed (B04.FR.02).
    */
   private async afterAccepted(first: boolean): Promise<void> {
+    // By now the station has started and reported the sessions a power cut left open; what is still
+    // open here was missed (e.g. the adapter was not running then).
+    if (first) this.transactions.recover();
     const offlineMs = this.offlineSince === undefined ? 0 : this.ctx.clock.now() - this.offlineSince;
     this.offlineSince = undefined;
     const long = offlineMs > this.deviceModel.int('OCPPCommCtrlr.OfflineThreshold') * 1000;

@@ -94,7 +94,7 @@ export class Transactions {
     this.ctx.handle('GetTransactionStatus', (p) => this.getStatus(p as { transactionId?: string }));
   }
 
-  /** Transactions whose Ended was never queued but whose session is gone (e.g. lost while stopped). */
+  /** Transactions whose Ended was never queued but whose session ended or is gone (missed events). */
   recover(): void {
     for (const row of this.ctx.txRepo.open()) {
       const s = this.ctx.station.findSession(row.transactionId);
