@@ -75,4 +75,17 @@ describe('Modbus RTU meter over a pty pair, modbus-serial ServerSerial as the SD
     await meter.read();
     assert.equal(await cleared, 'meter-silent');
   });
+
+  test('an RS-485 adapter that is missing raises port-lost (low) at the first failed read', async () => {
+    const clock2 = new VirtualClock();
+    const m = await create({ model: 'sdm630', rtu: { path: pair.dir + '/missing' }, unit: 7, retries: 0, failuresBeforeFault: 3, pollIntervalMs: 0 }, { clock: clock2, log: quietLog });
+    const seen: HalFault[] = [];
+    m.on('fault', (f) => seen.push(f));
+    try {
+      await assert.rejects(m.read(), /cannot open rtu:/);
+      assert.deepEqual(seen.map((f) => [f.kind, f.severity]), [['port-lost', 'low']]);
+    } finally {
+      await m.close();
+    }
+  });
 });

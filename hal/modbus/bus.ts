@@ -17,6 +17,11 @@ export type BusTarget =
 const ModbusRTU = modbusSerial.default;
 type Client = InstanceType<typeof ModbusRTU>;
 
+/** The connection could not be opened (serial device missing, TCP refused), as opposed to a meter not answering. */
+export class ConnectError extends Error {
+  override name = 'ConnectError';
+}
+
 export function busKey(t: BusTarget): string {
   return t.kind === 'tcp' ? `tcp:${t.host}:${t.port}` : `rtu:${t.path}`;
 }
@@ -54,8 +59,12 @@ export class ModbusBus {
   private async connect(timeoutMs: number): Promise<void> {
     if (this.client.isOpen) return;
     const t = this.target;
-    if (t.kind === 'tcp') await this.client.connectTCP(t.host, { port: t.port, timeout: timeoutMs });
-    else await this.client.connectRTUBuffered(t.path, { baudRate: t.baudRate, parity: t.parity, dataBits: t.dataBits, stopBits: t.stopBits });
+    try {
+      if (t.kind === 'tcp') await this.client.connectTCP(t.host, { port: t.port, timeout: timeoutMs });
+      else await this.client.connectRTUBuffered(t.path, { baudRate: t.baudRate, parity: t.parity, dataBits: t.dataBits, stopBits: t.stopBits });
+    } catch (err) {
+      throw new ConnectError(`cannot open ${busKey(t)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
     this.deps.log.info('modbus connected', { bus: busKey(t) });
   }
 

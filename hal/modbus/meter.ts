@@ -10,7 +10,7 @@ import type { TimerHandle } from '../clock.js';
 import type { EnergyMeter, FaultEvents, HalDeps, HalFault, MeterReading } from '../types.js';
 import { FaultTracker } from '../serial/faults.js';
 import { asObject, num, oneOf, onlyKeys, optObject, optStr, str, OptionError, type Opts } from '../serial/options.js';
-import { acquireBus, busKey, type BusTarget, type ModbusBus } from './bus.js';
+import { acquireBus, busKey, ConnectError, type BusTarget, type ModbusBus } from './bus.js';
 import { decodeValue, loadRegisterMap, parseRegisterMap, planReads, type Measurand, type ReadBlock, type RegisterMap } from './register-map.js';
 
 export interface ModbusMeterOptions {
@@ -109,6 +109,7 @@ export class ModbusMeter extends TypedEmitter<FaultEvents> implements EnergyMete
       try {
         const values = await this.readOnce();
         this.failures = 0;
+        this.faults.clear('port-lost');
         this.faults.clear('meter-silent');
         this.last = values;
         return this.toReading(values);
@@ -118,6 +119,10 @@ export class ModbusMeter extends TypedEmitter<FaultEvents> implements EnergyMete
     }
     this.failures++;
     const msg = describe(lastErr);
+    // A serial adapter that vanished is a port problem first: say so at once, the meter may be fine.
+    if (lastErr instanceof ConnectError && this.options.target.kind === 'rtu') {
+      this.faults.raise({ kind: 'port-lost', severity: 'low', detail: msg });
+    }
     this.deps.log.warn('meter read failed', { bus: busKey(this.options.target), unit: this.options.unit, failures: this.failures, err: msg });
     if (this.failures >= this.options.failuresBeforeFault) {
       this.faults.raise({
