@@ -172,8 +172,10 @@ export class V201Adapter implements OcppAdapter {
     if (changes.callTimeoutS === undefined && timeout !== ocpp.callTimeoutS) changes.callTimeoutS = timeout;
     const ping = this.deviceModel.int('OCPPCommCtrlr.WebSocketPingInterval');
     if (ping !== ocpp.pingIntervalS) changes.pingIntervalS = ping;
+    // Basic auth belongs to security profiles 1 and 2 only.
+    const profile = changes.securityProfile ?? ocpp.securityProfile;
     const password = this.ctx.dmRepo.get('SecurityCtrlr.BasicAuthPassword', 'Actual');
-    if (password) changes.password = password;
+    if (password && (profile === 1 || profile === 2)) changes.password = password;
     if (Object.keys(changes).length === 0) return;
     try {
       await link.reconfigure(changes);
