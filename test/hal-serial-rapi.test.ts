@@ -59,6 +59,7 @@ class FakeOpenEvse {
   nk: Record<string, number> = {};
   garble: Record<string, number> = {};
   silent = false;
+  missedPulse = false;
   readonly received: string[] = [];
 
   constructor(readonly peer: Peer) {
@@ -85,6 +86,12 @@ class FakeOpenEvse {
     switch (p.cmd) {
       case 'GS':
         return this.send('OK', [this.evse.toString(16), 0, this.pilot.toString(16), 0]);
+      case 'SY':
+        if (p.args.length === 0 && this.missedPulse) {
+          this.missedPulse = false;
+          return this.send('NK', [10, 6, 2]);
+        }
+        return this.send('OK');
       case 'FS':
         this.evse = 0xfe;
         return this.send('OK');
@@ -240,5 +247,33 @@ describe('OpenEVSE over RAPI on a pty pair', { skip: hasSocat() ? false : NO_SOC
     }
     assert.ok(cleared.includes('pilot-board-lost'));
     assert.equal(pilot.state, 'B');
+  });
+});
+
+describe('OpenEVSE heartbeat supervision ($SY)', { skip: hasSocat() ? false : NO_SOCAT }, () => {
+  test('set up at start, pulsed with every poll, a missed pulse acknowledged with $SY 165', async () => {
+    const pair = new PtyPair();
+    await pair.start();
+    const clock = new VirtualClock();
+    const board = new FakeOpenEvse(await Peer.open(pair.b, '\r', 115200));
+    const pilot = await createPilot({ port: pair.a, pollMs: 2000, supervisionS: 10, supervisionAmps: 6 }, { clock, log: quietLog });
+    try {
+      assert.deepEqual(board.received.slice(0, 3), ['FS', 'SY 10 6', 'GS']);
+      await until(() => board.received.length >= 4);
+      assert.equal(board.received[3], 'SY');
+      board.received.length = 0;
+      board.missedPulse = true;
+      await clock.advance(2000);
+      await until(() => board.received.includes('SY 165'));
+      assert.deepEqual(board.received, ['GS', 'SY', 'SY 165']);
+    } finally {
+      await pilot.close();
+      await board.peer.close();
+      await pair.close();
+    }
+  });
+
+  test('supervision shorter than three polls is refused', async () => {
+    await assert.rejects(createPilot({ port: '/dev/null', pollMs: 2000, supervisionS: 5 }, { clock: new VirtualClock(), log: quietLog }), /supervisionS: must be at least 3 poll periods/);
   });
 });

@@ -9,7 +9,7 @@ import { TypedEmitter } from '../emitter.js';
 import type { TimerHandle } from '../clock.js';
 import type { HalDeps, HalFault, HalFaultKind, PilotController, PilotEvents, PilotState } from '../types.js';
 import { FaultTracker } from './faults.js';
-import { asObject, num, onlyKeys } from './options.js';
+import { asObject, num, onlyKeys, OptionError } from './options.js';
 import { EVSE_STATE_DISABLED, EVSE_STATE_SLEEPING, mapEvseState, mapPilotCode } from './rapi-protocol.js';
 import { acquireRapiLink, parseRapiLinkOptions, RAPI_LINK_KEYS, RapiError, type RapiLink, type RapiLinkOptions } from './rapi-link.js';
 
@@ -17,15 +17,26 @@ export interface RapiPilotOptions extends RapiLinkOptions {
   pollMs: number;
   /** Consecutive failed $GS polls before pilot-board-lost. */
   failuresBeforeLost: number;
+  /**
+   * Heartbeat supervision ($SY, firmware 5.x+): when > 0 the board falls back to supervisionAmps
+   * by itself if the host sends no pulse for this many seconds (a hung daemon). 0 = off.
+   */
+  supervisionS: number;
+  supervisionAmps: number;
 }
 
 export function parseRapiPilotOptions(raw: unknown, where = 'pilot.options'): RapiPilotOptions {
   const o = asObject(raw, where);
-  onlyKeys(o, where, [...RAPI_LINK_KEYS, 'pollMs', 'failuresBeforeLost']);
+  onlyKeys(o, where, [...RAPI_LINK_KEYS, 'pollMs', 'failuresBeforeLost', 'supervisionS', 'supervisionAmps']);
+  const pollMs = num(o, 'pollMs', where, { def: 2000, min: 100 });
+  const supervisionS = num(o, 'supervisionS', where, { def: 0, int: true, min: 0, max: 65535 });
+  if (supervisionS > 0 && supervisionS * 1000 < 3 * pollMs) throw new OptionError(`${where}.supervisionS: must be at least 3 poll periods (${(3 * pollMs) / 1000} s)`);
   return {
     ...parseRapiLinkOptions(o, where),
-    pollMs: num(o, 'pollMs', where, { def: 2000, min: 100 }),
+    pollMs,
     failuresBeforeLost: num(o, 'failuresBeforeLost', where, { def: 2, int: true, min: 1 }),
+    supervisionS,
+    supervisionAmps: num(o, 'supervisionAmps', where, { def: 6, int: true, min: 0, max: 80 }),
   };
 }
 
@@ -94,6 +105,11 @@ export class RapiPilot extends TypedEmitter<PilotEvents> implements PilotControl
   private async resync(): Promise<void> {
     try {
       await this.applyPwm();
+      if (this.options.supervisionS > 0) {
+        await this.link.command('SY', [this.options.supervisionS, this.options.supervisionAmps]).catch((err: Error) =>
+          this.deps.log.warn('OpenEVSE refused heartbeat supervision ($SY); the board will not limit itself if the host hangs', { err: err.message }),
+        );
+      }
       await this.poll();
     } catch (err) {
       this.deps.log.warn('RAPI resync failed', { err: (err as Error).message });
@@ -170,8 +186,20 @@ export class RapiPilot extends TypedEmitter<PilotEvents> implements PilotControl
     }
     this.pollFailures = 0;
     this.faults.clear('pilot-board-lost');
+    if (this.options.supervisionS > 0) void this.pulse();
     // $OK evsestate elapsed pilotstate vflags (evsestate and pilotstate in hex)
     this.apply(parseInt(args[0] ?? '', 16), parseInt(args[2] ?? '', 16));
+  }
+
+  /** A supervision pulse; $NK means a pulse was missed earlier, which must be acknowledged (165 = 0xA5). */
+  private async pulse(): Promise<void> {
+    try {
+      await this.link.command('SY', [], { nkWithArgsIsFinal: true });
+    } catch (err) {
+      if (!(err instanceof RapiError && err.refused)) return;
+      this.deps.log.warn('OpenEVSE reports a missed host heartbeat; acknowledging');
+      await this.link.command('SY', [165]).catch(() => undefined);
+    }
   }
 
   private notice(cmd: string, args: string[]): void {
