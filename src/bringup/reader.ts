@@ -39,6 +39,7 @@ export async function main(argv: string[], io: BringupIo = processIo()): Promise
       reader.on('fault-cleared', (k) => io.err(`fault cleared ${k}`));
       const print = (t: TokenRead): void => io.out(`${t.id} (${t.kind})`);
       if (v.once) {
+        if (reader.activeFaults.some((f) => f.kind === 'port-lost')) return 1;
         io.err(`waiting for a card on ${v.port} …`);
         const t = await new Promise<TokenRead>((resolve) => reader.once('token', resolve));
         print(t);
