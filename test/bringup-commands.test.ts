@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import modbusSerial from 'modbus-serial';
 import { SystemClock, VirtualClock, type Clock } from '../hal/clock.js';
 import type { Direction, GpioLike, Level } from '../hal/gpio/pins.js';
@@ -12,7 +12,7 @@ import { main as meterMain } from '../src/bringup/meter.js';
 import { main as pilotMain } from '../src/bringup/pilot.js';
 import { main as readerMain } from '../src/bringup/reader.js';
 import { main as relayMain } from '../src/bringup/relay.js';
-import { hasSocat, NO_SOCAT, Peer, PtyPair } from './support/pty.js';
+import { freePort, hasSocat, NO_SOCAT, Peer, PtyPair } from './support/pty.js';
 
 function testIo(clock: Clock = new SystemClock(), answer = '', deps?: Record<string, unknown>) {
   const out: string[] = [];
@@ -46,12 +46,15 @@ describe('meter read', () => {
     put(0, 230);
     put(72, 10.5);
     put(70, 50);
+    const port = await freePort();
     const server = new modbusSerial.ServerTCP(
       { getMultipleInputRegisters: (addr: number, len: number) => Array.from({ length: len }, (_, i) => regs.get(addr + i) ?? 0) },
-      { host: '127.0.0.1', port: 0, unitID: 3 },
+      { host: '127.0.0.1', port, unitID: 3 },
     );
-    await new Promise<void>((r) => server.on('initialized', () => r()));
-    const port = ((server as unknown as { _server: Server })._server.address() as AddressInfo).port;
+    await new Promise<void>((resolve, reject) => {
+      server.on('initialized', () => resolve());
+      server.on('serverError', (err) => reject(err ?? new Error('ServerTCP failed')));
+    });
     try {
       const { io, out } = testIo();
       const code = await meterMain(['--model', 'sdm630', '--modbus-tcp', `127.0.0.1:${port}`, '--unit', '3', '--once'], io);

@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import modbusSerial from 'modbus-serial';
 import { VirtualClock } from '../hal/clock.js';
 import { create, type ModbusMeter } from '../hal/modbus/meter.js';
 import { loadRegisterMap, planReads } from '../hal/modbus/register-map.js';
 import type { HalFault, HalFaultKind } from '../hal/types.js';
-import { quietLog } from './support/pty.js';
+import { freePort, quietLog } from './support/pty.js';
 
 /** 16-bit register images of a float32 / 32-bit / 64-bit value, high word first unless little. */
 function words(value: number, type: 'float32' | 'int32' | 'uint64', order: 'big' | 'little' = 'big'): number[] {
@@ -30,7 +30,8 @@ class FakeMeterServer {
     ws.forEach((w, i) => this[table].set(addr + i, w));
   }
 
-  async start(port = 0): Promise<number> {
+  async start(port?: number): Promise<number> {
+    port ??= await freePort();
     const regs = (table: Map<number, number>) => (addr: number, length: number) => {
       this.requests++;
       if (this.failing) throw Object.assign(new Error('slave device failure'), { modbusErrorCode: 4 });
@@ -40,8 +41,11 @@ class FakeMeterServer {
       { getMultipleInputRegisters: regs(this.input), getMultipleHoldingRegisters: regs(this.holding) },
       { host: '127.0.0.1', port, unitID: 1 },
     );
-    await new Promise<void>((resolve) => this.server.on('initialized', () => resolve()));
-    return ((this.server as unknown as { _server: Server })._server.address() as AddressInfo).port;
+    await new Promise<void>((resolve, reject) => {
+      this.server.on('initialized', () => resolve());
+      this.server.on('serverError', (err) => reject(err ?? new Error('ServerTCP failed')));
+    });
+    return port;
   }
 
   async stop(): Promise<void> {

@@ -158,3 +158,16 @@ export async function until(cond: () => boolean, ms = 2000, what = 'condition'):
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1. modbus-serial's ServerTCP treats port 0 as
+ * "use 502", so tests cannot ask it for an ephemeral port themselves.
+ */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
