@@ -80,6 +80,20 @@ test('check-config: OK and exit 0 for a good file, errors and exit 2 for a bad o
   assert.match(verb.stderr, /usage: ocpp-station meter read/);
 });
 
+test('sub-commands reach their modules: sim and the bring-up commands', () => {
+  for (const [args, usage] of [
+    [['sim', '--help'], /^usage: ocpp-station sim /],
+    [['meter', 'read', '--help'], /^usage: ocpp-station meter read /],
+    [['pilot', 'monitor', '--help'], /^usage: ocpp-station pilot monitor /],
+    [['reader', 'listen', '--help'], /^usage: ocpp-station reader listen /],
+    [['relay', 'toggle', '--help'], /^usage: ocpp-station relay toggle /],
+  ] as const) {
+    const r = runCli([...args]);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, usage);
+  }
+});
+
 test('--help and --version', () => {
   const help = runCli(['--help']);
   assert.equal(help.status, 0);
