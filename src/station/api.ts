@@ -263,12 +263,94 @@ export interface RequestStartOptions {
   /** Skip the CSMS authorize step (AuthorizeRemoteTxRequests false). */
   preAuthorized: boolean;
   groupId?: string;
+  /** A TxProfile for the session this start opens (1.6 RemoteStartTransaction.chargingProfile, 2.0.1 K05). */
+  chargingProfile?: ChargingProfile;
 }
 
 export interface LocalListEntry {
   idToken: IdToken;
   /** Absent in a differential update means: remove this entry. */
   auth?: AuthInfo;
+}
+
+/**
+ * Smart charging, version-neutral (1.6 chapter 3.13, 2.0.1 K01-K10). Words follow 2.0.1: the 1.6
+ * ChargePointMaxProfile is ChargingStationMaxProfile here. Times are station epoch ms.
+ */
+export type ChargingProfilePurpose = 'ChargingStationMaxProfile' | 'TxDefaultProfile' | 'TxProfile';
+export type ChargingProfileKind = 'Absolute' | 'Recurring' | 'Relative';
+export type RecurrencyKind = 'Daily' | 'Weekly';
+/** A = amperes per phase, W = watts over all phases. */
+export type ChargingRateUnit = 'A' | 'W';
+
+export interface ChargingSchedulePeriod {
+  /** Seconds from the start of the schedule. */
+  startPeriodS: number;
+  limit: number;
+  /** Phases the limit is meant for (used to turn W into A); absent = 3 as both specs say. */
+  numberPhases?: number;
+}
+
+export interface ChargingSchedule {
+  unit: ChargingRateUnit;
+  /** Ascending startPeriodS, the first at 0. */
+  periods: ChargingSchedulePeriod[];
+  /** Epoch ms; Absolute and Recurring. An Absolute schedule without it starts with the transaction. */
+  startSchedule?: number;
+  durationS?: number;
+  minChargingRate?: number;
+}
+
+export interface ChargingProfile {
+  id: number;
+  /** 0 = the whole station (ChargingStationMaxProfile, or a TxDefaultProfile for every EVSE). */
+  evseId: number;
+  stackLevel: number;
+  purpose: ChargingProfilePurpose;
+  kind: ChargingProfileKind;
+  recurrency?: RecurrencyKind;
+  validFrom?: number;
+  validTo?: number;
+  /** TxProfile: the session it belongs to; absent = the session running on evseId. */
+  sessionId?: string;
+  schedule: ChargingSchedule;
+}
+
+/** Every given field must match; id alone (when given) decides. */
+export interface ChargingProfileFilter {
+  id?: number;
+  evseId?: number;
+  purpose?: ChargingProfilePurpose;
+  stackLevel?: number;
+}
+
+export interface CompositeSchedule {
+  evseId: number;
+  /** Epoch ms the periods count from. */
+  start: number;
+  durationS: number;
+  unit: ChargingRateUnit;
+  periods: ChargingSchedulePeriod[];
+  minChargingRate?: number;
+}
+
+export interface ChargingProfileLimits {
+  maxStackLevel: number;
+  maxPeriods: number;
+  maxProfiles: number;
+}
+
+export type SetProfileResult = { status: 'Accepted' } | { status: 'Rejected'; reason: string };
+
+export interface ChargingProfilesApi {
+  readonly limits: ChargingProfileLimits;
+  /** Install (or replace: same id, or same purpose + stack level + EVSE [+ session]) and apply at once. */
+  set(p: ChargingProfile): SetProfileResult;
+  /** Remove the matching profiles; returns how many. */
+  clear(filter: ChargingProfileFilter): number;
+  list(filter?: ChargingProfileFilter): ChargingProfile[];
+  /** From now for durationS; evseId 0 = what the whole station may take. undefined for an unknown EVSE. */
+  composite(evseId: number, durationS: number, unit?: ChargingRateUnit): CompositeSchedule | undefined;
 }
 
 /** The commands the adapters call, and the events they listen to. */
@@ -282,6 +364,8 @@ export interface StationApi extends TypedEmitter<StationEvents> {
   /** Live authorization settings: adapters mutate them when their config changes. */
   readonly auth: AuthSettings;
   setCsms(gateway: CsmsGateway): void;
+  /** Smart charging; absent on a station without it (the adapters then answer NotSupported). */
+  readonly chargingProfiles?: ChargingProfilesApi;
 
   presentToken(token: IdToken, evseId?: number): Promise<AuthInfo>;
   requestStart(evseId: number, token: IdToken, opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'>;

@@ -11,6 +11,7 @@ import { loadSession, migrateSessions, openSessions, pruneSessions, saveSession,
 import { migrateAuthCache } from '../store/auth-cache.js';
 import { migrateLocalList } from '../store/local-list.js';
 import { migrateReservations } from '../store/reservations.js';
+import { migrateChargingProfiles } from '../store/charging-profiles.js';
 import type {
   AuthInfo,
   AuthSettings,
@@ -38,6 +39,7 @@ import { stopReasonFor } from './faults.js';
 import { Metering } from './metering.js';
 import { Reservations } from './reservations.js';
 import { Sessions } from './session.js';
+import { SmartCharging } from './smart-charging.js';
 
 export interface StationDeps {
   hal: Hal;
@@ -95,6 +97,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly authorizer: Authorizer;
   private readonly sess: Sessions;
   private readonly reservations: Reservations;
+  readonly chargingProfiles: SmartCharging;
+  /** Limits set through setLimit(), combined with the smart-charging ones (the lower wins). */
+  private readonly manualLimits = new Map<number, number>();
+  private readonly profileLimits = new Map<number, number>();
   private availability: Availability = { station: true, evses: {} };
   private started = false;
   private stopping = false;
@@ -140,7 +146,12 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       settings: this.auth,
       evses: this.evses,
       metering: this.metering,
-      emit: (e) => this.tell('session', e),
+      emit: (e) => {
+        this.tell('session', e);
+        // After the adapters heard of it: a limit change it causes follows the session fact.
+        if (e.type === 'ended') this.chargingProfiles.sessionEnded(e.session.id);
+        else if (e.type === 'started' || e.type === 'authorized' || e.type === 'ev-connected') this.chargingProfiles.reapply();
+      },
       afterEnd: (s) => this.afterSessionEnd(s),
     });
     this.reservations = new Reservations({
@@ -153,6 +164,24 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         this.tell('reservation-ended', id, why);
         const evse = this.evses.get(evseId);
         if (evse && why !== 'Used') this.openForCable(evse);
+      },
+    });
+    this.chargingProfiles = new SmartCharging({
+      db: this.db,
+      clock: this.clock,
+      log: this.log,
+      evses: deps.hal.evses.map((h) => ({ id: h.id, phases: h.phases, maxCurrentA: h.maxCurrentA })),
+      sessionOf: (id) => {
+        const s = this.sess.get(id);
+        if (!s) return undefined;
+        // The transaction starts once the session is both authorized and has its EV (1.6 4.8).
+        const txStart = s.authorizedAt !== undefined && s.evConnectedAt !== undefined ? Math.max(s.authorizedAt, s.evConnectedAt) : undefined;
+        return txStart === undefined ? { id: s.id } : { id: s.id, txStart };
+      },
+      apply: (id, amps) => {
+        if (amps === undefined) this.profileLimits.delete(id);
+        else this.profileLimits.set(id, amps);
+        this.applyLimit(id);
       },
     });
     for (const evse of evseList) this.wireEvse(evse);
@@ -201,7 +230,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   // ---- lifecycle ------------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    for (const m of [migrateKv, migrateSessions, migrateAuthCache, migrateLocalList, migrateReservations]) m(this.db);
+    for (const m of [migrateKv, migrateSessions, migrateAuthCache, migrateLocalList, migrateReservations, migrateChargingProfiles]) m(this.db);
     pruneSessions(this.db, this.clock.now() - SESSION_KEEP_MS);
     this.recordedReset = kvGet<ResetKind>(this.db, KV_PENDING_RESET);
     kvDelete(this.db, KV_PENDING_RESET);
@@ -210,6 +239,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     for (const evse of this.evses.values()) await this.metering.read(evse.id);
     await this.recover();
     this.reservations.load();
+    // Before the EVSEs announce themselves: a zero limit already shows in the first status.
+    this.chargingProfiles.start();
     if (this.hal.emergencyStop?.active) this.applyEmergencyStop(true);
     this.started = true;
     for (const evse of this.evses.values()) {
@@ -249,6 +280,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     for (const s of this.sess.all()) void this.sess.end(s.evseId, reason, trigger);
     await this.sess.settled();
     this.metering.stop();
+    this.chargingProfiles.stop();
     this.sess.stopTimers();
     this.reservations.stopTimers();
     this.hal.reader?.off('token', this.onToken);
@@ -407,8 +439,20 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       offline = d.offline;
       if (!free()) return 'Rejected';
     }
+    const txProfile = opts.chargingProfile ? { ...opts.chargingProfile, evseId, purpose: 'TxProfile' as const } : undefined;
+    if (txProfile) {
+      delete txProfile.sessionId;
+      const bad = this.chargingProfiles.checkShape(txProfile);
+      if (bad) {
+        this.log.info('remote start refused: its charging profile cannot be installed', { evseId, reason: bad });
+        return 'Rejected';
+      }
+    }
     const reservation = this.reservations.forEvse(evseId);
     if (reservation) this.reservations.end(reservation.id, 'Used');
+    // With a session open already the TxProfile is in place before the authorization can close the contactor.
+    const openBefore = this.sess.get(evseId) !== undefined;
+    if (txProfile && openBefore) this.chargingProfiles.set(txProfile);
     this.sess.authorize(evse, {
       idToken: token,
       auth,
@@ -417,6 +461,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       ...(opts.remoteStartId !== undefined ? { remoteStartId: opts.remoteStartId } : {}),
       ...(reservation ? { reservationId: reservation.id } : {}),
     });
+    if (txProfile && !openBefore) this.chargingProfiles.set(txProfile);
     return 'Accepted';
   }
 
@@ -535,8 +580,22 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   }
 
   setLimit(evseId: number, amps: number | undefined): void {
-    const limit = amps === undefined ? undefined : Math.max(0, amps);
-    for (const evse of this.evses.values()) if (evseId === 0 || evse.id === evseId) evse.setLimit(limit);
+    for (const evse of this.evses.values()) {
+      if (evseId !== 0 && evse.id !== evseId) continue;
+      if (amps === undefined) this.manualLimits.delete(evse.id);
+      else this.manualLimits.set(evse.id, Math.max(0, amps));
+      this.applyLimit(evse.id);
+    }
+  }
+
+  /** The lower of the manual limit and the charging profiles' one goes to the EVSE (pilot PWM, contactor). */
+  private applyLimit(evseId: number): void {
+    const evse = this.evses.get(evseId);
+    if (!evse) return;
+    const manual = this.manualLimits.get(evseId);
+    const profile = this.profileLimits.get(evseId);
+    const limit = manual === undefined ? profile : profile === undefined ? manual : Math.min(manual, profile);
+    if (limit !== evse.limit) evse.setLimit(limit);
   }
 
   private applyEmergencyStop(active: boolean): void {
