@@ -88,7 +88,7 @@ describe('serial pilot board, line protocol (docs/pilot-line-protocol.md)', { sk
 
   test('a silent board raises pilot-board-lost (high) and reports F; its next line clears it and resyncs', async () => {
     await board.write('HB 7\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => pilot.boardHeartbeat === 7); // the watchdog restarts when the line arrives
     board.lines.length = 0;
     await clock.advance(2900);
     assert.ok(!faults.some((f) => f.kind === 'pilot-board-lost'), 'not before the timeout');

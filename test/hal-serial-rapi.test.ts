@@ -256,7 +256,8 @@ describe('OpenEVSE heartbeat supervision ($SY)', { skip: hasSocat() ? false : NO
     await pair.start();
     const clock = new VirtualClock();
     const board = new FakeOpenEvse(await Peer.open(pair.b, '\r', 115200));
-    const pilot = await createPilot({ port: pair.a, pollMs: 2000, supervisionS: 10, supervisionAmps: 6 }, { clock, log: quietLog });
+    // A long reply timeout: advancing the virtual clock must trigger the poll, never time out a reply still on the wire.
+    const pilot = await createPilot({ port: pair.a, pollMs: 2000, timeoutMs: 600_000, supervisionS: 10, supervisionAmps: 6 }, { clock, log: quietLog });
     try {
       assert.deepEqual(board.received.slice(0, 3), ['FS', 'SY 10 6', 'GS']);
       await until(() => board.received.length >= 4);
