@@ -184,7 +184,7 @@ test('TC_B_06_CS / TC_B_07_CS / TC_B_32_CS / TC_B_33_CS / TC_B_34_CS B06 GetVari
         ['Accepted', '22080'],
         ['Accepted', 'Available'],
         ['Accepted', '50'],
-        ['Accepted', 'false'],
+        ['Accepted', 'true'],
       ],
     );
     assert.deepEqual(res.getVariableResult[7]!.variable, { name: 'ItemsPerMessage', instance: 'GetVariables' });
@@ -337,10 +337,12 @@ test('TC_B_16_CS / TC_B_17_CS / TC_B_54_CS / TC_B_56_CS B08 GetReport: component
     );
     const evse = await report(3, { componentVariable: [{ component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' } }] });
     assert.deepEqual((evse as Part['reportData']).map((d) => [d.component.name, d.component.evse?.id, d.variable.name]), [['EVSE', 1, 'Power']]);
+    await s.call('SetVariables', { setVariableData: [{ component: { name: 'ReservationCtrlr' }, variable: { name: 'Enabled' }, attributeValue: 'false' }] });
     const enabled = (await report(4, { componentCriteria: ['Enabled'] })) as Part['reportData'];
     const names = new Set(enabled.map((d) => d.component.name));
     assert.ok(names.has('TxCtrlr'), 'components without Enabled qualify');
-    assert.ok(!names.has('SmartChargingCtrlr'), 'SmartChargingCtrlr.Enabled is false');
+    assert.ok(names.has('SmartChargingCtrlr'), 'SmartChargingCtrlr.Enabled is true (the station has smart charging)');
+    assert.ok(!names.has('ReservationCtrlr'), 'ReservationCtrlr.Enabled was set false');
     assert.equal(await report(5, { componentVariable: [{ component: { name: 'NoSuchCtrlr' } }] }), 'EmptyResultSet');
     assert.equal(await report(6, { componentCriteria: ['Problem'] }), 'EmptyResultSet');
   } finally {

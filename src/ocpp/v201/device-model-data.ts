@@ -164,9 +164,6 @@ function stationDefs(identity: { model: string; vendor: string; firmwareVersion:
     bool('ReservationCtrlr', 'Available', true, 'ReadOnly'),
     bool('ReservationCtrlr', 'NonEvseSpecific', true, 'ReadOnly'),
 
-    bool('SmartChargingCtrlr', 'Enabled', false, 'ReadOnly'),
-    bool('SmartChargingCtrlr', 'Available', false, 'ReadOnly'),
-
     int('DeviceDataCtrlr', 'ItemsPerMessage', 50, { variableInstance: 'GetReport', mutability: 'ReadOnly' }),
     int('DeviceDataCtrlr', 'ItemsPerMessage', 50, { variableInstance: 'GetVariables', mutability: 'ReadOnly' }),
     int('DeviceDataCtrlr', 'ItemsPerMessage', 50, { variableInstance: 'SetVariables', mutability: 'ReadOnly' }),
@@ -204,4 +201,25 @@ export function evseVariables(evseId: number, maxPowerW: number): VariableDef[] 
     { ...conn, variable: 'ConnectorType', dataType: 'string', mutability: 'ReadOnly', persistent: true, constant: true, defaults: { Actual: 'cType2' } },
     { ...conn, variable: 'SupplyPhases', dataType: 'integer', mutability: 'ReadOnly', persistent: true, defaults: { Actual: '3' } },
   ];
+}
+
+/**
+ * SmartChargingCtrlr (K). Enabled, Available, Entries, ProfileStackLevel and PeriodsPerSchedule are read
+ * live from the station's profile store (smart-charging.ts); the defaults here are what a report shows
+ * of a station built with these limits. RateUnit is stored, so a station can be configured to take one unit.
+ */
+export function smartChargingVariables(limits: { maxStackLevel: number; maxPeriods: number; maxProfiles: number } | undefined): VariableDef[] {
+  const on = limits !== undefined;
+  const defs: VariableDef[] = [
+    // ReadOnly: whether the station has smart charging at all; it cannot be switched off from the CSMS.
+    bool('SmartChargingCtrlr', 'Enabled', on, 'ReadOnly'),
+    bool('SmartChargingCtrlr', 'Available', on, 'ReadOnly'),
+    { component: 'SmartChargingCtrlr', variable: 'Entries', variableInstance: 'ChargingProfiles', dataType: 'integer', mutability: 'ReadOnly', persistent: false, minLimit: 0, ...(on ? { maxLimit: limits.maxProfiles } : {}), defaults: { Actual: '0' } },
+    int('SmartChargingCtrlr', 'ProfileStackLevel', limits?.maxStackLevel ?? 0, { mutability: 'ReadOnly' }),
+    int('SmartChargingCtrlr', 'PeriodsPerSchedule', limits?.maxPeriods ?? 0, { mutability: 'ReadOnly' }),
+    { component: 'SmartChargingCtrlr', variable: 'RateUnit', dataType: 'MemberList', mutability: 'ReadOnly', persistent: true, valuesList: 'A,W', defaults: { Actual: 'A,W' } },
+    // Kept for the CSMS to read and set; the station sends no ChargingRateChanged events to thin out (no K11-K14).
+    { component: 'SmartChargingCtrlr', variable: 'LimitChangeSignificance', dataType: 'decimal', mutability: 'ReadWrite', persistent: true, unit: 'Percent', minLimit: 0, maxLimit: 100, defaults: { Actual: '1.0' } },
+  ];
+  return defs.map((d) => ({ ...d, controller: true }));
 }

@@ -12,12 +12,14 @@ import { Availability, mapStatus } from './availability.js';
 import { BootController } from './boot.js';
 import { V201Context } from './context.js';
 import { DataTransfer, type DataTransferResult, type VendorHandler } from './data-transfer.js';
-import { evseVariables, stationVariables, type VariableDef } from './device-model-data.js';
+import { evseVariables, smartChargingVariables, stationVariables, type VariableDef } from './device-model-data.js';
 import { DeviceModel, keyOf } from './device-model.js';
 import { Metering } from './metering.js';
 import { Provisioning } from './provisioning.js';
 import { RemoteControl } from './remote.js';
 import { Reservations } from './reservations.js';
+import { V201Security } from './security.js';
+import { SmartCharging } from './smart-charging.js';
 import { Transactions } from './transactions.js';
 
 /** Variables whose change must reach the station at once. */
@@ -55,6 +57,8 @@ export class V201Adapter implements OcppAdapter {
   private readonly remote: RemoteControl;
   private readonly dataTransfer: DataTransfer;
   private readonly reservations: Reservations;
+  private readonly security: V201Security;
+  private readonly smartCharging: SmartCharging;
   private readonly onOpen = (protocol: OcppProtocol): void => {
     if (protocol === this.protocol) this.boot.onOpen();
   };
@@ -76,6 +80,7 @@ export class V201Adapter implements OcppAdapter {
         retryAttempts: deps.config.ocpp.outbox.retryAttempts,
         retryIntervalS: deps.config.ocpp.outbox.retryIntervalS,
       }),
+      ...smartChargingVariables(deps.station.chargingProfiles?.limits),
       ...deps.station.evseIds.flatMap((id) => evseVariables(id, maxPowerW)),
     ];
     this.deviceModel = new DeviceModel(dmRepo, defs, () => deps.clock.now(), (def) => this.live(def));
@@ -86,14 +91,17 @@ export class V201Adapter implements OcppAdapter {
     this.metering = new Metering(this.ctx);
     this.transactions = new Transactions(this.ctx, this.metering);
     this.provisioning = new Provisioning(this.ctx, this.boot);
+    this.smartCharging = new SmartCharging(this.ctx, (id) => this.transactions.isStarted(id));
     this.remote = new RemoteControl(this.ctx, {
       boot: this.boot,
       availability: this.availability,
       metering: this.metering,
       transactions: this.transactions,
+      smartCharging: this.smartCharging,
     });
     this.dataTransfer = new DataTransfer(this.ctx);
     this.reservations = new Reservations(this.ctx);
+    this.security = new V201Security(this.ctx, () => this.deviceModel.int('SecurityCtrlr.SecurityProfile'));
   }
 
   /** Values that are facts of the running station rather than stored settings. */
@@ -111,6 +119,7 @@ export class V201Adapter implements OcppAdapter {
       const w = this.metering?.powerW.get(def.evseId);
       return w === undefined ? undefined : String(Math.round(w));
     }
+    if (def.component === 'SmartChargingCtrlr') return this.smartCharging?.live(def);
     if (def.component === 'ClockCtrlr' && def.variable === 'DateTime') return this.ctx.iso();
     if (def.component === 'SecurityCtrlr' && def.variable === 'SecurityProfile') {
       return String(this.activeSecurityProfile ?? this.ctx.deps.config.ocpp.securityProfile);
@@ -136,10 +145,13 @@ export class V201Adapter implements OcppAdapter {
     this.remote.register();
     this.dataTransfer.register();
     this.reservations.register();
+    this.security.register();
+    this.smartCharging.register();
     this.metering.register();
     this.metering.applyIntervals();
     this.applyRetryPolicy();
     await this.applyNetworkProfile();
+    this.security.startup();
     this.ctx.onLink('open', this.onOpen);
     this.ctx.onLink('close', this.onClose);
     if (this.ctx.link.connected && this.ctx.link.protocol === this.protocol) this.boot.onOpen();

@@ -1,11 +1,13 @@
 /**
- * F01–F06: RequestStartTransaction, RequestStopTransaction, UnlockConnector, TriggerMessage.
+ * F01–F06: RequestStartTransaction (with a TxProfile: K05), RequestStopTransaction, UnlockConnector,
+ * TriggerMessage.
  */
 import type { IdTokenType } from '../../station/api.js';
 import type { Availability } from './availability.js';
 import type { BootController } from './boot.js';
 import type { V201Context } from './context.js';
 import type { Metering } from './metering.js';
+import type { ChargingProfileType, SmartCharging, StatusInfo } from './smart-charging.js';
 import type { Transactions } from './transactions.js';
 
 interface RequestStartTransactionRequest {
@@ -13,6 +15,7 @@ interface RequestStartTransactionRequest {
   remoteStartId: number;
   idToken: { idToken: string; type: IdTokenType };
   groupIdToken?: { idToken: string; type: IdTokenType };
+  chargingProfile?: ChargingProfileType;
 }
 
 interface TriggerMessageRequest {
@@ -20,12 +23,18 @@ interface TriggerMessageRequest {
   evse?: { id: number; connectorId?: number };
 }
 
-type Status = { status: string; transactionId?: string };
+type Status = { status: string; transactionId?: string; statusInfo?: StatusInfo };
 
 export class RemoteControl {
   constructor(
     private readonly ctx: V201Context,
-    private readonly parts: { boot: BootController; availability: Availability; metering: Metering; transactions: Transactions },
+    private readonly parts: {
+      boot: BootController;
+      availability: Availability;
+      metering: Metering;
+      transactions: Transactions;
+      smartCharging: SmartCharging;
+    },
   ) {}
 
   register(): void {
@@ -50,10 +59,14 @@ export class RemoteControl {
     if (running?.authorizedAt !== undefined) return { status: 'Rejected' };
     const st = station.connector(evseId).status;
     if (st === 'Unavailable' || st === 'Faulted') return { status: 'Rejected' };
+    // K05: a TxProfile for the transaction this start opens; an invalid one rejects the start (K05.FR.05).
+    const tx = this.parts.smartCharging.forRemoteStart(req.chargingProfile, evseId);
+    if (tx.rejected) return { status: 'Rejected', statusInfo: tx.rejected };
     const opts = {
       remoteStartId: req.remoteStartId,
       preAuthorized: !this.ctx.dm.bool('AuthCtrlr.AuthorizeRemoteStart'), // C05 / F01.FR.03
       ...(req.groupIdToken ? { groupId: req.groupIdToken.idToken } : {}),
+      ...(tx.profile ? { chargingProfile: tx.profile } : {}),
     };
     // Marked before the call: the station may report the start while requestStart is still running.
     this.parts.transactions.remoteStartRequested(evseId, req.remoteStartId);
