@@ -51,8 +51,11 @@ test('5.8 GetConfiguration: all keys without a key list; known + unknownKey with
     'ReserveConnectorZeroSupported',
   ])
     assert.ok(names.includes(required), `missing ${required}`);
-  // Smart charging is not built: its keys are absent (spec 9: absent = not provided).
-  assert.ok(!names.includes('ChargeProfileMaxStackLevel'));
+  // 3.13.5: a Smart Charging station reports these; Firmware Management is not built, so its key is absent.
+  for (const key of ['ChargeProfileMaxStackLevel', 'ChargingScheduleAllowedChargingRateUnit', 'ChargingScheduleMaxPeriods', 'MaxChargingProfilesInstalled']) {
+    assert.equal(all.configurationKey.find((k) => k.key === key)?.readonly, true, key);
+  }
+  assert.ok(!names.includes('SupportedFileTransferProtocols'));
   assert.equal(all.unknownKey.length, 0);
 
   const some = c.read(['heartbeatinterval', 'NumberOfConnectors', 'NoSuchKey']);

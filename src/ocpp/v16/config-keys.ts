@@ -1,10 +1,11 @@
 /**
  * The standard OCPP 1.6 configuration keys this station supports (spec chapter 9, errata 3.83 / 3.91):
- * Core, Local Auth List Management, Reservation and Remote Trigger. Each key has a type, an access
- * mode, a check of the value and a default. Keys of profiles this station does not implement
- * (SmartCharging, FirmwareManagement) are absent, so GetConfiguration does not claim them (spec 9:
- * an absent optional key means "functionality not provided").
+ * Core, Local Auth List Management, Reservation, Remote Trigger and Smart Charging. Each key has a
+ * type, an access mode, a check of the value and a default. Keys of the profile this station does not
+ * implement (FirmwareManagement) are absent, so GetConfiguration does not claim them (spec 9: an
+ * absent optional key means "functionality not provided").
  */
+import { DEFAULT_PROFILE_LIMITS } from '../../station/smart-charging.js';
 import { parseMeasurand, splitCsl } from './measurands.js';
 
 export type KeyType = 'boolean' | 'integer' | 'csl';
@@ -99,7 +100,7 @@ export const KEY_DEFS: readonly KeyDef[] = [
   measurands('StopTxnSampledData', ''),
   readonlyInt('StopTxnSampledDataMaxLength', MAX_MEASURANDS),
   readonlyInt('StopTransactionMaxMeterValues', 200),
-  { key: 'SupportedFeatureProfiles', type: 'csl', readonly: true, default: () => 'Core,LocalAuthListManagement,Reservation,RemoteTrigger' },
+  { key: 'SupportedFeatureProfiles', type: 'csl', readonly: true, default: () => 'Core,LocalAuthListManagement,Reservation,RemoteTrigger,SmartCharging' },
   // The link reads these when it is created, so a change takes effect at the next start (the retry
   // policy applies at once when the link offers setRetryPolicy).
   { ...int('TransactionMessageAttempts', (c) => c.retryAttempts, 1, 100), rebootRequired: true },
@@ -107,6 +108,11 @@ export const KEY_DEFS: readonly KeyDef[] = [
   bool('UnlockConnectorOnEVSideDisconnect', true),
   { ...int('WebSocketPingInterval', (c) => c.pingIntervalS, 0, 86_400), rebootRequired: true },
   { ...int('MessageTimeout', (c) => c.callTimeoutS, 1, 600), rebootRequired: true },
+  // Smart Charging (9.4): what the station's profile store takes (station/smart-charging.ts); read-only.
+  readonlyInt('ChargeProfileMaxStackLevel', DEFAULT_PROFILE_LIMITS.maxStackLevel),
+  { key: 'ChargingScheduleAllowedChargingRateUnit', type: 'csl', readonly: true, default: () => 'Current,Power' },
+  readonlyInt('ChargingScheduleMaxPeriods', DEFAULT_PROFILE_LIMITS.maxPeriods),
+  readonlyInt('MaxChargingProfilesInstalled', DEFAULT_PROFILE_LIMITS.maxProfiles),
   // Local Auth List Management (9.2)
   bool('LocalAuthListEnabled', true),
   readonlyInt('LocalAuthListMaxLength', 10_000),

@@ -1,8 +1,9 @@
 /**
- * Handlers of the Central System's calls (spec chapter 5). Each answers from the station; the
- * profiles this station does not implement (Firmware Management, Smart Charging) answer with what
- * the spec allows: SetChargingProfile NotSupported, ClearChargingProfile Unknown, GetCompositeSchedule
- * Rejected; UpdateFirmware / GetDiagnostics have no handler, so the link answers CALLERROR NotImplemented.
+ * Handlers of the Central System's calls (spec chapter 5). Each answers from the station. Smart
+ * Charging (SetChargingProfile, ClearChargingProfile, GetCompositeSchedule) lives in smart-charging.ts;
+ * on a station without charging profiles it answers NotSupported / Unknown / Rejected. Firmware
+ * Management is not implemented: UpdateFirmware / GetDiagnostics have no handler, so the link answers
+ * CALLERROR NotImplemented.
  */
 import { createRPCError } from 'ocpp-rpc';
 import type { IdToken, LocalListEntry, SessionEvent } from '../../station/api.js';
@@ -10,6 +11,7 @@ import type { CallHandler } from '../link.js';
 import { connectorOf, type V16Context } from './context.js';
 import { parseMeasurandList } from './measurands.js';
 import { meterValue } from './meter-values.js';
+import { profileFrom16, smartChargingHandlers, type ChargingProfile16 } from './smart-charging.js';
 import type { StatusReporter } from './status.js';
 import { authInfoOf, type IdTagInfo, type Transactions } from './transactions.js';
 
@@ -57,9 +59,16 @@ export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
     },
 
     RemoteStartTransaction: async (p) => {
-      const { connectorId, idTag, chargingProfile } = p as { connectorId?: number; idTag: string; chargingProfile?: unknown };
-      // 4.2: not allowed while Pending. Smart charging is not built, so a profile cannot be honoured.
-      if (ctx.registration !== 'Accepted' || chargingProfile !== undefined) return { status: 'Rejected' };
+      const { connectorId, idTag, chargingProfile } = p as { connectorId?: number; idTag: string; chargingProfile?: ChargingProfile16 };
+      // 4.2: not allowed while Pending.
+      if (ctx.registration !== 'Accepted') return { status: 'Rejected' };
+      // 5.16.2: the profile of a remote start is a TxProfile without transactionId.
+      if (
+        chargingProfile !== undefined &&
+        (!station.chargingProfiles || chargingProfile.chargingProfilePurpose !== 'TxProfile' || chargingProfile.transactionId !== undefined)
+      ) {
+        return { status: 'Rejected' };
+      }
       let evseId: number | undefined;
       if (connectorId !== undefined) {
         if (!known(connectorId) || connectorId === 0) return { status: 'Rejected' };
@@ -73,6 +82,7 @@ export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
       }
       const result = await station.requestStart(evseId, tokenOf(idTag), {
         preAuthorized: !cfg.bool('AuthorizeRemoteTxRequests'),
+        ...(chargingProfile !== undefined ? { chargingProfile: profileFrom16(chargingProfile, evseId, ctx.fromIso) } : {}),
       });
       return { status: result };
     },
@@ -214,9 +224,7 @@ export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
       }
     },
 
-    SetChargingProfile: () => ({ status: 'NotSupported' }),
-    ClearChargingProfile: () => ({ status: 'Unknown' }),
-    GetCompositeSchedule: () => ({ status: 'Rejected' }),
+    ...smartChargingHandlers({ ctx, tx, known, evseOf }),
   };
 
   // 4.2: while Rejected the charge point does not serve the CSMS.
