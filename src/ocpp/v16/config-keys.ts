@@ -7,8 +7,9 @@
  */
 import { DEFAULT_PROFILE_LIMITS } from '../../station/smart-charging.js';
 import { parseMeasurand, splitCsl } from './measurands.js';
+import { SECURITY_KEYS } from './security-keys.js';
 
-export type KeyType = 'boolean' | 'integer' | 'csl';
+export type KeyType = 'boolean' | 'integer' | 'csl' | 'string';
 
 export interface KeyContext {
   /** 1.6 connector ids (= EVSE ids on this station). */
@@ -18,6 +19,9 @@ export interface KeyContext {
   callTimeoutS: number;
   retryAttempts: number;
   retryIntervalS: number;
+  /** Security whitepaper keys (security.ts): the configured profile and how the password is sent. */
+  securityProfile?: number;
+  passwordEncoding?: 'text' | 'hex';
 }
 
 export interface KeyDef {
@@ -33,6 +37,10 @@ export interface KeyDef {
   maxLengthKey?: string;
   /** Stored at once but effective only after a restart (ChangeConfiguration → RebootRequired). */
   rebootRequired?: boolean;
+  /** Never read back (GetConfiguration gives the key without a value): the AuthorizationKey. */
+  writeOnly?: boolean;
+  /** string: check the value. */
+  check?: (value: string, ctx: KeyContext) => boolean;
 }
 
 const PHASE_ROTATIONS = ['NotApplicable', 'Unknown', 'RST', 'RTS', 'SRT', 'STR', 'TRS', 'TSR'];
@@ -119,6 +127,8 @@ export const KEY_DEFS: readonly KeyDef[] = [
   readonlyInt('SendLocalListMaxLength', 1_000),
   // Reservation (9.3)
   bool('ReserveConnectorZeroSupported', true, true),
+  // Security whitepaper edition 3 (7.2, 7.6); behaviour in security.ts
+  ...SECURITY_KEYS,
 ];
 
 const BY_NAME = new Map(KEY_DEFS.map((d) => [d.key.toLowerCase(), d]));
@@ -145,6 +155,8 @@ export function normaliseValue(def: KeyDef, raw: string, ctx: KeyContext, maxIte
       if (!Number.isSafeInteger(n) || (def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) return undefined;
       return String(n);
     }
+    case 'string':
+      return def.check && !def.check(v, ctx) ? undefined : v;
     case 'csl': {
       const items = splitCsl(v);
       if (items.length > maxItems) return undefined;

@@ -87,7 +87,8 @@ export class V16Configuration {
         else unknownKey.push(k);
       }
     return {
-      configurationKey: defs.map((d) => ({ key: d.key, readonly: d.readonly, value: this.get(d.key) })),
+      // A write-only key (AuthorizationKey) is named without its value.
+      configurationKey: defs.map((d) => (d.writeOnly ? { key: d.key, readonly: d.readonly } : { key: d.key, readonly: d.readonly, value: this.get(d.key) })),
       unknownKey,
     };
   }

@@ -12,6 +12,7 @@ import { Registration } from './boot.js';
 import { V16Configuration } from './configuration.js';
 import { connectorOf, type RegistrationState, type V16Context } from './context.js';
 import { v16Handlers, type DataTransferHandler } from './handlers.js';
+import { V16Security } from './security.js';
 import { StatusReporter } from './status.js';
 import { authInfoOf, Transactions, type IdTagInfo } from './transactions.js';
 
@@ -41,6 +42,7 @@ class V16AdapterImpl implements V16Adapter {
   private readonly reg: Registration;
   private readonly status: StatusReporter;
   private readonly tx: Transactions;
+  private readonly security: V16Security;
   private readonly vendors = new Map<string, DataTransferHandler>();
   private readonly gateway: CsmsGateway;
   private started = false;
@@ -56,6 +58,8 @@ class V16AdapterImpl implements V16Adapter {
         callTimeoutS: config.ocpp.callTimeoutS,
         retryAttempts: config.ocpp.outbox.retryAttempts,
         retryIntervalS: config.ocpp.outbox.retryIntervalS,
+        securityProfile: config.ocpp.securityProfile,
+        passwordEncoding: config.ocpp.passwordEncoding ?? 'text',
       },
       config.ocpp.v16?.configuration ?? {},
       clock.now(),
@@ -76,6 +80,7 @@ class V16AdapterImpl implements V16Adapter {
     this.reg = new Registration(this.ctx, () => this.onAccepted());
     this.status = new StatusReporter(this.ctx);
     this.tx = new Transactions(this.ctx);
+    this.security = new V16Security(this.ctx, (sessionId) => this.tx.transactionIdOf(sessionId));
     const online = (): boolean => deps.link.connected && state() === 'Accepted';
     this.gateway = {
       get online() {
@@ -96,6 +101,7 @@ class V16AdapterImpl implements V16Adapter {
     if (link.setRetryPolicy) this.configuration.markLive('TransactionMessageAttempts', 'TransactionMessageRetryInterval');
     this.applyAll();
     this.applyStoredLinkTiming();
+    await this.security.start();
     this.configuration.onChange((key) => this.apply(key));
     for (const [action, h] of Object.entries(
       v16Handlers({
@@ -134,6 +140,7 @@ class V16AdapterImpl implements V16Adapter {
     link.off('open', this.onOpen);
     link.off('message-dead', this.onDead);
     link.off('close', this.onClose);
+    this.security.stop();
     this.reg.stop();
     this.status.stop();
   }

@@ -1,0 +1,82 @@
+/**
+ * A04 Security Event Notification, and what the link reports about messages that never got through.
+ *
+ * Every security event goes to the security log (A04.FR.04), which is the daemon's log (journald),
+ * never with key material (A01.FR.12). The critical events of appendix 1 this station can detect are
+ * also queued in the durable outbox (A04.FR.01 / .02: kept while offline, sent after the next accepted
+ * boot): StartupOfTheDevice or ResetOrReboot at start (TC_A_06, TC_B_20 expect one after the boot),
+ * InvalidCsmsCertificate and InvalidTLSVersion from the link (A00.FR.310 / .316, .413 / .419).
+ * ReconfigurationOfSecurityParameters (BasicAuthPassword set) is not critical: logged only.
+ * The station never sets the system clock, so SettingSystemTime cannot happen.
+ *
+ * Nothing is queued under security profile 0: that is no OCPP 2.0.1 profile, only a bench / closed
+ * network setting without any security; its events are logged.
+ */
+import type { LinkSecurityEvent, OutboxMessage } from '../link.js';
+import type { V201Context } from './context.js';
+
+export type V201SecurityEvent = LinkSecurityEvent | 'StartupOfTheDevice' | 'ResetOrReboot' | 'ReconfigurationOfSecurityParameters';
+
+const CRITICAL: ReadonlySet<V201SecurityEvent> = new Set([
+  'StartupOfTheDevice',
+  'ResetOrReboot',
+  'InvalidCsmsCertificate',
+  'InvalidTLSVersion',
+]);
+
+const TECH_INFO_MAX = 255;
+
+export class V201Security {
+  constructor(
+    private readonly ctx: V201Context,
+    /** The security profile of the connection in use (SecurityCtrlr.SecurityProfile). */
+    private readonly profile: () => number,
+  ) {}
+
+  register(): void {
+    const { ctx } = this;
+    ctx.onLink('security-event', (type, detail) => this.guard(() => this.report(type, detail)));
+    ctx.onLink('message-dead', (m, error) => this.guard(() => this.dead(m, error)));
+    ctx.dm.onChange((def) => {
+      if (ctx.stopped || def.component !== 'SecurityCtrlr' || def.variable !== 'BasicAuthPassword') return;
+      // A01.FR.11 / .12: the change is logged, the password never. It applies at the next start (RebootRequired).
+      this.guard(() => this.report('ReconfigurationOfSecurityParameters', 'BasicAuthPassword changed'));
+    });
+  }
+
+  /** At start, before the first connection: why the station booted. */
+  startup(): void {
+    this.report(this.ctx.station.lastReset?.() ? 'ResetOrReboot' : 'StartupOfTheDevice');
+  }
+
+  /** Log a security event and, when it is critical, queue a SecurityEventNotification. */
+  report(type: V201SecurityEvent, techInfo?: string): void {
+    const { ctx } = this;
+    ctx.log.warn(`security event ${type}`, techInfo ? { type, techInfo } : { type });
+    if (!CRITICAL.has(type) || this.profile() < 1) return;
+    const payload: Record<string, unknown> = { type, timestamp: ctx.iso() };
+    if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);
+    ctx.link.enqueue('SecurityEventNotification', payload);
+  }
+
+  /**
+   * The outbox gave up on a message (E13 MessageAttempts exhausted, or it fails the schema): it stays in
+   * the dead-letter table; transactions.ts moves on to the next seqNo.
+   */
+  private dead(m: OutboxMessage, error: string): void {
+    const meta: Record<string, unknown> = { action: m.action, outboxId: m.id, attempts: m.attempts, error };
+    const info = m.payload.transactionInfo as { transactionId?: unknown } | undefined;
+    if (typeof info?.transactionId === 'string') meta.transactionId = info.transactionId;
+    if (m.payload.seqNo !== undefined) meta.seqNo = m.payload.seqNo;
+    if (m.payload.eventType !== undefined) meta.eventType = m.payload.eventType;
+    this.ctx.log.error(`v201: ${m.action} was never accepted by the CSMS; kept in the dead-letter table`, meta);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.ctx.log.error('v201 security: handling an event failed', { error: String(err) });
+    }
+  }
+}
