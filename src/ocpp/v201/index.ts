@@ -19,7 +19,6 @@ import { Provisioning } from './provisioning.js';
 import { RemoteControl } from './remote.js';
 import { Reservations } from './reservations.js';
 import { V201Security } from './security.js';
-import { V201Security } from './security.js';
 import { SmartCharging } from './smart-charging.js';
 import { Transactions } from './transactions.js';
 
@@ -58,7 +57,6 @@ export class V201Adapter implements OcppAdapter {
   private readonly remote: RemoteControl;
   private readonly dataTransfer: DataTransfer;
   private readonly reservations: Reservations;
-  private readonly security: V201Security;
   private readonly security: V201Security;
   private readonly smartCharging: SmartCharging;
   private readonly onOpen = (protocol: OcppProtocol): void => {
@@ -104,7 +102,6 @@ export class V201Adapter implements OcppAdapter {
     this.dataTransfer = new DataTransfer(this.ctx);
     this.reservations = new Reservations(this.ctx);
     this.security = new V201Security(this.ctx, () => this.deviceModel.int('SecurityCtrlr.SecurityProfile'));
-    this.security = new V201Security(this.ctx, () => this.deviceModel.int('SecurityCtrlr.SecurityProfile'));
   }
 
   /** Values that are facts of the running station rather than stored settings. */
@@ -149,13 +146,11 @@ export class V201Adapter implements OcppAdapter {
     this.dataTransfer.register();
     this.reservations.register();
     this.security.register();
-    this.security.register();
     this.smartCharging.register();
     this.metering.register();
     this.metering.applyIntervals();
     this.applyRetryPolicy();
     await this.applyNetworkProfile();
-    this.security.startup();
     this.security.startup();
     this.ctx.onLink('open', this.onOpen);
     this.ctx.onLink('close', this.onClose);
