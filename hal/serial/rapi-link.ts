@@ -132,6 +132,8 @@ export class RapiLink extends TypedEmitter<RapiLinkEvents> {
       }, this.options.timeoutMs);
       this.pending = { resolve, reject, timer };
     });
+    // The reply may time out while the write is still draining; it is awaited below, never dropped.
+    reply.catch(() => undefined);
     try {
       await this.port.write(frame(cmd, args));
     } catch (err) {
