@@ -134,6 +134,10 @@ test('a zero limit opens the contactor in the same tick as set()', async () => {
   f.station.chargingProfiles.set(profile({ evseId: 1, periods: [[0, 0]] }));
   assert.equal(e.contactor.commanded, false, 'opened synchronously');
   assert.equal(e.pilot.maxCurrent, 0);
+  assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
+  e.pilot.setState('B'); // the EV answers the missing PWM by leaving C: still the EVSE's doing
+  assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
+  e.pilot.setState('C');
   assert.equal(f.station.chargingProfiles.clear({ evseId: 1 }), 1);
   assert.equal(e.contactor.commanded, true, 'cleared: charging again');
   assert.equal(e.pilot.maxCurrent, 32);

@@ -462,6 +462,9 @@ export class Evse extends TypedEmitter<EvseEvents> {
     if (!this.isPlugged) return this.sessionSawEv && this.authorized ? 'SuspendedEV' : 'Preparing';
     if (this.deauthorized) return 'SuspendedEVSE';
     if (!this.authorized) return 'Preparing';
+    // A smart-charging limit below the minimum PWM: the EVSE withholds energy, whatever the EV does
+    // once its PWM is gone (an IEC 61851 EV answers a missing PWM by leaving state C).
+    if (this.limitA !== undefined && this.limitA < MIN_PWM_AMPS) return 'SuspendedEVSE';
     const evWants = this.pilotState === 'C' || this.pilotState === 'D';
     if (evWants && this.hal.contactor.commanded) return this.drawing ? 'Charging' : 'SuspendedEV';
     if (evWants) return 'SuspendedEVSE';
