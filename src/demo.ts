@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startCsms, type CsmsLogEntry } from './devtools/csms.js';
+import { formatCsmsEntry } from './devtools/format.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
@@ -21,15 +22,6 @@ const repo = join(here, '..', '..');
 function usage(): never {
   console.error('usage: npm run demo -- [--ocpp-version 1.6|2.0.1] [--charge-seconds N] [--keep]');
   process.exit(2);
-}
-
-function line(e: CsmsLogEntry, t0: number): string {
-  const t = ((e.at - t0) / 1000).toFixed(1).padStart(6);
-  const arrow = e.direction === 'in' ? 'station → CSMS ' : 'CSMS → station ';
-  const kind = e.type === 'call' ? `${e.action ?? '?'}` : e.type === 'result' ? `  ↳ ${e.action ?? ''} result` : `  ↳ ${e.action ?? ''} CALLERROR`;
-  let body = JSON.stringify(e.payload);
-  if (body.length > 110) body = body.slice(0, 107) + '...';
-  return `${t}s  ${arrow} ${kind.padEnd(28)} ${body}`;
 }
 
 async function main(): Promise<number> {
@@ -94,7 +86,7 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   let printed = 0;
   const flush = (): void => {
-    while (printed < csms.log.length) console.log(line(csms.log[printed++]!, t0));
+    while (printed < csms.log.length) console.log(formatCsmsEntry(csms.log[printed++]!, t0));
   };
   const ended = (e: CsmsLogEntry): boolean =>
     e.direction === 'in' &&
