@@ -292,6 +292,42 @@ test('TC_K_39_CS / TC_K_41_CS / TC_K_47_CS K08 GetCompositeSchedule: no profile 
   }
 });
 
+test('TC_K_19_CS / TC_K_21_CS / TC_K_22_CS / TC_K_23_CS Recurring Daily, validFrom / validTo (K01.FR.36/37) and a startSchedule in the future (K01.FR.30) reach the station as set: composite schedule and reported profile', async () => {
+  const s = await booted();
+  try {
+    const t0 = s.clock.now();
+    const H = 3600;
+    const daily = profile(t0 - H * 1000, { id: 1, chargingProfileKind: 'Recurring', recurrencyKind: 'Daily' }, { duration: 3 * H, chargingSchedulePeriod: periods([[0, 10], [2 * H, 20]]) });
+    assert.deepEqual(await set(s, 1, daily), { status: 'Accepted' });
+    const c1 = await s.call<Composite>('GetCompositeSchedule', { evseId: 1, duration: 4 * H, chargingRateUnit: 'A' });
+    assert.deepEqual(
+      c1.schedule!.chargingSchedulePeriod.map((p) => [p.startPeriod, p.limit]),
+      [[0, 10], [H, 20], [2 * H, 32]],
+      'started an hour ago: 10 A, 20 A from its second period, free past its 3 h duration',
+    );
+    const c2 = await s.call<Composite>('GetCompositeSchedule', { evseId: 1, duration: 24 * H, chargingRateUnit: 'A' });
+    assert.deepEqual(c2.schedule!.chargingSchedulePeriod.at(-1), { startPeriod: 23 * H, limit: 10 }, 'the next day it recurs');
+    assert.deepEqual((await getProfiles(s, 1)).reports[0]!.chargingProfile, [daily]);
+    assert.deepEqual(await s.call('ClearChargingProfile', { chargingProfileId: 1 }), { status: 'Accepted' });
+
+    const later = profile(t0 + 600_000, { id: 2, validFrom: iso(t0), validTo: iso(t0 + 1200_000) }, { chargingSchedulePeriod: periods([[0, 8]]) });
+    assert.deepEqual(await set(s, 1, later), { status: 'Accepted' });
+    const c3 = await s.call<Composite>('GetCompositeSchedule', { evseId: 1, duration: H, chargingRateUnit: 'A' });
+    assert.deepEqual(
+      c3.schedule!.chargingSchedulePeriod.map((p) => [p.startPeriod, p.limit]),
+      [[0, 32], [600, 8], [1200, 32]],
+      'no limit before startSchedule, none from validTo on',
+    );
+    assert.deepEqual((await getProfiles(s, 2)).reports[0]!.chargingProfile, [later]);
+    const badValidity = await set(s, 1, { ...later, id: 3, validTo: iso(t0 - 1000) });
+    assert.deepEqual([badValidity.status, badValidity.statusInfo?.reasonCode], ['Rejected', 'InvalidProfile']);
+    const noRecurrency = await set(s, 1, { ...daily, id: 4, recurrencyKind: undefined });
+    assert.deepEqual([noRecurrency.status, noRecurrency.statusInfo?.reasonCode], ['Rejected', 'InvalidProfile']);
+  } finally {
+    await s.close();
+  }
+});
+
 test('TC_K_60_CS K01.FR.04 TxProfile for the running transaction overrules the TxDefaultProfile, is reported with its transactionId, and goes with the transaction; then a TxProfile for it is Rejected (K01.FR.09)', async () => {
   const s = await booted();
   try {
