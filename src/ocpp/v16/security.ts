@@ -46,6 +46,8 @@ const TECH_INFO_MAX = 255;
 
 export class V16Security {
   private started = false;
+  /** When this start happened; its event waits for the first connection (see onOpen). */
+  private bootAt: number | undefined;
 
   constructor(
     private readonly ctx: V16Context,
@@ -57,15 +59,17 @@ export class V16Security {
     });
   }
 
-  /** Before the link's first connection: the stored key, then the boot event (queued until Accepted). */
+  /** Before the link's first connection: apply a stored key, listen to the link. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const { link, station } = this.ctx;
+    const { link, clock } = this.ctx;
+    this.bootAt = clock.now();
     link.on('security-event', this.onLinkEvent);
     link.on('message-dead', this.onDead);
+    link.on('open', this.onOpen);
     await this.applyStoredKey();
-    this.report(station.lastReset?.() ? 'ResetOrReboot' : 'StartupOfTheDevice');
+    if (link.connected) this.onOpen();
   }
 
   stop(): void {
@@ -73,17 +77,30 @@ export class V16Security {
     this.started = false;
     this.ctx.link.off('security-event', this.onLinkEvent);
     this.ctx.link.off('message-dead', this.onDead);
+    this.ctx.link.off('open', this.onOpen);
   }
 
   /** Log a security event and, when it is one the Central System is told about, queue it. */
-  report(type: V16SecurityEvent, techInfo?: string): void {
+  report(type: V16SecurityEvent, techInfo?: string, at = this.ctx.clock.now()): void {
     const { ctx } = this;
     ctx.log.warn(`security event ${type}`, techInfo ? { type, techInfo } : { type });
     if (!PUSHED.has(type) || ctx.config.ocpp.securityProfile < 1) return;
-    const payload: Record<string, unknown> = { type, timestamp: ctx.iso(ctx.clock.now()) };
+    const payload: Record<string, unknown> = { type, timestamp: ctx.iso(at) };
     if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);
     ctx.link.enqueue('SecurityEventNotification', payload);
   }
+
+  /**
+   * StartupOfTheDevice or ResetOrReboot, queued on the first connection of this start with the start's
+   * time: the adapter starts before the station, which learns only in its own start whether a reset
+   * caused this one. The notification goes out after the accepted boot either way.
+   */
+  private readonly onOpen = (): void => {
+    if (this.bootAt === undefined) return;
+    const at = this.bootAt;
+    this.bootAt = undefined;
+    this.guard(() => this.report(this.ctx.station.lastReset?.() ? 'ResetOrReboot' : 'StartupOfTheDevice', undefined, at));
+  };
 
   private readonly onLinkEvent = (type: LinkSecurityEvent, detail: string): void => {
     this.guard(() => this.report(FROM_LINK[type], detail));

@@ -44,17 +44,29 @@ export class V201Security {
     });
   }
 
-  /** At start, before the first connection: why the station booted. */
+  /**
+   * At start: StartupOfTheDevice or ResetOrReboot, queued on the first connection of this start with
+   * the start's time. The adapter starts before the station, which learns only in its own start
+   * whether a reset caused this one; the notification goes out after the accepted boot either way.
+   */
   startup(): void {
-    this.report(this.ctx.station.lastReset?.() ? 'ResetOrReboot' : 'StartupOfTheDevice');
+    const at = this.ctx.clock.now();
+    let pending = true;
+    const opened = (): void => {
+      if (!pending) return;
+      pending = false;
+      this.guard(() => this.report(this.ctx.station.lastReset?.() ? 'ResetOrReboot' : 'StartupOfTheDevice', undefined, at));
+    };
+    this.ctx.onLink('open', opened);
+    if (this.ctx.link.connected) opened();
   }
 
   /** Log a security event and, when it is critical, queue a SecurityEventNotification. */
-  report(type: V201SecurityEvent, techInfo?: string): void {
+  report(type: V201SecurityEvent, techInfo?: string, at = this.ctx.clock.now()): void {
     const { ctx } = this;
     ctx.log.warn(`security event ${type}`, techInfo ? { type, techInfo } : { type });
     if (!CRITICAL.has(type) || this.profile() < 1) return;
-    const payload: Record<string, unknown> = { type, timestamp: ctx.iso() };
+    const payload: Record<string, unknown> = { type, timestamp: ctx.iso(at) };
     if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);
     ctx.link.enqueue('SecurityEventNotification', payload);
   }
