@@ -138,6 +138,27 @@ test('7.2 / 7.6 AuthorizationKey is never read back; SecurityProfile is read-onl
   }
 });
 
+test('A04 / chapter 8 after a Reset the next boot reports ResetOrReboot (critical events are queued)', async () => {
+  const csms = await startCsms({ protocols: ['ocpp1.6'], password: 'reset-password-0016' });
+  const s = await startSecureStation({
+    csms,
+    identity: ID,
+    version: '1.6',
+    adapter: createV16Adapter,
+    ocpp: { csmsUrl: csms.url, securityProfile: 1, password: 'reset-password-0016' },
+  });
+  try {
+    await s.until('boot', () => s.calls('SecurityEventNotification').length === 1);
+    assert.deepEqual(await csms.call(ID, 'Reset', { type: 'Hard' }), { status: 'Accepted' });
+    await s.restart();
+    await s.until('boot after the reset', () => s.calls('SecurityEventNotification').length === 2);
+    assert.deepEqual(s.calls<Sen>('SecurityEventNotification').map((e) => e.type), ['StartupOfTheDevice', 'ResetOrReboot']);
+  } finally {
+    await s.close();
+    await csms.close();
+  }
+});
+
 test('3.7 / errata 3.18 a StartTransaction the CSMS keeps refusing goes dead: logged with action and session, StopTransaction still goes with transactionId -1, nothing crashes; profile 0 queues no security event', async () => {
   const s = await startV16Station({
     v16: { MeterValueSampleInterval: '0', TransactionMessageRetryInterval: '1' },
