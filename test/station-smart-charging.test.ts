@@ -144,16 +144,31 @@ test('a zero limit opens the contactor in the same tick as set()', async () => {
   await f.stop();
 });
 
-test('station max profile caps every EVSE; below 6 A there is no PWM (IEC 61851)', async () => {
-  const f = await makeStation({ evses: 2 });
-  f.station.chargingProfiles.set(profile({ purpose: 'ChargingStationMaxProfile', periods: [[0, 10], [60, 5]] }));
+test('3.13.3 the station max is shared by the EVSEs charging: water filling, the minimum PWM, the share comes back when a session ends', async () => {
+  const f = await makeStation({ evses: 3 });
+  const pwm = (id: number): number => f.hal.evse(id).pilot.maxCurrent;
+  f.station.chargingProfiles.set(profile({ id: 1, purpose: 'ChargingStationMaxProfile', periods: [[0, 20], [60, 10]] }));
+  f.station.chargingProfiles.set(profile({ id: 2, evseId: 1, periods: [[0, 6]] }));
   await charging(f, 1, 'A1');
+  assert.equal(pwm(1), 6);
+  await f.clock.advance(1_000);
   await charging(f, 2, 'A2');
-  assert.equal(f.hal.evse(1).pilot.maxCurrent, 10);
-  assert.equal(f.hal.evse(2).pilot.maxCurrent, 10);
-  await f.clock.advance(60_000);
-  assert.equal(f.hal.evse(1).pilot.maxCurrent, 0);
-  assert.equal(f.hal.evse(1).contactor.commanded, false);
+  assert.equal(pwm(2), 14, 'EVSE 1 takes 6 of 20, EVSE 2 the rest');
+  await f.clock.advance(1_000);
+  await charging(f, 3, 'A3');
+  assert.equal(pwm(1), 6);
+  assert.equal(pwm(2), 7);
+  assert.equal(pwm(3), 7);
+  await f.clock.advance(58_000);
+  // 10 A for three: 6 + 4 would leave the second under the minimum PWM, so the later ones wait.
+  assert.deepEqual([pwm(1), pwm(2), pwm(3)], [6, 0, 0]);
+  assert.equal(f.hal.evse(3).contactor.commanded, false);
+  assert.equal(f.lastStatus(3)?.status, 'SuspendedEVSE');
+  f.station.chargingProfiles.clear({ id: 2 });
+  assert.deepEqual([pwm(1), pwm(2), pwm(3)], [10, 0, 0], 'the earliest session keeps the whole 10 A');
+  await f.station.presentToken(tok('A1'), 1);
+  await f.clock.advance(0);
+  assert.deepEqual([pwm(1), pwm(2), pwm(3)], [0, 10, 0], 'its session ended: the next one gets it');
   await f.stop();
 });
 

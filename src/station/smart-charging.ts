@@ -4,7 +4,7 @@
  *
  * At any instant the limit of an EVSE is
  *
- *   min(hardware maximum, station max profile, TxProfile of its session if one applies, else TxDefaultProfile)
+ *   min(hardware maximum, its share of the station max profile, TxProfile of its session if one applies, else TxDefaultProfile)
  *
  * where each purpose contributes its highest stack level that is valid and has a period at that
  * instant (1.6 3.13.2: "the prevailing charging profile SHALL be the charging profile with the highest
@@ -13,12 +13,18 @@
  * that specific connector"). Limits in W become A with the EVSE's phases (at most numberPhases of the
  * period) at 230 V nominal.
  *
+ * The station max is for all EVSEs together (1.6 3.13.3): EVSEs with an authorized session share it,
+ * each taking no more than its own limit and the rest going to the others (water filling). When the
+ * shares would fall below the minimum PWM (6 A) the sessions that started last get nothing until
+ * there is room. An EVSE without an authorized session is capped by the whole station max.
+ *
  * The station applies the limit now and arms one timer, on the injected clock, at the next instant
  * any profile can change it (a period start, an end of duration, validFrom/validTo, a recurrence).
  */
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
 import type { Db } from '../store/db.js';
+import { MIN_PWM_AMPS } from './evse.js';
 import { profileDelete, profilePut, profilesAll, profilesDeleteForSession } from '../store/charging-profiles.js';
 import type {
   ChargingProfile,
@@ -49,6 +55,8 @@ export interface SessionInfo {
   id: string;
   /** Start of the transaction (Relative schedules count from it); undefined while not started. */
   txStart?: number;
+  /** Authorized (may draw): takes part in sharing the station max; the earliest keeps its share. */
+  authorizedAt?: number;
 }
 
 /** W → A per phase for an EVSE with `evsePhases`; the period's numberPhases (default 3) caps the phases used. */
@@ -137,13 +145,24 @@ export interface EvseLimit {
 }
 
 /** The composite limit of one EVSE at t. Pure: the profiles, the EVSE and its session are all it reads. */
-export function evseLimitAt(profiles: ChargingProfile[], evse: EvseInfo, session: SessionInfo | undefined, t: number, relStart: number): EvseLimit {
+export function evseLimitAt(
+  profiles: ChargingProfile[],
+  evse: EvseInfo,
+  session: SessionInfo | undefined,
+  t: number,
+  relStart: number,
+  /** Its share of the station max, when the caller shared it out; else the whole station max applies. */
+  stationShareA?: number,
+): EvseLimit {
   const amps = (pick: Pick): number => toAmps(pick.period.limit, pick.profile.schedule.unit, pick.period.numberPhases, evse.phases);
-  const stationMax = prevailing(
-    profiles.filter((p) => p.purpose === 'ChargingStationMaxProfile'),
-    t,
-    relStart,
-  );
+  const stationMax =
+    stationShareA === undefined
+      ? prevailing(
+          profiles.filter((p) => p.purpose === 'ChargingStationMaxProfile'),
+          t,
+          relStart,
+        )
+      : undefined;
   const tx = session
     ? prevailing(
         profiles.filter((p) => p.purpose === 'TxProfile' && p.evseId === evse.id && p.sessionId === session.id),
@@ -160,11 +179,58 @@ export function evseLimitAt(profiles: ChargingProfile[], evse: EvseInfo, session
     );
   let limit = evse.maxCurrentA;
   if (stationMax) limit = Math.min(limit, amps(stationMax));
+  if (stationShareA !== undefined) limit = Math.min(limit, stationShareA);
   if (own) limit = Math.min(limit, amps(own));
-  const out: EvseLimit = { amps: Math.max(0, Math.floor(limit * 10) / 10), profiled: stationMax !== undefined || own !== undefined };
+  const profiled = stationMax !== undefined || stationShareA !== undefined || own !== undefined;
+  const out: EvseLimit = { amps: Math.max(0, Math.floor(limit * 10) / 10), profiled };
   const min = own?.profile.schedule.minChargingRate;
   if (own && min !== undefined) out.minChargingRateA = toAmps(min, own.profile.schedule.unit, own.period.numberPhases, evse.phases);
   return out;
+}
+
+export interface EvseCase {
+  evse: EvseInfo;
+  session: SessionInfo | undefined;
+  relStart: number;
+}
+
+/** The limits of all EVSEs at t, the station max shared among those with an authorized session. */
+export function stationLimitsAt(profiles: ChargingProfile[], cases: EvseCase[], t: number): EvseLimit[] {
+  const max = prevailing(
+    profiles.filter((p) => p.purpose === 'ChargingStationMaxProfile'),
+    t,
+    t,
+  );
+  if (!max) return cases.map((c) => evseLimitAt(profiles, c.evse, c.session, t, c.relStart));
+  const phases = Math.max(1, ...cases.map((c) => c.evse.phases));
+  const cap = toAmps(max.period.limit, max.profile.schedule.unit, max.period.numberPhases, phases);
+  const own = cases.map((c) => evseLimitAt(profiles, c.evse, c.session, t, c.relStart, Infinity));
+  const share = cases.map(() => cap);
+  // Who shares: authorized sessions that can take a PWM at all, earliest first.
+  const order = cases
+    .map((c, i) => ({ i, at: c.session?.authorizedAt }))
+    .filter((x) => x.at !== undefined && own[x.i]!.amps >= MIN_PWM_AMPS)
+    .sort((a, b) => a.at! - b.at! || a.i - b.i)
+    .map((x) => x.i);
+  for (const i of cases.keys()) if (cases[i]!.session?.authorizedAt !== undefined && !order.includes(i)) share[i] = 0;
+  const served = [...order];
+  while (served.length > 0 && cap / served.length < MIN_PWM_AMPS) share[served.pop()!] = 0;
+  // Water filling: the smallest own limits are met first, what they leave goes to the rest.
+  let left = cap;
+  const pending = [...served].sort((a, b) => own[a]!.amps - own[b]!.amps);
+  while (pending.length > 0) {
+    const fair = left / pending.length;
+    const first = pending[0]!;
+    if (own[first]!.amps <= fair) {
+      share[first] = own[first]!.amps;
+      left -= own[first]!.amps;
+      pending.shift();
+    } else {
+      for (const i of pending) share[i] = fair;
+      break;
+    }
+  }
+  return cases.map((c, i) => evseLimitAt(profiles, c.evse, c.session, t, c.relStart, share[i]));
 }
 
 export interface SmartChargingDeps {
@@ -315,16 +381,14 @@ export class SmartCharging implements ChargingProfilesApi {
     const targets = evse ? [evse] : this.d.evses;
     const phases = Math.max(...targets.map((e) => e.phases));
     const all = [...this.profiles.values()];
-    const ctx = targets.map((e) => {
-      const session = this.d.sessionOf(e.id);
-      return { evse: e, session, relStart: session?.txStart ?? from };
-    });
+    const cases = this.cases(from);
     const points = new Set<number>([from]);
-    for (const c of ctx) for (const p of all) for (const b of boundaries(p, from, to, c.relStart)) points.add(b);
+    for (const c of cases) for (const p of all) for (const b of boundaries(p, from, to, c.relStart)) points.add(b);
     const periods: ChargingSchedulePeriod[] = [];
     let minChargingRate: number | undefined;
     for (const t of [...points].sort((a, b) => a - b)) {
-      const limits = ctx.map((c) => evseLimitAt(all, c.evse, c.session, t, c.relStart));
+      const every = stationLimitsAt(all, cases, t);
+      const limits = evse ? [every[cases.findIndex((c) => c.evse.id === evse.id)]!] : every;
       let amps = limits.reduce((sum, l) => sum + l.amps, 0);
       if (!evse) {
         // The whole station: what its EVSEs may take together, under the station max profile.
@@ -346,6 +410,13 @@ export class SmartCharging implements ChargingProfilesApi {
     return out;
   }
 
+  private cases(now: number): EvseCase[] {
+    return this.d.evses.map((evse) => {
+      const session = this.d.sessionOf(evse.id);
+      return { evse, session, relStart: session?.txStart ?? now };
+    });
+  }
+
   /** Put the limit of now on every EVSE and arm the timer for the next change. */
   reapply(): void {
     if (!this.running) return;
@@ -354,12 +425,12 @@ export class SmartCharging implements ChargingProfilesApi {
     const now = this.d.clock.now();
     const all = [...this.profiles.values()];
     let next = Infinity;
-    for (const evse of this.d.evses) {
-      const session = this.d.sessionOf(evse.id);
-      const relStart = session?.txStart ?? now;
-      const l = evseLimitAt(all, evse, session, now, relStart);
-      this.d.apply(evse.id, l.profiled ? l.amps : undefined);
-      for (const p of all) for (const b of boundaries(p, now, now + HORIZON_MS, relStart)) next = Math.min(next, b);
+    const cases = this.cases(now);
+    const limits = stationLimitsAt(all, cases, now);
+    for (const [i, c] of cases.entries()) {
+      const l = limits[i]!;
+      this.d.apply(c.evse.id, l.profiled ? l.amps : undefined);
+      for (const p of all) for (const b of boundaries(p, now, now + HORIZON_MS, c.relStart)) next = Math.min(next, b);
     }
     if (all.length === 0) return;
     const at = Math.min(next, now + HORIZON_MS);

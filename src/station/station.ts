@@ -176,7 +176,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         if (!s) return undefined;
         // The transaction starts once the session is both authorized and has its EV (1.6 4.8).
         const txStart = s.authorizedAt !== undefined && s.evConnectedAt !== undefined ? Math.max(s.authorizedAt, s.evConnectedAt) : undefined;
-        return txStart === undefined ? { id: s.id } : { id: s.id, txStart };
+        return { id: s.id, ...(txStart !== undefined ? { txStart } : {}), ...(s.authorizedAt !== undefined ? { authorizedAt: s.authorizedAt } : {}) };
       },
       apply: (id, amps) => {
         if (amps === undefined) this.profileLimits.delete(id);
