@@ -388,6 +388,28 @@ test('TC_K_10_CS K01.FR.14 a TxDefaultProfile on EVSE 0 applies to every EVSE an
   }
 });
 
+test('TC_K_03_CS K04.FR.03 / K04.FR.05 a ChargingStationMaxProfile on EVSE 0 bounds what the EVSEs take together', async () => {
+  const s = await booted({}, 2);
+  try {
+    const t0 = s.clock.now();
+    assert.deepEqual(await set(s, 0, profile(t0, { id: 1, chargingProfilePurpose: 'ChargingStationMaxProfile' }, { chargingSchedulePeriod: periods([[0, 20]]) })), { status: 'Accepted' });
+    await charging(s);
+    assert.equal(evse1(s).pwmAmps, 20, 'alone, EVSE 1 may take the whole station limit');
+    s.sim.plug(2);
+    s.sim.tap('AABBCCDD');
+    s.sim.evReady(2);
+    const both = () => s.sim.status().evses;
+    await s.until('EVSE 2 charging', () => both()[1]!.contactorClosed);
+    const amps = both().map((e) => e.pwmAmps);
+    assert.ok(amps.every((a) => a >= 6), `both EVSEs get at least the minimum PWM: ${amps.join(', ')}`);
+    assert.ok(amps[0]! + amps[1]! <= 20, `together within the station max profile: ${amps.join(' + ')}`);
+    const c = await s.call<Composite>('GetCompositeSchedule', { evseId: 0, duration: 60, chargingRateUnit: 'A' });
+    assert.ok(c.schedule!.chargingSchedulePeriod.every((p) => p.limit <= 20), 'K08.FR.03: the grid connection total stays within it');
+  } finally {
+    await s.close();
+  }
+});
+
 test('TC_K_37_CS K05 RequestStartTransaction with a TxProfile: the profile is bound to the new transaction (K05.FR.03) and limits the EV from the start; an invalid one rejects the start with a reasonCode (K05.FR.05)', async () => {
   const s = await booted();
   try {
