@@ -7,6 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChargingProfileType, ChargingSchedulePeriodType } from '../src/ocpp/v201/smart-charging.js';
+import { VirtualClock } from '../hal/clock.js';
+import { V201Adapter } from '../src/ocpp/v201/index.js';
+import { openDatabase } from '../src/store/db.js';
+import { FakeLink, FakeStation, quietLog, testConfig } from './support/v16-fakes.js';
 import { startV201Station, type V201Station } from './support/v201-station.js';
 
 type Tx = {
@@ -468,5 +472,41 @@ test('TC_K_13_CS K01.FR.27 charging profiles survive a restart and are reported 
     assert.equal(evse1(s).pwmAmps, 11);
   } finally {
     await s.close();
+  }
+});
+
+test('K01.FR.29 / K05.FR.04 a station without smart charging: CALLERROR NotSupported, a RequestStartTransaction profile is ignored, SmartChargingCtrlr says false', async () => {
+  const clock = new VirtualClock();
+  const link = new FakeLink();
+  const station = new FakeStation(1, () => clock.now());
+  const db = openDatabase(':memory:');
+  const adapter = new V201Adapter({ link, station, db, clock, log: quietLog, config: testConfig() });
+  try {
+    await adapter.start();
+    adapter.ctx.registration = 'Accepted';
+    const t0 = clock.now();
+    for (const [action, params] of [
+      ['SetChargingProfile', { evseId: 1, chargingProfile: profile(t0) }],
+      ['GetChargingProfiles', { requestId: 1, chargingProfile: {} }],
+      ['ClearChargingProfile', { chargingProfileId: 1 }],
+      ['GetCompositeSchedule', { evseId: 1, duration: 60 }],
+    ] as const) {
+      await assert.rejects(link.csmsCall(action, params), (e: { rpcErrorCode?: string }) => e.rpcErrorCode === 'NotSupported', action);
+    }
+    const txProfile = { ...profile(t0, { chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative' }), chargingSchedule: [{ id: 1, chargingRateUnit: 'A' as const, chargingSchedulePeriod: periods([[0, 6]]) }] };
+    assert.deepEqual(
+      await link.csmsCall('RequestStartTransaction', { evseId: 1, remoteStartId: 1, idToken: { idToken: 'APP', type: 'Central' }, chargingProfile: txProfile }),
+      { status: 'Accepted' },
+    );
+    const start = station.commands.find((c) => c.name === 'requestStart');
+    assert.ok(start, 'the start went to the station');
+    const opts = start.args[2] as { remoteStartId?: number; chargingProfile?: unknown };
+    assert.equal(opts.remoteStartId, 1);
+    assert.equal(opts.chargingProfile, undefined, 'without its profile');
+    assert.equal(adapter.deviceModel.value('SmartChargingCtrlr.Enabled'), 'false');
+    assert.equal(adapter.deviceModel.value('SmartChargingCtrlr.Available'), 'false');
+  } finally {
+    await adapter.stop();
+    db.close();
   }
 });
