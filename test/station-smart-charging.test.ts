@@ -291,3 +291,17 @@ test('setLimit and the profiles combine: the lower wins', async () => {
   assert.equal(e.pilot.maxCurrent, 16);
   await f.stop();
 });
+
+test('a Relative TxDefaultProfile waits for the transaction: its periods count from the start, however long the EVSE was idle', async () => {
+  const f = await makeStation();
+  const e = f.hal.evse(1);
+  f.station.chargingProfiles.set(profile({ kind: 'Relative', schedule: { unit: 'A', periods: [{ startPeriodS: 0, limit: 16 }, { startPeriodS: 60, limit: 8 }] } }));
+  await f.clock.advance(10 * 60_000);
+  await charging(f);
+  assert.equal(e.pilot.maxCurrent, 16);
+  await f.clock.advance(59_000);
+  assert.equal(e.pilot.maxCurrent, 16);
+  await f.clock.advance(1_000);
+  assert.equal(e.pilot.maxCurrent, 8);
+  await f.stop();
+});

@@ -100,11 +100,18 @@ export function periodAt(p: ChargingProfile, t: number, relStart: number): Charg
   return found;
 }
 
-/** Every instant in (from, to) where p's contribution may change. */
-function boundaries(p: ChargingProfile, from: number, to: number, relStart: number): number[] {
+/** A schedule that starts with the transaction: without one it starts "now", whenever now is. */
+const floating = (p: ChargingProfile): boolean => p.kind === 'Relative' || (p.kind === 'Absolute' && p.schedule.startSchedule === undefined);
+
+/**
+ * Every instant in (from, to) where p's contribution may change. live: the station's own timer
+ * without a transaction start, where a floating schedule is always at its first period.
+ */
+function boundaries(p: ChargingProfile, from: number, to: number, relStart: number, live = false): number[] {
   const out: number[] = [];
   if (p.validFrom !== undefined) out.push(p.validFrom);
   if (p.validTo !== undefined) out.push(p.validTo);
+  if (live && floating(p)) return out.filter((x) => x > from && x < to);
   const starts: number[] = [];
   if (p.kind === 'Recurring') {
     const s = p.schedule.startSchedule ?? relStart;
@@ -430,7 +437,8 @@ export class SmartCharging implements ChargingProfilesApi {
     for (const [i, c] of cases.entries()) {
       const l = limits[i]!;
       this.d.apply(c.evse.id, l.profiled ? l.amps : undefined);
-      for (const p of all) for (const b of boundaries(p, now, now + HORIZON_MS, c.relStart)) next = Math.min(next, b);
+      const live = c.session?.txStart === undefined;
+      for (const p of all) for (const b of boundaries(p, now, now + HORIZON_MS, c.relStart, live)) next = Math.min(next, b);
     }
     if (all.length === 0) return;
     const at = Math.min(next, now + HORIZON_MS);
