@@ -51,7 +51,7 @@ test('B05.FR.07/08 validation by dataType, limits and valuesList; change listene
     assert.equal(set('TxCtrlr', 'TxStopPoint', 'EnergyTransfer'), 'Accepted');
     assert.equal(set('AuthCtrlr', 'MasterPassGroupId', 'x'.repeat(37)), 'Rejected');
     assert.equal(set('SecurityCtrlr', 'BasicAuthPassword', 'short'), 'Rejected');
-    assert.equal(set('SecurityCtrlr', 'BasicAuthPassword', 'a-long-enough-password'), 'RebootRequired');
+    assert.equal(set('SecurityCtrlr', 'BasicAuthPassword', 'a-long-enough-password'), 'Accepted', 'A01: applied by reconnecting, no reboot');
     assert.equal(set('AuthCtrlr', 'Enabled', 'false'), 'Rejected', 'ReadOnly');
     assert.deepEqual(seen, ['AuthCtrlr.LocalPreAuthorize=true', 'TxCtrlr.TxStopPoint=EnergyTransfer', 'SecurityCtrlr.BasicAuthPassword=a-long-enough-password']);
     assert.equal(dm.get({ name: 'SecurityCtrlr' }, { name: 'BasicAuthPassword' }).attributeStatus, 'Rejected', 'WriteOnly is never read back');

@@ -77,7 +77,7 @@ test('TC_A_05_CS A00.FR.310 / A04.FR.01 / A04.FR.02 a CSMS certificate from the 
   }
 });
 
-test('A01 BasicAuthPassword: SetVariables RebootRequired, logged without the password, never read back; after the reboot the station connects with the new password; SecurityCtrlr reports profile and identity', async () => {
+test('TC_A_09_CS A01 BasicAuthPassword: SetVariables Accepted, the station reconnects with the new password (no boot), logs the change without the password, never reads it back, and uses it after a restart; SecurityCtrlr reports profile and identity', async () => {
   let password = 'first-password-0201';
   const csms = await startCsms({ protocols: ['ocpp2.0.1'], password: () => password });
   const s = await startSecureStation({
@@ -91,12 +91,20 @@ test('A01 BasicAuthPassword: SetVariables RebootRequired, logged without the pas
     await s.until('boot', booted(s, 1));
     await s.until('StartupOfTheDevice', () => s.calls('SecurityEventNotification').length === 1);
     assert.equal(s.calls<Sen>('SecurityEventNotification')[0]!.type, 'StartupOfTheDevice');
+    let opens = 0;
+    s.link.on('open', () => opens++);
 
+    const setPassword = (value: string) =>
+      csms.call<{ setVariableResult: { attributeStatus: string }[] }>(ID, 'SetVariables', {
+        setVariableData: [{ component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' }, attributeValue: value }],
+      });
+    assert.equal((await setPassword('too-short')).setVariableResult[0]!.attributeStatus, 'Rejected', 'TC_A_10: 16 to 40 characters');
     const newPassword = 'second-password-0201';
-    const set = await csms.call<{ setVariableResult: { attributeStatus: string }[] }>(ID, 'SetVariables', {
-      setVariableData: [{ component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' }, attributeValue: newPassword }],
-    });
-    assert.equal(set.setVariableResult[0]!.attributeStatus, 'RebootRequired');
+    assert.equal((await setPassword(newPassword)).setVariableResult[0]!.attributeStatus, 'Accepted');
+    // A01.FR.03: from now on the CSMS accepts only the new password.
+    password = newPassword;
+    await s.until('reconnected with the new password', () => opens === 1 && csms.clients().length === 1);
+    assert.equal(s.calls('BootNotification').length, 1, 'a reconnect, not a boot');
     assert.ok(s.log.entries.some((e) => e.msg === 'security event ReconfigurationOfSecurityParameters'), 'A01.FR.11 logged');
     assert.ok(!JSON.stringify(s.log.entries).includes(newPassword), 'A01.FR.12 never in the log');
     assert.deepEqual(await getSecurityCtrlr(csms, ['BasicAuthPassword', 'SecurityProfile', 'Identity']), {
@@ -108,7 +116,7 @@ test('A01 BasicAuthPassword: SetVariables RebootRequired, logged without the pas
     await s.until('settled', () => s.link.pendingCount() === 0);
     assert.equal(s.calls('SecurityEventNotification').length, 1);
 
-    password = newPassword;
+    // The config file still names the first password: the stored one wins at the next start.
     await s.restart();
     await s.until('boot with the new password', booted(s, 2));
     await s.until('second StartupOfTheDevice', () => s.calls('SecurityEventNotification').length === 2);

@@ -181,7 +181,8 @@ function stationDefs(identity: { model: string; vendor: string; firmwareVersion:
     int('SecurityCtrlr', 'CertificateEntries', 0, { mutability: 'ReadOnly', persistent: false }),
     int('SecurityCtrlr', 'SecurityProfile', 0, { mutability: 'ReadOnly', maxLimit: 3 }),
     { component: 'SecurityCtrlr', variable: 'Identity', dataType: 'string', mutability: 'ReadOnly', persistent: true, defaults: { Actual: '' } },
-    { component: 'SecurityCtrlr', variable: 'BasicAuthPassword', dataType: 'string', mutability: 'WriteOnly', persistent: true, minLimit: 16, maxLimit: 40, defaults: { Actual: '' }, rebootRequired: true },
+    // A01 / TC_A_09: Accepted, then the link reconnects with it at once (security.ts).
+    { component: 'SecurityCtrlr', variable: 'BasicAuthPassword', dataType: 'string', mutability: 'WriteOnly', persistent: true, minLimit: 16, maxLimit: 40, defaults: { Actual: '' } },
   ];
 }
 

@@ -6,7 +6,8 @@
  * also queued in the durable outbox (A04.FR.01 / .02: kept while offline, sent after the next accepted
  * boot): StartupOfTheDevice or ResetOrReboot at start (TC_A_06, TC_B_20 expect one after the boot),
  * InvalidCsmsCertificate and InvalidTLSVersion from the link (A00.FR.310 / .316, .413 / .419).
- * ReconfigurationOfSecurityParameters (BasicAuthPassword set) is not critical: logged only.
+ * ReconfigurationOfSecurityParameters (BasicAuthPassword set) is not critical: logged only. A new
+ * BasicAuthPassword is applied by reconnecting with it (A01).
  * The station never sets the system clock, so SettingSystemTime cannot happen.
  *
  * Nothing is queued under security profile 0: that is no OCPP 2.0.1 profile, only a bench / closed
@@ -37,10 +38,28 @@ export class V201Security {
     const { ctx } = this;
     ctx.onLink('security-event', (type, detail) => this.guard(() => this.report(type, detail)));
     ctx.onLink('message-dead', (m, error) => this.guard(() => this.dead(m, error)));
-    ctx.dm.onChange((def) => {
+    ctx.dm.onChange((def, value) => {
       if (ctx.stopped || def.component !== 'SecurityCtrlr' || def.variable !== 'BasicAuthPassword') return;
-      // A01.FR.11 / .12: the change is logged, the password never. It applies at the next start (RebootRequired).
-      this.guard(() => this.report('ReconfigurationOfSecurityParameters', 'BasicAuthPassword changed'));
+      this.guard(() => this.passwordChanged(value));
+    });
+  }
+
+  /**
+   * A01 steps 3–4 (TC_A_09): after the SetVariablesResponse went out, reconnect with the new password
+   * under profile 1 or 2 (queued messages stay queued; a reconnect is not a boot). At every start the
+   * stored password is used too (index.ts applyNetworkProfile).
+   */
+  private passwordChanged(password: string): void {
+    const { ctx } = this;
+    // A01.FR.11 / .12: the change is logged, the password never.
+    this.report('ReconfigurationOfSecurityParameters', 'BasicAuthPassword changed');
+    const profile = this.profile();
+    const link = ctx.link;
+    if ((profile !== 1 && profile !== 2) || !link.reconfigure) return;
+    const reconfigure = link.reconfigure.bind(link);
+    ctx.afterResponse(async () => {
+      if (ctx.stopped) return;
+      await reconfigure({ password });
     });
   }
 
