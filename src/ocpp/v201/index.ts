@@ -160,7 +160,8 @@ export class V201Adapter implements OcppAdapter {
   /**
    * B09 / B10: before the first connection, connect through the first slot of
    * NetworkConfigurationPriority that holds a stored profile (the config file's URL when none does), with
-   * the BasicAuthPassword the CSMS set. Both were answered RebootRequired, so they apply here, at start.
+   * the BasicAuthPassword the CSMS set. The profile was answered RebootRequired, so it applies here; the
+   * password was applied at once by reconnecting (security.ts) and is kept for every later start.
    * Not done: falling back to the next slot after NetworkProfileConnectionAttempts failures.
    */
   private async applyNetworkProfile(): Promise<void> {
