@@ -52,13 +52,22 @@ export interface FaultEvents {
   'fault-cleared': [HalFaultKind];
 }
 
+/**
+ * What a part can say about faults it raised before anyone listened (a port missing at start, an
+ * emergency stop already pressed): drivers raise faults while they are being created, so the
+ * station reads these right after it subscribes and treats each as if its event came then.
+ */
+export interface FaultSource {
+  readonly activeFaults?: readonly HalFault[];
+}
+
 export type RelayEvents = FaultEvents & {
   /** Feedback (mirror contact) changed; only emitted by relays that have feedback. */
   feedback: [closed: boolean];
 };
 
 /** The contactor (or any relay). */
-export interface Relay extends TypedEmitter<RelayEvents> {
+export interface Relay extends TypedEmitter<RelayEvents>, FaultSource {
   /** Command the relay. Resolves once the command is issued (not when feedback confirms). */
   set(closed: boolean): Promise<void>;
   /** What was last commanded. */
@@ -69,7 +78,7 @@ export interface Relay extends TypedEmitter<RelayEvents> {
 
 export type LockEvents = FaultEvents & { locked: [locked: boolean] };
 
-export interface ConnectorLock extends TypedEmitter<LockEvents> {
+export interface ConnectorLock extends TypedEmitter<LockEvents>, FaultSource {
   /** Resolves true when the sense input confirms, false on timeout (a 'lock-failure' fault is emitted too). */
   lock(): Promise<boolean>;
   unlock(): Promise<boolean>;
@@ -82,7 +91,7 @@ export type PilotEvents = FaultEvents & {
   pp: [amps: number | null];
 };
 
-export interface PilotController extends TypedEmitter<PilotEvents> {
+export interface PilotController extends TypedEmitter<PilotEvents>, FaultSource {
   readonly state: PilotState;
   readonly ppAmps: number | null;
   /**
@@ -103,7 +112,7 @@ export interface TokenRead {
 
 export type IdReaderEvents = FaultEvents & { token: [TokenRead] };
 
-export type IdReader = TypedEmitter<IdReaderEvents>;
+export type IdReader = TypedEmitter<IdReaderEvents> & FaultSource;
 
 export type Phase = 'L1' | 'L2' | 'L3';
 
@@ -120,21 +129,21 @@ export interface MeterReading {
   socPercent?: number;
 }
 
-export interface EnergyMeter extends TypedEmitter<FaultEvents> {
+export interface EnergyMeter extends TypedEmitter<FaultEvents>, FaultSource {
   /** Rejects when the meter does not answer (the driver also raises 'meter-silent' after N failures). */
   read(): Promise<MeterReading>;
 }
 
 export type DisplayEvents = FaultEvents;
 
-export interface Display extends TypedEmitter<DisplayEvents> {
+export interface Display extends TypedEmitter<DisplayEvents>, FaultSource {
   show(lines: string[]): Promise<void>;
 }
 
 export type InputEvents = FaultEvents & { change: [active: boolean] };
 
 /** A debounced digital input such as an emergency-stop button. */
-export interface DigitalInput extends TypedEmitter<InputEvents> {
+export interface DigitalInput extends TypedEmitter<InputEvents>, FaultSource {
   readonly active: boolean;
 }
 

@@ -10,6 +10,8 @@ import type {
   DisplayEvents,
   EnergyMeter,
   FaultEvents,
+  HalFault,
+  HalFaultKind,
   IdReaderEvents,
   LockEvents,
   Logger,
@@ -36,8 +38,19 @@ export interface SimEvseModel {
 }
 
 class Firing<E extends { [K in keyof E]: unknown[] }> extends TypedEmitter<E> {
+  private readonly faults = new Map<HalFaultKind, HalFault>();
+
   fire<K extends keyof E & string>(event: K, ...args: E[K]): void {
+    // Kept like a real driver does, so that a fault fired before the station listened is not lost.
+    if (event === 'fault') {
+      const f = args[0] as HalFault;
+      this.faults.set(f.kind, f);
+    } else if (event === 'fault-cleared') this.faults.delete(args[0] as HalFaultKind);
     this.emit(event, ...args);
+  }
+
+  get activeFaults(): HalFault[] {
+    return [...this.faults.values()];
   }
 }
 

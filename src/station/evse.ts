@@ -9,7 +9,7 @@
  */
 import { TypedEmitter } from '../../hal/emitter.js';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { EvseHal, FaultEvents, HalFault, HalFaultKind, Logger, MeterReading, PilotState } from '../../hal/types.js';
+import type { EvseHal, FaultEvents, FaultSource, HalFault, HalFaultKind, Logger, MeterReading, PilotState } from '../../hal/types.js';
 import type { ChargingState, ConnectorState, ConnectorStatus, ErrorCode } from './api.js';
 import { errorCodeFor } from './faults.js';
 
@@ -111,10 +111,13 @@ export class Evse extends TypedEmitter<EvseEvents> {
     const { pilot, contactor, lock, meter } = this.hal;
     pilot.on('state', (s) => this.onPilot(s));
     pilot.on('pp', () => this.update());
-    const parts: TypedEmitter<FaultEvents>[] = [pilot, contactor, meter, ...(lock ? [lock] : [])];
+    const parts: (TypedEmitter<FaultEvents> & FaultSource)[] = [pilot, contactor, meter, ...(lock ? [lock] : [])];
     for (const part of parts) {
       part.on('fault', (f) => this.raiseFault(f));
       part.on('fault-cleared', (k) => this.clearFault(k));
+      // Drivers raise faults while they are created (port missing, board silent), before this
+      // listener existed: take them now, as if their event came at this moment.
+      for (const f of part.activeFaults ?? []) this.raiseFault(f);
     }
     contactor.on('feedback', () => this.scheduleFeedbackCheck());
     lock?.on('locked', () => this.update());

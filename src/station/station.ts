@@ -93,6 +93,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly evses = new Map<number, Evse>();
+  /** Faults the EVSEs took from their parts at construction, before anyone listened to the EVSEs. */
+  private readonly unheardFaults = new Map<number, HalFault[]>();
   private readonly metering: Metering;
   private readonly authorizer: Authorizer;
   private readonly sess: Sessions;
@@ -129,6 +131,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     for (const h of deps.hal.evses) {
       const evse = new Evse({ hal: h, clock: this.clock, log: this.log, keepLockedOnEvUnplug: () => !this.auth.unlockConnectorOnEVSideDisconnect });
       this.evses.set(h.id, evse);
+      if (evse.activeFaults.length > 0) this.unheardFaults.set(h.id, evse.activeFaults);
     }
     const evseList = [...this.evses.values()];
     this.metering = new Metering({
@@ -251,7 +254,22 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.hal.reader?.on('fault', this.onReaderFault);
     this.hal.reader?.on('fault-cleared', this.onReaderFaultCleared);
     this.hal.emergencyStop?.on('change', this.onEmergencyStop);
+    this.tellUnheardFaults();
     this.log.info('station started', { evses: this.evseIds, lastReset: this.recordedReset });
+  }
+
+  /**
+   * Faults raised before the station listened (drivers raise them while they are created): the EVSEs
+   * hold theirs since construction (contactor rule, Faulted status); the adapters hear of them now,
+   * and the reader's are taken as if their event came now.
+   */
+  private tellUnheardFaults(): void {
+    for (const [id, faults] of this.unheardFaults) {
+      const evse = this.evses.get(id);
+      for (const f of faults) if (evse?.activeFaults.some((a) => a.kind === f.kind)) this.tell('fault-raised', id, f);
+    }
+    this.unheardFaults.clear();
+    for (const f of this.hal.reader?.activeFaults ?? []) this.onReaderFault(f);
   }
 
   /** End the sessions a power cut (or a reset) left open, and report ends that never were. */

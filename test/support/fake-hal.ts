@@ -27,11 +27,18 @@ import type {
 } from '../../hal/types.js';
 
 class Faulty<E extends FaultEvents & { [K in keyof E]: unknown[] }> extends TypedEmitter<E> {
+  private readonly faults = new Map<HalFault['kind'], HalFault>();
+  /** Like the real drivers: what was raised and not cleared, whether or not anyone listened. */
+  get activeFaults(): HalFault[] {
+    return [...this.faults.values()];
+  }
   raise(f: HalFault): void {
+    this.faults.set(f.kind, f);
     // The fault events exist in every E (E extends FaultEvents); the compiler cannot see that through the generic.
     this.emit('fault' as keyof E & string, ...([f] as unknown as E[keyof E & string]));
   }
   clear(kind: HalFault['kind']): void {
+    this.faults.delete(kind);
     this.emit('fault-cleared' as keyof E & string, ...([kind] as unknown as E[keyof E & string]));
   }
 }

@@ -50,6 +50,8 @@ export interface FixtureOptions extends FakeHalOptions {
   db?: Db;
   clock?: VirtualClock;
   start?: boolean;
+  /** Runs on the fake HAL before the Station exists (faults a driver raised while it was created). */
+  beforeStation?: (hal: FakeHal) => void;
 }
 
 export const tok = (id: string): IdToken => ({ idToken: id, type: 'ISO14443' });
@@ -59,6 +61,7 @@ export async function makeStation(o: FixtureOptions = {}): Promise<Fixture> {
   const hal = new FakeHal({ ...o, now: () => clock.now() });
   const db = o.db ?? openDatabase(o.dbPath ?? ':memory:');
   const log = new MemoryLog();
+  o.beforeStation?.(hal);
   const station = new Station({ hal, db, clock, log, ...(o.auth ? { auth: o.auth } : {}) });
   const csms = new FakeCsms();
   station.setCsms(csms);
