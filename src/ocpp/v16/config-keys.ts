@@ -93,6 +93,8 @@ export const KEY_DEFS: readonly KeyDef[] = [
   int('HeartbeatInterval', (c) => c.heartbeatIntervalS, 0, 604_800),
   bool('LocalAuthorizeOffline', true),
   bool('LocalPreAuthorize', false),
+  // Optional (9.1.14): Wh an invalidated idTag may still take; 0 = none (energy stops at once). invalid-id.ts
+  int('MaxEnergyOnInvalidId', 0, 0, 1_000_000),
   measurands('MeterValuesAlignedData', 'Energy.Active.Import.Register'),
   readonlyInt('MeterValuesAlignedDataMaxLength', MAX_MEASURANDS),
   measurands('MeterValuesSampledData', 'Energy.Active.Import.Register'),

@@ -10,6 +10,8 @@ import type { OutboxMessage } from '../link.js';
 import type { AuthInfo, ConnectorState, CsmsGateway, IdToken, MeterSample, SessionEvent } from '../../station/api.js';
 import { Registration } from './boot.js';
 import { V16Configuration } from './configuration.js';
+import { InvalidIdEnergy } from './invalid-id.js';
+import { LocalListConflicts } from './local-list-conflict.js';
 import { connectorOf, type RegistrationState, type V16Context } from './context.js';
 import { v16Handlers, type DataTransferHandler } from './handlers.js';
 import { V16Security } from './security.js';
@@ -43,6 +45,8 @@ class V16AdapterImpl implements V16Adapter {
   private readonly status: StatusReporter;
   private readonly tx: Transactions;
   private readonly security: V16Security;
+  private readonly invalidId: InvalidIdEnergy;
+  private readonly conflicts: LocalListConflicts;
   private readonly vendors = new Map<string, DataTransferHandler>();
   private readonly gateway: CsmsGateway;
   private started = false;
@@ -79,7 +83,19 @@ class V16AdapterImpl implements V16Adapter {
     };
     this.reg = new Registration(this.ctx, () => this.onAccepted());
     this.status = new StatusReporter(this.ctx);
-    this.tx = new Transactions(this.ctx);
+    this.conflicts = new LocalListConflicts(this.ctx, (info) => this.status.localListConflict(info));
+    this.invalidId = new InvalidIdEnergy(this.ctx, (sessionId) => this.tx.repo.get(sessionId)?.meterStart);
+    this.tx = new Transactions(this.ctx, {
+      idTagInfo: (idTag, info, source) => this.guard('idTagInfo', () => this.conflicts.check(idTag, info, source)),
+      invalidId: (sessionId, auth) => {
+        try {
+          return this.invalidId.onInvalid(sessionId, auth);
+        } catch (err) {
+          deps.log.error('1.6: MaxEnergyOnInvalidId failed; energy stops now', { sessionId, error: String(err) });
+          return false;
+        }
+      },
+    });
     this.security = new V16Security(this.ctx, (sessionId) => this.tx.transactionIdOf(sessionId));
     const online = (): boolean => deps.link.connected && state() === 'Accepted';
     this.gateway = {
@@ -141,6 +157,7 @@ class V16AdapterImpl implements V16Adapter {
     link.off('message-dead', this.onDead);
     link.off('close', this.onClose);
     this.security.stop();
+    this.invalidId.stop();
     this.reg.stop();
     this.status.stop();
   }
@@ -172,8 +189,16 @@ class V16AdapterImpl implements V16Adapter {
   private readonly onFaultCleared = (evseId: number, k: HalFaultKind): void =>
     this.guard('fault', () => this.status.onFaultCleared(evseId, k));
   private readonly onDead = (m: OutboxMessage): void => this.guard('dead message', () => this.tx.onDead(m));
-  private readonly onSession = (e: SessionEvent): void => this.guard('session', () => this.tx.onSession(e));
-  private readonly onMeter = (m: MeterSample): void => this.guard('meter', () => this.tx.onMeter(m));
+  private readonly onSession = (e: SessionEvent): void =>
+    this.guard('session', () => {
+      if (e.type === 'ended') this.invalidId.forget(e.session.id);
+      this.tx.onSession(e);
+    });
+  private readonly onMeter = (m: MeterSample): void =>
+    this.guard('meter', () => {
+      this.tx.onMeter(m);
+      this.invalidId.onMeter(m);
+    });
 
   private guard(what: string, fn: () => void): void {
     try {
@@ -243,6 +268,7 @@ class V16AdapterImpl implements V16Adapter {
   async authorize(token: IdToken): Promise<AuthInfo> {
     if (!this.deps.link.connected || this.reg.state !== 'Accepted') throw new Error('CSMS offline');
     const conf = await this.deps.link.call<{ idTagInfo: IdTagInfo }>('Authorize', { idTag: token.idToken });
+    this.guard('Authorize answer', () => this.conflicts.check(token.idToken, conf.idTagInfo, 'Authorize'));
     return authInfoOf(conf.idTagInfo, this.ctx.fromIso);
   }
 }

@@ -73,6 +73,17 @@ export class StatusReporter {
     this.send(id, this.current(id));
   }
 
+  /**
+   * 3.5.2: connector 0 with errorCode LocalListConflict (local-list-conflict.ts). Not held back by
+   * MinimumStatusDuration (it is an event, not a state); the next change of connector 0 reports
+   * NoError again, as it differs from this one.
+   */
+  localListConflict(info: string): void {
+    if (this.ctx.registration !== 'Accepted') return;
+    const now = this.current(0);
+    this.send(0, { ...now, errorCode: 'LocalListConflict', info: info.slice(0, 50) });
+  }
+
   stop(): void {
     for (const t of this.held.values()) this.ctx.clock.clear(t);
     this.held.clear();
@@ -101,7 +112,7 @@ export class StatusReporter {
     return state;
   }
 
-  private send(id: number, state: ConnectorState): void {
+  private send(id: number, state: SentState): void {
     let status: string = state.status;
     if (id === 0 && !CP_STATUSES.has(status)) status = 'Available';
     const req: Record<string, unknown> = {
@@ -119,4 +130,7 @@ export class StatusReporter {
   }
 }
 
-const signature = (s: ConnectorState): string => `${s.status}|${s.errorCode}|${s.info ?? ''}|${s.vendorErrorCode ?? ''}`;
+/** 1.6 has error codes the station does not raise itself: LocalListConflict comes from the adapter. */
+type SentState = Omit<ConnectorState, 'errorCode'> & { errorCode: ConnectorState['errorCode'] | 'LocalListConflict' };
+
+const signature = (s: SentState): string => `${s.status}|${s.errorCode}|${s.info ?? ''}|${s.vendorErrorCode ?? ''}`;

@@ -74,11 +74,22 @@ export function authInfoOf(info: IdTagInfo, fromIso: (iso: string) => number): A
 
 const PLACEHOLDER_TX_ID = -1;
 
+/** What other parts of the adapter do with the Central System's answers about idTags. */
+export interface TransactionHooks {
+  /** Every idTagInfo of Start/StopTransaction.conf (LocalListConflict check). */
+  idTagInfo?(idTag: string, info: IdTagInfo, source: 'StartTransaction' | 'StopTransaction'): void;
+  /** StartTransaction.conf not Accepted: true when the hook handles it (MaxEnergyOnInvalidId), else the station is deauthorized now. */
+  invalidId?(sessionId: string, auth: AuthInfo): boolean;
+}
+
 export class Transactions {
   readonly repo: V16TransactionRepo;
   private readonly last = new Map<number, MeterSample>();
 
-  constructor(private readonly ctx: V16Context) {
+  constructor(
+    private readonly ctx: V16Context,
+    private readonly hooks: TransactionHooks = {},
+  ) {
     this.repo = new V16TransactionRepo(ctx.db);
   }
 
@@ -88,7 +99,10 @@ export class Transactions {
     link.onQueuedResult('StartTransaction', (m, r) => this.onStartResult(m, r));
     link.onQueuedResult('StopTransaction', (m, r) => {
       const info = (r as { idTagInfo?: IdTagInfo } | undefined)?.idTagInfo;
-      if (info && typeof m.payload.idTag === 'string') this.remember(m.payload.idTag, info);
+      if (info && typeof m.payload.idTag === 'string') {
+        this.remember(m.payload.idTag, info);
+        this.hooks.idTagInfo?.(m.payload.idTag, info, 'StopTransaction');
+      }
       if (m.txKey) this.repo.delete(m.txKey);
     });
     const prepare = (m: OutboxMessage): Record<string, unknown> => {
@@ -243,12 +257,17 @@ export class Transactions {
     if (!m.txKey) return;
     const conf = response as { transactionId: number; idTagInfo: IdTagInfo };
     this.repo.setTransactionId(m.txKey, conf.transactionId);
-    if (typeof m.payload.idTag === 'string') this.remember(m.payload.idTag, conf.idTagInfo);
+    if (typeof m.payload.idTag === 'string') {
+      this.remember(m.payload.idTag, conf.idTagInfo);
+      this.hooks.idTagInfo?.(m.payload.idTag, conf.idTagInfo, 'StartTransaction');
+    }
     this.ctx.log.info('StartTransaction answered', { sessionId: m.txKey, transactionId: conf.transactionId, status: conf.idTagInfo.status });
     if (conf.idTagInfo.status !== 'Accepted') {
       const s = this.ctx.station.findSession(m.txKey);
-      // Spec 4.8 / errata 3.17: the station stops (StopTransactionOnInvalidId) or only stops energy.
-      if (s && s.endedAt === undefined) this.ctx.station.deauthorize(m.txKey, authInfoOf(conf.idTagInfo, this.ctx.fromIso));
+      const auth = authInfoOf(conf.idTagInfo, this.ctx.fromIso);
+      // Spec 4.8 / errata 3.17: the station stops (StopTransactionOnInvalidId) or only stops energy,
+      // possibly after MaxEnergyOnInvalidId (invalid-id.ts).
+      if (s && s.endedAt === undefined && !this.hooks.invalidId?.(m.txKey, auth)) this.ctx.station.deauthorize(m.txKey, auth);
     }
   }
 }
