@@ -1,6 +1,13 @@
 /**
  * B01–B04: BootNotification with its reason, Pending / Rejected retries, Heartbeat.
- * The reason of the next boot is kept in SQLite so that a reset (B11) reports RemoteReset after restart.
+ *
+ * The reason is decided at the first BootNotification of a start, not when the adapter is built: the
+ * adapter starts before the station, and only the station's start tells whether the restart was a
+ * reset it performed (StationApi.lastReset). A Reset from the CSMS (B11/B12) leaves a note in SQLite
+ * saying who asked: with the station's record of a reset that gives RemoteReset (or ScheduledReset
+ * for an OnIdle reset that had to wait for the transactions), without a note LocalReset (a reset asked
+ * for on the station itself), and without the station's record PowerUp, whatever the note says (the
+ * power went before the reset was carried out). The note is used once.
  */
 import type { TimerHandle } from '../../../hal/clock.js';
 import type { V201Context } from './context.js';
@@ -29,7 +36,8 @@ const REASON_KEY = '$internal.NextBootReason';
 export class BootController {
   private retryTimer: TimerHandle | undefined;
   private heartbeatTimer: TimerHandle | undefined;
-  private reason: BootReason;
+  /** Undefined until the first BootNotification of this start decides it. */
+  private reason: BootReason | undefined;
   private inFlight = false;
   /** Time offset learned from the CSMS (B01.FR.06); the station clock itself is not changed here. */
   clockOffsetMs = 0;
@@ -37,17 +45,24 @@ export class BootController {
   constructor(
     private readonly ctx: V201Context,
     private readonly onAccepted: (firstSinceStart: boolean) => void,
-  ) {
-    const stored = ctx.dmRepo.get(REASON_KEY, 'Actual') as BootReason | undefined;
-    // The station records resets it performed itself (e.g. a scheduled OnIdle reset) too.
-    this.reason = stored && stored !== 'PowerUp' ? stored : ctx.station.lastReset?.() ? 'RemoteReset' : 'PowerUp';
-  }
+  ) {}
 
   private acceptedOnce = false;
 
-  /** Remember why the next process start happens (Reset → RemoteReset). */
+  /** Note who asked for the reset the station is about to perform (CSMS Reset → RemoteReset / ScheduledReset; PowerUp = no note). */
   setNextBootReason(reason: BootReason): void {
     this.ctx.dmRepo.set(REASON_KEY, 'Actual', reason, this.ctx.clock.now());
+  }
+
+  /** Why this start happened; read once the station has started, i.e. at the first BootNotification. */
+  private startReason(): BootReason {
+    if (this.reason !== undefined) return this.reason;
+    const noted = this.ctx.dmRepo.get(REASON_KEY, 'Actual') as BootReason | undefined;
+    const reset = this.ctx.station.lastReset?.();
+    this.reason = reset === undefined ? 'PowerUp' : noted !== undefined && noted !== 'PowerUp' ? noted : 'LocalReset';
+    if (noted !== undefined && noted !== 'PowerUp') this.ctx.dmRepo.set(REASON_KEY, 'Actual', 'PowerUp', this.ctx.clock.now());
+    this.ctx.log.info('v201: boot reason', { reason: this.reason, stationReset: reset ?? null, noted: noted ?? null });
+    return this.reason;
   }
 
   onOpen(): void {
@@ -76,6 +91,7 @@ export class BootController {
   /** TriggerMessage(BootNotification): Rejected once Accepted (F06.FR.17). */
   trigger(): boolean {
     if (this.ctx.registration === 'Accepted') return false;
+    this.startReason(); // the note of a reset is used up either way
     this.reason = 'Triggered';
     this.ctx.afterResponse(() => this.boot());
     return true;
@@ -92,7 +108,7 @@ export class BootController {
     if (station.firmwareVersion) chargingStation.firmwareVersion = station.firmwareVersion;
     let res: BootResponse | undefined;
     try {
-      res = await this.ctx.send<BootResponse>('BootNotification', { reason: this.reason, chargingStation });
+      res = await this.ctx.send<BootResponse>('BootNotification', { reason: this.startReason(), chargingStation });
     } finally {
       this.inFlight = false;
     }
@@ -106,7 +122,6 @@ export class BootController {
     this.ctx.registration = res.status;
     if (res.status === 'Accepted') {
       if (res.interval > 0) this.ctx.dm.put('OCPPCommCtrlr.HeartbeatInterval', String(res.interval)); // B01.FR.04
-      this.ctx.dmRepo.set(REASON_KEY, 'Actual', 'PowerUp', this.ctx.clock.now());
       this.reason = 'PowerUp';
       this.ctx.link.setReady(true);
       this.startHeartbeat();
