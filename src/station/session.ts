@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
-import type { Db } from '../store/db.js';
+import { commitLazy, type Db } from '../store/db.js';
 import { markEndReported, saveSession } from '../store/sessions.js';
 import type { AuthInfo, AuthSettings, ChargingState, IdToken, Session, SessionEvent, SessionEventType, SessionTrigger, StopReason } from './api.js';
 import type { Evse } from './evse.js';
@@ -72,8 +72,9 @@ export class Sessions {
       s.chargingState = evse.chargingState();
       this.changed(s, 'ev-connected', 'CablePluggedIn');
     } else {
-      // Back after an EV-side unplug that did not stop the transaction.
-      this.changed(s, 'ev-connected', 'CablePluggedIn');
+      // Back after an EV-side unplug that did not stop the transaction. Lazy: the record does not
+      // change (only the event matters), so a power cut loses nothing recovery reads.
+      this.changed(s, 'ev-connected', 'CablePluggedIn', 'lazy');
     }
     this.armTimeout(evse.id);
   }
@@ -88,21 +89,26 @@ export class Sessions {
       void this.end(evse.id, 'EVDisconnected', 'EVDeparted');
       return;
     }
-    this.changed(s, 'ev-disconnected', 'EVDeparted');
+    // Lazy: the record does not change (the transaction goes on), only the event matters.
+    this.changed(s, 'ev-disconnected', 'EVDeparted', 'lazy');
   }
 
   powerPath(evseId: number, closed: boolean): void {
     const s = this.running.get(evseId);
     if (!s || s.powerPathClosed === closed) return;
     s.powerPathClosed = closed;
-    this.changed(s, closed ? 'power-path-closed' : 'power-path-opened', 'ChargingStateChanged');
+    // Lazy: after a power cut the contactor is open whatever was stored, and recovery writes
+    // powerPathClosed false itself; this runs in the tick of the pilot event (C → B) too.
+    this.changed(s, closed ? 'power-path-closed' : 'power-path-opened', 'ChargingStateChanged', 'lazy');
   }
 
   chargingState(evseId: number, cs: ChargingState): void {
     const s = this.running.get(evseId);
     if (!s || s.chargingState === cs) return;
     s.chargingState = cs;
-    this.changed(s, 'charging-state', 'ChargingStateChanged');
+    // Lazy: recovery ends the session with PowerLoss from its id, token, meterStart and the meter;
+    // a charging state a few ms stale before the cut changes none of that.
+    this.changed(s, 'charging-state', 'ChargingStateChanged', 'lazy');
   }
 
   // ---- facts from authorization ---------------------------------------------------------------
@@ -256,8 +262,13 @@ export class Sessions {
 
   // ---- persistence and events -----------------------------------------------------------------
 
-  private changed(s: Session, type: SessionEventType, trigger: SessionTrigger): void {
-    saveSession(this.d.db, s);
+  /**
+   * Persist, then tell. 'full' (the default) is on disk before anyone acts on it; 'lazy' skips the
+   * fsync (commitLazy) for changes that recovery after a power cut does not need.
+   */
+  private changed(s: Session, type: SessionEventType, trigger: SessionTrigger, durability: 'full' | 'lazy' = 'full'): void {
+    if (durability === 'lazy') commitLazy(this.d.db, () => saveSession(this.d.db, s));
+    else saveSession(this.d.db, s);
     this.emitEvent(type, trigger, s);
   }
 

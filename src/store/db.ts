@@ -38,6 +38,25 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
+/**
+ * Run fn in one transaction committed with synchronous=NORMAL instead of FULL: no fsync, so the
+ * event loop (which on a GPIO relay board is the safety path) is not blocked for the disk. In WAL
+ * mode the commit is still atomic and survives a crash of the process; only a power cut (or kernel
+ * crash) before the next FULL commit may lose it, since that commit's fsync of the WAL makes every
+ * earlier frame durable too. Use it only for changes that recovery after a power cut does not
+ * need, and say why at each use (docs/ARCHITECTURE.md, "Durable writes and the event loop").
+ * Inside a transaction already open, fn simply joins it: the outer commit decides.
+ */
+export function commitLazy<T>(db: Db, fn: () => T): T {
+  if (db.inTransaction) return fn();
+  db.pragma('synchronous = NORMAL');
+  try {
+    return db.transaction(fn)();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}
+
 /** Apply the steps of a migration set that have not run yet. Returns how many ran. */
 export function migrate(db: Db, set: MigrationSet): number {
   const row = db
