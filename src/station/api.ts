@@ -167,7 +167,8 @@ export type SessionTrigger =
  * Authorized or RemoteStart; that fact is not repeated as 'ev-connected' / 'authorized'), then the
  * other facts as they happen, then 'ended' exactly once. 'ended' comes when the transaction stops
  * (stop token, remote stop, EV side disconnect with StopTxOnEVSideDisconnect, timeout, reset, high
- * fault, shutdown); the cable may still be in (connector Finishing). A session left open by a power
+ * fault, shutdown); the cable may still be in (connector Finishing), and then the station event
+ * 'session-departed' tells when it leaves. A session left open by a power
  * cut is ended at the next start() with reason PowerLoss (or the recorded reset) and reported then.
  */
 export type SessionEventType =
@@ -212,6 +213,18 @@ export interface StationEvents {
   'restart-requested': [reason: 'HardReset' | 'SoftReset' | 'Immediate'];
   /** A reservation ended other than by cancelReservation (2.0.1 ReservationStatusUpdate): expired, or used by its token. */
   'reservation-ended': [reservationId: number, reason: 'Expired' | 'Removed' | 'Used'];
+  /**
+   * A session whose 'ended' came with the cable still in (connector Finishing) saw the cable leave: its
+   * last fact, after 'ended' (type 'ev-disconnected', trigger EVDeparted, chargingState Idle). Not emitted
+   * when a new session took the cable first, nor for sessions ended by a restart. The 2.0.1 adapter ends
+   * there a transaction whose TxStopPoint waits for the cable (EVConnected).
+   */
+  'session-departed': [SessionEvent];
+  /**
+   * The effective current limit of an EVSE changed: setLimit() and the charging profiles together, capped
+   * by the EVSE's hardware maximum (amperes per phase; the maximum itself when nothing limits it).
+   */
+  limit: [evseId: number, amps: number];
 }
 
 /**

@@ -22,6 +22,8 @@ export interface SessionDeps {
   emit: (e: SessionEvent) => void;
   /** Called after a session ended and was reported (scheduled availability, OnIdle reset, ...). */
   afterEnd: (s: Session) => void;
+  /** The cable of a session that ended with it in has left (StationEvents 'session-departed'). */
+  departed?: (e: SessionEvent) => void;
 }
 
 export interface AuthorizeFacts {
@@ -38,6 +40,8 @@ export class Sessions {
   private readonly timeouts = new Map<number, TimerHandle>();
   private readonly ending = new Set<Promise<void>>();
   private readonly closedWatchers = new Set<(e: SessionEvent) => void>();
+  /** Per EVSE, the session that ended with the cable in, until the cable leaves or a new session takes it. */
+  private readonly cableIn = new Map<number, { s: Session; reported: boolean; leftAt?: number }>();
 
   constructor(private readonly d: SessionDeps) {}
 
@@ -81,7 +85,10 @@ export class Sessions {
 
   evDisconnected(evse: Evse): void {
     const s = this.running.get(evse.id);
-    if (!s) return;
+    if (!s) {
+      this.cableLeft(evse.id);
+      return;
+    }
     if (s.authorizedAt === undefined || this.d.settings.stopTxOnEVSideDisconnect) {
       if (s.authorizedAt !== undefined && s.idToken && !this.d.settings.unlockConnectorOnEVSideDisconnect) {
         evse.holdLockFor({ idToken: s.idToken.idToken, ...(s.auth?.groupId !== undefined ? { groupId: s.auth.groupId } : {}) });
@@ -162,6 +169,7 @@ export class Sessions {
       ...(meterStart !== undefined ? { meterStartWh: meterStart } : {}),
       ...facts,
     };
+    this.cableIn.delete(evse.id);
     // Registered after the EVSE took the session, so that no event of it precedes 'started'.
     evse.setSession(true);
     this.running.set(evse.id, s);
@@ -204,6 +212,8 @@ export class Sessions {
     const cached = this.d.metering.lastReading(evseId)?.energyImportWh;
     if (cached !== undefined) s.meterStopWh = cached;
     saveSession(this.d.db, s);
+    if (evse?.plugged) this.cableIn.set(evseId, { s, reported: false });
+    else this.cableIn.delete(evseId);
     const done = this.finishEnd(s, trigger);
     this.ending.add(done);
     void done.finally(() => this.ending.delete(done));
@@ -215,7 +225,28 @@ export class Sessions {
     if (sample) s.meterStopWh = sample.reading.energyImportWh;
     saveSession(this.d.db, s);
     this.report(s, trigger);
+    const c = this.cableIn.get(s.evseId);
+    if (c?.s === s) {
+      c.reported = true;
+      // The cable left while the end was still being read: its departure follows the end.
+      if (c.leftAt !== undefined) this.cableLeft(s.evseId);
+    }
     this.d.afterEnd(s);
+  }
+
+  /** The cable left an EVSE without a running session: the last session's departure, if it ended with the cable in. */
+  private cableLeft(evseId: number): void {
+    const c = this.cableIn.get(evseId);
+    if (!c) return;
+    c.leftAt ??= this.d.clock.now();
+    if (!c.reported) return;
+    this.cableIn.delete(evseId);
+    const e: SessionEvent = { type: 'ev-disconnected', trigger: 'EVDeparted', at: c.leftAt, session: { ...structuredClone(c.s), chargingState: 'Idle' } };
+    try {
+      this.d.departed?.(e);
+    } catch (err) {
+      this.d.log.error('session listener failed', { type: 'session-departed', err: String(err) });
+    }
   }
 
   /** Report an ended session (also one recovered at start) and note that it was reported. */

@@ -103,6 +103,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   /** Limits set through setLimit(), combined with the smart-charging ones (the lower wins). */
   private readonly manualLimits = new Map<number, number>();
   private readonly profileLimits = new Map<number, number>();
+  /** Last effective limit told per EVSE ('limit' event); absent = its hardware maximum. */
+  private readonly toldLimits = new Map<number, number>();
   private availability: Availability = { station: true, evses: {} };
   private started = false;
   private stopping = false;
@@ -156,6 +158,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         else if (e.type === 'started' || e.type === 'authorized' || e.type === 'ev-connected') this.chargingProfiles.reapply();
       },
       afterEnd: (s) => this.afterSessionEnd(s),
+      departed: (e) => this.tell('session-departed', e),
     });
     this.reservations = new Reservations({
       db: this.db,
@@ -614,6 +617,12 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     const profile = this.profileLimits.get(evseId);
     const limit = manual === undefined ? profile : profile === undefined ? manual : Math.min(manual, profile);
     if (limit !== evse.limit) evse.setLimit(limit);
+    const max = evse.hal.maxCurrentA;
+    const effective = limit === undefined ? max : Math.min(limit, max);
+    if (effective !== (this.toldLimits.get(evseId) ?? max)) {
+      this.toldLimits.set(evseId, effective);
+      this.tell('limit', evseId, effective);
+    }
   }
 
   private applyEmergencyStop(active: boolean): void {
