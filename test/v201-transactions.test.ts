@@ -60,7 +60,7 @@ test('TC_E_03_CS / TC_E_01_CS E02 cable plugged in first (TxStartPoint PowerPath
     assert.ok(list.some((t) => t.transactionInfo.chargingState === 'Charging'));
     assert.ok(list.filter((t) => t.triggerReason === 'MeterValuePeriodic').length >= 2, 'TxUpdatedInterval 60 s');
     const last = list.at(-1)!;
-    assert.equal(brief(last), 'Ended:EVDeparted');
+    assert.equal(brief(last), 'Ended:EVCommunicationLost', 'TC_E_14_CS: an unplug is EVCommunicationLost (EVDeparted is the parking bay)');
     assert.equal(last.transactionInfo.stoppedReason, 'EVDisconnected');
     const end = last.meterValue?.[0]?.sampledValue[0];
     assert.equal(end?.context, 'Transaction.End');

@@ -51,6 +51,31 @@ function reasonOfTrigger(t: SessionTrigger): StopReason {
   }
 }
 
+/** Station stops after which a transaction may go on until the cable leaves (see waitsForCable). */
+const LINGERING_TRIGGERS: ReadonlySet<SessionTrigger> = new Set([
+  'StopAuthorized',
+  'RemoteStop',
+  'Deauthorized',
+  'EVConnectTimeout',
+  'EnergyLimitReached',
+  'TimeLimitReached',
+]);
+
+interface EmitExtra {
+  meterValue?: MeterValue[] | undefined;
+  /** Send the stopping idToken (default: on Ended). */
+  stopToken?: boolean;
+  /** stoppedReason when the session carries none that fits. */
+  reason?: StopReason;
+}
+
+/** Did a limit move from `from` to `to` by at least `percent` percent of `from`? */
+export function changedBy(from: number, to: number, percent: number): boolean {
+  if (from === to) return false;
+  if (from === 0) return true;
+  return (Math.abs(to - from) / from) * 100 >= percent;
+}
+
 interface TxEventResponse {
   idTokenInfo?: { status: AuthStatus; groupIdToken?: { idToken: string }; cacheExpiryDateTime?: string };
 }
@@ -78,6 +103,8 @@ export class Transactions {
     this.wentOfflineAt = this.ctx.clock.now();
     this.backlog = this.ctx.link.pendingCount();
     this.ctx.onStation('session', (ev) => this.onSession(ev));
+    this.ctx.onStation('session-departed', (ev) => this.onDeparted(ev));
+    this.ctx.onStation('limit', (evseId, amps) => this.onLimit(evseId, amps));
     this.ctx.onStation('meter', (s) => this.onMeter(s));
     this.ctx.link.onQueuedResult('TransactionEvent', (msg, res) => {
       this.dequeued(msg);
@@ -139,48 +166,121 @@ export class Transactions {
     );
   }
 
-  /** Did this event make one of the TxStopPoint conditions false? */
+  /**
+   * Did this event (of a running session) make one of the TxStopPoint conditions false? PowerPathClosed
+   * is lost with the EV or the authorization, not by a pause (E06.FR.06, "Flexible transaction start/stop");
+   * EnergyTransfer when the charging state leaves Charging (E06.FR.07). Without a parking bay detector the
+   * bay counts as occupied until the cable has left and the session is over (see onDeparted).
+   */
   private stopReached(ev: SessionEvent): boolean {
     if (ev.type === 'ended') return true;
     const p = this.points('TxCtrlr.TxStopPoint');
+    const quiet = ev.type === 'power-path-opened' || ev.type === 'charging-state';
     return (
-      ((p.has('EVConnected') || p.has('ParkingBayOccupancy')) && ev.type === 'ev-disconnected') ||
-      (p.has('Authorized') && ev.type === 'deauthorized') ||
-      (p.has('PowerPathClosed') && ev.type === 'power-path-opened') ||
-      (p.has('EnergyTransfer') && ev.type === 'charging-state' && ev.session.chargingState !== 'Charging')
+      ((p.has('EVConnected') || p.has('PowerPathClosed')) && ev.type === 'ev-disconnected') ||
+      ((p.has('Authorized') || p.has('PowerPathClosed')) && ev.type === 'deauthorized') ||
+      (p.has('EnergyTransfer') && quiet && this.lastState.get(ev.session.id) === 'Charging' && ev.session.chargingState !== 'Charging')
     );
   }
 
+  /**
+   * The station ended its session (stop token, remote stop, deauthorization, timeout, limits) with the cable
+   * still in. With a TxStopPoint that only waits for the cable (EVConnected / ParkingBayOccupancy), the
+   * transaction goes on, energy off and authorization ended, until the cable leaves (E06.FR.02, E07 figure 55).
+   * Faults, resets and shutdowns end it at once (E06.FR.16).
+   */
+  private waitsForCable(ev: SessionEvent): boolean {
+    if (ev.type !== 'ended' || ev.session.chargingState === 'Idle') return false;
+    if (!LINGERING_TRIGGERS.has(ev.trigger)) return false;
+    const p = this.points('TxCtrlr.TxStopPoint');
+    const cable = p.has('EVConnected') || p.has('ParkingBayOccupancy');
+    return cable && !p.has('Authorized') && !p.has('PowerPathClosed') && !p.has('EnergyTransfer');
+  }
+
+  /** 2.0.1 words for an unplug: EVCommunicationLost, or EVDeparted when only the (inferred) parking bay stops the transaction. */
+  private unplugTrigger(type: EventType): SessionTrigger {
+    const p = this.points('TxCtrlr.TxStopPoint');
+    return type === 'Ended' && p.has('ParkingBayOccupancy') && !p.has('EVConnected') ? 'EVDeparted' : 'EVCommunicationLost';
+  }
+
   onSession(ev: SessionEvent): void {
+    // A new session on an EVSE whose previous transaction still waits for its cable: that one is over.
+    if (ev.type === 'started') this.endWaiting(ev.session.evseId, ev.session.id, ev.trigger, ev.at);
     this.transition(ev);
     // A remote start that never became a transaction must not mark the next one.
     if (ev.type === 'ended') this.remoteStarts.delete(ev.session.evseId);
   }
 
+  /** E06.FR.02: the cable of a session that ended with it in has left; its waiting transaction ends. */
+  onDeparted(ev: SessionEvent): void {
+    const row = this.ctx.txRepo.get(ev.session.id);
+    if (!row?.started || row.ended) return;
+    this.emit('Ended', ev.session, this.unplugTrigger('Ended'), ev.at, { stopToken: false });
+  }
+
+  /** Last effective limit per EVSE; the limit last told per transaction (ChargingRateChanged). */
+  private readonly limitNow = new Map<number, number>();
+  private readonly limitTold = new Map<string, number>();
+
+  /**
+   * SC.02 / SC.03 (and K11.FR.04, K13.FR.03 for external limits): a change of an EVSE's limit during its
+   * transaction by at least SmartChargingCtrlr.LimitChangeSignificance percent of the limit last told is
+   * sent as TransactionEvent(Updated, ChargingRateChanged); smaller steps add up until they are significant.
+   */
+  private onLimit(evseId: number, amps: number): void {
+    const before = this.limitNow.get(evseId);
+    this.limitNow.set(evseId, amps);
+    const s = this.ctx.station.session(evseId);
+    if (!s || !this.isStarted(s.id)) return;
+    // Never told on this EVSE: the limit was the hardware maximum, which the adapter does not know; tell.
+    const told = this.limitTold.get(s.id) ?? before;
+    const significance = Number(this.ctx.dm.value('SmartChargingCtrlr.LimitChangeSignificance')) || 0;
+    if (told !== undefined && !changedBy(told, amps, significance)) return;
+    this.limitTold.set(s.id, amps);
+    this.emit('Updated', s, 'ChargingRateChanged', this.ctx.clock.now(), {});
+  }
+
+  private endWaiting(evseId: number, exceptId: string, trigger: SessionTrigger, at: number): void {
+    for (const row of this.ctx.txRepo.open()) {
+      if (row.evseId !== evseId || row.transactionId === exceptId) continue;
+      const s = this.ctx.station.findSession(row.transactionId);
+      if (s && s.endedAt !== undefined) this.emit('Ended', s, trigger, at, { stopToken: false });
+    }
+  }
+
   private transition(ev: SessionEvent): void {
-    const s = ev.session;
+    // The station tells the unplug before the charging state that follows from it: without a cable it is Idle.
+    const s: Session = ev.type === 'ev-disconnected' ? { ...ev.session, chargingState: 'Idle' } : ev.session;
     const row = this.ctx.txRepo.get(s.id);
     if (row?.ended) return;
     const started = row?.started ?? false;
+    const ends = ev.type === 'ended' || this.stopReached(ev);
+    const trigger = ev.trigger === 'EVDeparted' ? this.unplugTrigger(ends ? 'Ended' : 'Updated') : ev.trigger;
 
     if (!started) {
       // A session that ends before it ever reached the start point has no OCPP transaction, unless it was
       // cut by a power loss: it is reported as Started then Ended if the start point had been reached.
       const cutByPowerLoss = ev.type === 'ended' && s.stoppedReason === 'PowerLoss' && s.evConnectedAt !== undefined && s.authorizedAt !== undefined;
       if (!this.startReached(s) && !cutByPowerLoss) return;
-      this.emit('Started', s, ev.trigger, ev.at, {});
-      if (ev.type === 'ended' || this.stopReached(ev)) this.emit('Ended', s, ev.trigger, ev.at, {});
+      this.emit('Started', s, trigger, ev.at, {});
+      if (ends) this.emit('Ended', s, trigger, ev.at, {});
       return;
     }
-    if (this.stopReached(ev)) {
-      this.emit('Ended', s, ev.trigger, ev.at, {});
+    if (this.waitsForCable(ev)) {
+      // E07.FR.02: the idToken that ended the authorization goes with this event, not again with Ended.
+      this.emit('Updated', s, trigger, ev.at, { stopToken: true });
+      return;
+    }
+    if (ends) {
+      const byEv = ev.type === 'charging-state' && s.chargingState === 'SuspendedEV' && s.stoppedReason === undefined;
+      this.emit('Ended', s, trigger, ev.at, byEv ? { reason: 'StoppedByEV' } : {});
       return;
     }
     if (ev.type === 'started') return;
     // Power-path and charging-state events only matter when the charging state they carry changed.
     const quiet = ev.type === 'power-path-closed' || ev.type === 'power-path-opened' || ev.type === 'charging-state';
     if (quiet && this.lastState.get(s.id) === s.chargingState) return;
-    this.emit('Updated', s, ev.trigger, ev.at, {});
+    this.emit('Updated', s, trigger, ev.at, {});
   }
 
   onMeter(sample: MeterSample): void {
@@ -232,7 +332,7 @@ export class Transactions {
     return txs.length > 0;
   }
 
-  private emit(type: EventType, s: Session, trigger: SessionTrigger, at: number, extra: { meterValue?: MeterValue[] | undefined }): void {
+  private emit(type: EventType, s: Session, trigger: SessionTrigger, at: number, extra: EmitExtra): void {
     const row = this.ctx.txRepo.get(s.id);
     const first = !row?.started;
     const info: Record<string, unknown> = { transactionId: s.id };
@@ -240,7 +340,7 @@ export class Transactions {
       info.chargingState = s.chargingState;
       this.lastState.set(s.id, s.chargingState);
     }
-    if (type === 'Ended') info.stoppedReason = toReason(s.stoppedReason ?? reasonOfTrigger(trigger));
+    if (type === 'Ended') info.stoppedReason = toReason(extra.reason ?? s.stoppedReason ?? reasonOfTrigger(trigger));
     const remoteStartId = this.remoteStarts.get(s.evseId);
     if (remoteStartId !== undefined && type !== 'Ended') {
       this.remoteStarts.delete(s.evseId);
@@ -267,7 +367,7 @@ export class Transactions {
     if (s.idToken && s.authorizedAt !== undefined && !row?.idTokenSent) {
       payload.idToken = { idToken: s.idToken.idToken, type: s.idToken.type };
       idTokenSent = true;
-    } else if (type === 'Ended' && s.stopIdToken) {
+    } else if ((extra.stopToken ?? type === 'Ended') && s.stopIdToken) {
       payload.idToken = { idToken: s.stopIdToken.idToken, type: s.stopIdToken.type };
     }
     const meterValue = extra.meterValue ?? this.boundaryValues(type, s, at);
@@ -288,6 +388,7 @@ export class Transactions {
       this.lastState.delete(s.id);
       this.lastSample.delete(s.id);
       this.endedSamples.delete(s.id);
+      this.limitTold.delete(s.id);
     }
   }
 
