@@ -115,12 +115,16 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
       log,
       stateDir: config.stateDir,
       adapters: { '1.6': createV16Adapter, '2.0.1': createV201Adapter },
+      connect: false,
     });
     undo.push(['stop the OCPP link', () => ocpp.stop()]);
     // Taken down before the link: the station's last messages (StopTransaction …) get a moment to leave.
     undo.push(['flush the outbox', () => flushOutbox(ocpp, opts.flushMs ?? 3000, log)]);
     await station.start();
     undo.push(['stop the station', () => station.stop(stopReason)]);
+    // Connect only now: the first BootNotification then carries the reset reason the station's start
+    // read from the store, and the sessions a power cut left open are already ended and queued.
+    await ocpp.connect();
 
     if (opts.control ?? true) {
       const server = await startControlServer({

@@ -41,12 +41,19 @@ export interface StartOcppOptions {
   adapters: Partial<Record<OcppVersion, AdapterFactory>>;
   /** Jitter source for the reconnect back-off (tests). */
   random?: () => number;
+  /**
+   * Connect at once (default). The daemon passes false and calls connect() after the station has
+   * started, so the first BootNotification already knows the reset reason and recovered sessions.
+   */
+  connect?: boolean;
 }
 
 export interface OcppHandle {
   link: RpcLink;
   /** The running adapter (undefined while version 'auto' has never connected). */
   adapter(): OcppAdapter | undefined;
+  /** Start connecting (only needed when started with connect: false). */
+  connect(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -101,11 +108,12 @@ export async function startOcpp(o: StartOcppOptions): Promise<OcppHandle> {
   if (initial) await useAdapter(initial);
   else log.info('OCPP version auto: the adapter starts when the CSMS selects a subprotocol');
 
-  await link.start();
+  if (o.connect ?? true) await link.start();
 
   return {
     link,
     adapter: () => adapter,
+    connect: () => link.start(),
     async stop() {
       const a = adapter;
       adapter = undefined;
