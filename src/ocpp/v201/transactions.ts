@@ -218,9 +218,8 @@ export class Transactions {
     this.emit('Ended', ev.session, this.unplugTrigger('Ended'), ev.at, { stopToken: false });
   }
 
-  /** Last effective limit per EVSE; the limit last told per transaction (ChargingRateChanged). */
-  private readonly limitNow = new Map<number, number>();
-  private readonly limitTold = new Map<string, number>();
+  /** Per EVSE, the limit the CSMS last heard of: the one in force when its transaction started, then each one told. */
+  private readonly limitKnown = new Map<number, number>();
 
   /**
    * SC.02 / SC.03 (and K11.FR.04, K13.FR.03 for external limits): a change of an EVSE's limit during its
@@ -228,15 +227,16 @@ export class Transactions {
    * sent as TransactionEvent(Updated, ChargingRateChanged); smaller steps add up until they are significant.
    */
   private onLimit(evseId: number, amps: number): void {
-    const before = this.limitNow.get(evseId);
-    this.limitNow.set(evseId, amps);
     const s = this.ctx.station.session(evseId);
-    if (!s || !this.isStarted(s.id)) return;
-    // Never told on this EVSE: the limit was the hardware maximum, which the adapter does not know; tell.
-    const told = this.limitTold.get(s.id) ?? before;
+    if (!s || !this.isStarted(s.id)) {
+      this.limitKnown.set(evseId, amps);
+      return;
+    }
+    // Unknown: no limit was ever told on this EVSE, so it was the hardware maximum the adapter does not know.
+    const known = this.limitKnown.get(evseId);
     const significance = Number(this.ctx.dm.value('SmartChargingCtrlr.LimitChangeSignificance')) || 0;
-    if (told !== undefined && !changedBy(told, amps, significance)) return;
-    this.limitTold.set(s.id, amps);
+    if (known !== undefined && !changedBy(known, amps, significance)) return;
+    this.limitKnown.set(evseId, amps);
     this.emit('Updated', s, 'ChargingRateChanged', this.ctx.clock.now(), {});
   }
 
@@ -388,7 +388,6 @@ export class Transactions {
       this.lastState.delete(s.id);
       this.lastSample.delete(s.id);
       this.endedSamples.delete(s.id);
-      this.limitTold.delete(s.id);
     }
   }
 
