@@ -129,6 +129,30 @@ test('E06 stop by token for each TxStopPoint: Authorized / PowerPathClosed / Ene
   }
 });
 
+test('TC_E_12_CS / E06 S1 TxStartPoint and TxStopPoint ParkingBayOccupancy (no bay detector: inferred from the cable): Started(EVDetected) at the plug-in, Updated(StopAuthorized) at the stop, Ended(EVDeparted, Local) when the cable leaves', async () => {
+  const s = await booted({ 'TxCtrlr.TxStartPoint': 'ParkingBayOccupancy', 'TxCtrlr.TxStopPoint': 'ParkingBayOccupancy' });
+  try {
+    s.sim.plug(1);
+    await s.until('Started', () => txs(s).length === 1);
+    assert.equal(brief(txs(s)[0]!), 'Started:EVDetected');
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Charging', () => txs(s).some((t) => t.transactionInfo.chargingState === 'Charging'));
+    s.sim.tap('04A1B2C3');
+    await s.until('StopAuthorized', () => txs(s).some((t) => t.triggerReason === 'StopAuthorized'));
+    await s.run(5_000);
+    assert.equal(ended(s), false);
+    s.sim.unplug(1);
+    await s.until('Ended', () => ended(s));
+    const list = txs(s);
+    assert.deepEqual(list.slice(-2).map(brief), ['Updated:StopAuthorized', 'Ended:EVDeparted']);
+    assert.equal(list.at(-1)!.transactionInfo.stoppedReason, 'Local');
+    assertGapless(list);
+  } finally {
+    await s.close();
+  }
+});
+
 test('TC_E_07_CS / "Flexible transaction start/stop": with TxStopPoint PowerPathClosed an EV pause (contactor open, SuspendedEV) does not end the transaction; TC_E_22_CS with EnergyTransfer it does (ChargingStateChanged, StoppedByEV)', async () => {
   for (const [point, expected] of [
     ['PowerPathClosed', 'Updated:ChargingStateChanged'],

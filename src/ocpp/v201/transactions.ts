@@ -262,7 +262,9 @@ export class Transactions {
       // cut by a power loss: it is reported as Started then Ended if the start point had been reached.
       const cutByPowerLoss = ev.type === 'ended' && s.stoppedReason === 'PowerLoss' && s.evConnectedAt !== undefined && s.authorizedAt !== undefined;
       if (!this.startReached(s) && !cutByPowerLoss) return;
-      this.emit('Started', s, trigger, ev.at, {});
+      // TC_E_12_CS: without a bay detector the bay is taken to be occupied when the cable comes in.
+      const bay = trigger === 'CablePluggedIn' && this.points('TxCtrlr.TxStartPoint').has('ParkingBayOccupancy');
+      this.emit('Started', s, bay ? 'EVDetected' : trigger, ev.at, {});
       if (ends) this.emit('Ended', s, trigger, ev.at, {});
       return;
     }
