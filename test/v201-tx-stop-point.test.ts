@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { startCsms } from './support/csms.js';
 import { startV201Station, type V201Station } from './support/v201-station.js';
 import type { Tx } from './v201-transactions.test.js';
 
@@ -13,8 +14,8 @@ const ended = (s: V201Station): boolean => txs(s).some((t) => t.eventType === 'E
 const brief = (t: Tx): string => `${t.eventType}:${t.triggerReason}`;
 const evse1 = (s: V201Station) => s.sim.status().evses[0]!;
 
-async function booted(variables: Record<string, string>): Promise<V201Station> {
-  const s = await startV201Station({ variables });
+async function booted(variables: Record<string, string>, csms?: Awaited<ReturnType<typeof startCsms>>): Promise<V201Station> {
+  const s = await startV201Station({ variables, ...(csms ? { csms } : {}) });
   await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
   await s.until('status', () => s.calls('StatusNotification').length === 1);
   return s;
@@ -203,6 +204,33 @@ test('TC_E_20_CS / TC_E_37_CS EV side unplug with StopTxOnEVSideDisconnect false
     } finally {
       await s.close();
     }
+  }
+});
+
+test('E06.FR.04 / C15 TxStopPoint EVConnected, the CSMS answers Invalid for the idToken: energy off, one Updated(Deauthorized), the transaction ends only at the unplug (EVCommunicationLost, DeAuthorized)', async () => {
+  const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
+  csms.setHandler('TransactionEvent', (p) => ((p as { idToken?: unknown }).idToken !== undefined ? { idTokenInfo: { status: 'Invalid' } } : {}));
+  const s = await booted({ 'TxCtrlr.TxStopPoint': 'EVConnected' }, csms);
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Deauthorized', () => txs(s).some((t) => t.triggerReason === 'Deauthorized'));
+    await s.run(30_000);
+    assert.equal(evse1(s).contactorClosed, false);
+    assert.equal(ended(s), false);
+    const deauth = txs(s).filter((t) => t.triggerReason === 'Deauthorized');
+    assert.deepEqual(deauth.map(brief), ['Updated:Deauthorized'], 'told once');
+    assert.equal(txs(s).filter((t) => t.transactionInfo.chargingState).at(-1)?.transactionInfo.chargingState, 'EVConnected', 'authorization ended');
+    s.sim.unplug(1);
+    await s.until('Ended', () => ended(s));
+    const last = txs(s).at(-1)!;
+    assert.equal(brief(last), 'Ended:EVCommunicationLost');
+    assert.equal(last.transactionInfo.stoppedReason, 'DeAuthorized');
+    assertGapless(txs(s));
+  } finally {
+    await s.close();
+    await csms.close();
   }
 });
 

@@ -269,6 +269,11 @@ export class Transactions {
       return;
     }
     if (this.waitsForCable(ev)) {
+      if (ev.trigger === 'Deauthorized') {
+        // The deauthorization was told with its own fact already: only the charging state may be news.
+        if (this.lastState.get(s.id) !== s.chargingState) this.emit('Updated', s, 'ChargingStateChanged', ev.at, {});
+        return;
+      }
       // E07.FR.02: the idToken that ended the authorization goes with this event, not again with Ended.
       this.emit('Updated', s, trigger, ev.at, { stopToken: true });
       return;
