@@ -28,7 +28,8 @@ export function migrateAuthCache(db: Db): number {
   return migrate(db, migrations);
 }
 
-interface Row {
+/** A row of auth_cache or local_list: both tables hold the same columns for a token. */
+export interface AuthRow {
   id_token: string;
   type: string;
   status: string;
@@ -36,9 +37,7 @@ interface Row {
   expires_at: number | null;
 }
 
-export function cacheGet(db: Db, idToken: string): CachedAuth | undefined {
-  const r = db.prepare('SELECT * FROM auth_cache WHERE id_token = ?').get(idToken) as Row | undefined;
-  if (!r) return undefined;
+export function authFromRow(r: AuthRow): CachedAuth {
   return {
     idToken: r.id_token,
     type: r.type,
@@ -46,6 +45,11 @@ export function cacheGet(db: Db, idToken: string): CachedAuth | undefined {
     ...(r.group_id !== null ? { groupId: r.group_id } : {}),
     ...(r.expires_at !== null ? { expiresAt: r.expires_at } : {}),
   };
+}
+
+export function cacheGet(db: Db, idToken: string): CachedAuth | undefined {
+  const r = db.prepare('SELECT * FROM auth_cache WHERE id_token = ?').get(idToken) as AuthRow | undefined;
+  return r ? authFromRow(r) : undefined;
 }
 
 export function cachePut(db: Db, e: CachedAuth, now: number): void {

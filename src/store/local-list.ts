@@ -1,6 +1,6 @@
 /** The local authorization list sent by the CSMS (1.6 SendLocalList, 2.0.1 D01), with its version. */
 import { migrate, type Db } from './db.js';
-import type { CachedAuth } from './auth-cache.js';
+import { authFromRow, type AuthRow, type CachedAuth } from './auth-cache.js';
 
 export type LocalEntry = CachedAuth;
 
@@ -23,24 +23,9 @@ export function migrateLocalList(db: Db): number {
   return migrate(db, migrations);
 }
 
-interface Row {
-  id_token: string;
-  type: string;
-  status: string;
-  group_id: string | null;
-  expires_at: number | null;
-}
-
 export function localGet(db: Db, idToken: string): LocalEntry | undefined {
-  const r = db.prepare('SELECT * FROM local_list WHERE id_token = ?').get(idToken) as Row | undefined;
-  if (!r) return undefined;
-  return {
-    idToken: r.id_token,
-    type: r.type,
-    status: r.status,
-    ...(r.group_id !== null ? { groupId: r.group_id } : {}),
-    ...(r.expires_at !== null ? { expiresAt: r.expires_at } : {}),
-  };
+  const r = db.prepare('SELECT * FROM local_list WHERE id_token = ?').get(idToken) as AuthRow | undefined;
+  return r ? authFromRow(r) : undefined;
 }
 
 export function localVersion(db: Db): number {
