@@ -79,10 +79,31 @@ export function intArg(v: string | undefined, name: string, def?: number): numbe
   return n;
 }
 
-/** Run a command body; usage errors print the usage and give 2, other errors 1. */
-export async function runCommand(io: BringupIo, usage: string, body: () => Promise<number>): Promise<number> {
+/** --port (required) and --baud of the serial bring-up commands, as driver options. */
+export function serialOptions(v: { port?: string | undefined; baud?: string | undefined }): { port: string; baudRate?: number } {
+  if (!v.port) throw new UsageError('--port is required');
+  return { port: v.port, ...(v.baud ? { baudRate: intArg(v.baud, 'baud') } : {}) };
+}
+
+/**
+ * Run a command: parse argv against its options, answer --help with the usage, else run the body
+ * with the option values. Usage errors print the usage and give 2, other errors 1.
+ */
+export async function runCommand<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  io: BringupIo,
+  usage: string,
+  options: T,
+  body: (values: ReturnType<typeof parse<T>>['values']) => Promise<number>,
+): Promise<number> {
   try {
-    return await body();
+    const { values } = parse(argv, options);
+    // Every command declares --help; the generic values type cannot show it.
+    if ((values as { help?: boolean }).help) {
+      io.out(usage);
+      return 0;
+    }
+    return await body(values);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`${err.message}\n${usage}`);

@@ -5,7 +5,7 @@
  */
 import { ModbusMeter, parseModbusMeterOptions } from '../../hal/modbus/meter.js';
 import { MEASURANDS } from '../../hal/modbus/register-map.js';
-import { intArg, parse, processIo, runCommand, stderrLog, stoppedWithin, UsageError, type BringupIo } from './common.js';
+import { intArg, processIo, runCommand, stderrLog, stoppedWithin, UsageError, type BringupIo } from './common.js';
 
 const USAGE = `usage: ocpp-station meter read --model MODEL (--modbus-tcp HOST:PORT | --modbus-rtu DEVICE [--baud N] [--parity none|even|odd])
                                 --unit N [--once] [--interval S] [--timeout MS] [--verbose]
@@ -30,12 +30,7 @@ function unitOf(name: string): string {
 }
 
 export async function main(argv: string[], io: BringupIo = processIo()): Promise<number> {
-  return runCommand(io, USAGE, async () => {
-    const { values: v } = parse(argv, OPTIONS);
-    if (v.help) {
-      io.out(USAGE);
-      return 0;
-    }
+  return runCommand(argv, io, USAGE, OPTIONS, async (v) => {
     if (!v['modbus-tcp'] === !v['modbus-rtu']) throw new UsageError('give exactly one of --modbus-tcp HOST:PORT or --modbus-rtu DEVICE');
     let transport: Record<string, unknown>;
     if (v['modbus-tcp']) {

@@ -5,7 +5,7 @@
  * monitoring (to see an EV go B → C); the board is put back to "no PWM" on exit.
  */
 import type { HalFault, PilotController } from '../../hal/types.js';
-import { intArg, parse, processIo, runCommand, stderrLog, UsageError, type BringupIo } from './common.js';
+import { intArg, processIo, runCommand, serialOptions, stderrLog, UsageError, type BringupIo } from './common.js';
 
 const USAGE = `usage: ocpp-station pilot monitor --driver rapi|line --port DEVICE [--baud N] [--once] [--current A] [--verbose]`;
 
@@ -22,15 +22,9 @@ const OPTIONS = {
 type ClosablePilot = PilotController & { close(): Promise<void>; activeFaults: HalFault[] };
 
 export async function main(argv: string[], io: BringupIo = processIo()): Promise<number> {
-  return runCommand(io, USAGE, async () => {
-    const { values: v } = parse(argv, OPTIONS);
-    if (v.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (!v.port) throw new UsageError('--port is required');
+  return runCommand(argv, io, USAGE, OPTIONS, async (v) => {
+    const base = serialOptions(v);
     const deps = { clock: io.clock, log: stderrLog(io, v.verbose) };
-    const base = { port: v.port, ...(v.baud ? { baudRate: intArg(v.baud, 'baud') } : {}) };
     let pilot: ClosablePilot;
     if (v.driver === 'line') pilot = await (await import('../../hal/serial/pilot-line.js')).create(base, deps);
     else if (v.driver === 'rapi') pilot = await (await import('../../hal/serial/pilot-rapi.js')).create(base, deps);

@@ -4,7 +4,7 @@
  * the first card.
  */
 import type { HalFault, IdReader, TokenRead } from '../../hal/types.js';
-import { intArg, parse, processIo, runCommand, stderrLog, UsageError, type BringupIo } from './common.js';
+import { processIo, runCommand, serialOptions, stderrLog, UsageError, type BringupIo } from './common.js';
 
 const USAGE = `usage: ocpp-station reader listen --driver line|rdm6300 --port DEVICE [--baud N] [--once] [--verbose]`;
 
@@ -20,15 +20,9 @@ const OPTIONS = {
 type ClosableReader = IdReader & { close(): Promise<void>; activeFaults: HalFault[] };
 
 export async function main(argv: string[], io: BringupIo = processIo()): Promise<number> {
-  return runCommand(io, USAGE, async () => {
-    const { values: v } = parse(argv, OPTIONS);
-    if (v.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (!v.port) throw new UsageError('--port is required');
+  return runCommand(argv, io, USAGE, OPTIONS, async (v) => {
+    const base = serialOptions(v);
     const deps = { clock: io.clock, log: stderrLog(io, v.verbose) };
-    const base = { port: v.port, ...(v.baud ? { baudRate: intArg(v.baud, 'baud') } : {}) };
     let reader: ClosableReader;
     if (v.driver === 'line') reader = await (await import('../../hal/serial/reader-line.js')).create(base, deps);
     else if (v.driver === 'rdm6300') reader = await (await import('../../hal/serial/reader-rdm6300.js')).create(base, deps);

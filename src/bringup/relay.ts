@@ -8,7 +8,7 @@ import { loadBoardProfile } from '../../hal/profile.js';
 import { findDriver, type DriverContext } from '../../hal/registry.js';
 import type { HalFault } from '../../hal/types.js';
 import { packageConfigDir } from '../config/paths.js';
-import { intArg, parse, processIo, runCommand, sleep, stderrLog, UsageError, type BringupIo } from './common.js';
+import { intArg, processIo, runCommand, sleep, stderrLog, UsageError, type BringupIo } from './common.js';
 
 const USAGE = `usage: ocpp-station relay toggle --board PROFILE --evse N [--yes] [--hold S] [--verbose]
   PROFILE is a name in config/boards/ or a path to a profile file.`;
@@ -23,12 +23,7 @@ const OPTIONS = {
 } as const;
 
 export async function main(argv: string[], io: BringupIo = processIo()): Promise<number> {
-  return runCommand(io, USAGE, async () => {
-    const { values: v } = parse(argv, OPTIONS);
-    if (v.help) {
-      io.out(USAGE);
-      return 0;
-    }
+  return runCommand(argv, io, USAGE, OPTIONS, async (v) => {
     if (!v.board) throw new UsageError('--board is required');
     const evseId = intArg(v.evse, 'evse', 1);
     const profile = loadBoardProfile(v.board, packageConfigDir());
