@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCsms, type Csms } from './support/csms.js';
-import { IDENTITY, startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, IDENTITY, type V201Station } from './support/v201-station.js';
 
 type Tx = {
   eventType: string;
@@ -17,11 +17,8 @@ type Tx = {
 const txs = (s: V201Station): Tx[] => s.calls<Tx>('TransactionEvent');
 const ended = (s: V201Station): boolean => txs(s).some((t) => t.eventType === 'Ended');
 
-async function booted(variables: Record<string, string> = {}, csms?: Csms): Promise<V201Station> {
-  const s = await startV201Station({ variables, ...(csms ? { csms } : {}) });
-  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
-  await s.until('status', () => s.calls('StatusNotification').length === 1);
-  return s;
+function booted(variables: Record<string, string> = {}, csms?: Csms): Promise<V201Station> {
+  return bootedV201Station({ variables, ...(csms ? { csms } : {}) });
 }
 
 async function goOffline(s: V201Station): Promise<void> {

@@ -4,16 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, type V201Station } from './support/v201-station.js';
 
 const statuses = (s: V201Station): [number, string][] =>
   s.calls<{ evseId: number; connectorStatus: string }>('StatusNotification').map((x) => [x.evseId, x.connectorStatus]);
 
-async function booted(evses = 1): Promise<V201Station> {
-  const s = await startV201Station({ evses });
-  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
-  await s.until('status', () => s.calls('StatusNotification').length === evses);
-  return s;
+function booted(evses = 1): Promise<V201Station> {
+  return bootedV201Station({ evses });
 }
 
 test('TC_G_03_CS / TC_G_04_CS / TC_G_05_CS / TC_G_06_CS G01/G03 ChangeAvailability of one EVSE and of the station: Unavailable / Available per connector; unknown EVSE Rejected', async () => {

@@ -5,17 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, type V201Station } from './support/v201-station.js';
 
 type Sv = { value: number; context?: string; measurand?: string; phase?: string; unitOfMeasure?: { unit: string } };
 type Tx = { eventType: string; triggerReason: string; meterValue?: { timestamp: string; sampledValue: Sv[] }[] };
 const txs = (s: V201Station): Tx[] => s.calls<Tx>('TransactionEvent');
 
-async function booted(variables: Record<string, string> = {}): Promise<V201Station> {
-  const s = await startV201Station({ variables });
-  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
-  await s.until('status', () => s.calls('StatusNotification').length === 1);
-  return s;
+function booted(variables: Record<string, string> = {}): Promise<V201Station> {
+  return bootedV201Station({ variables });
 }
 
 test('TC_J_07_CS J02 sampled meter values: TransactionEvent(Updated, MeterValuePeriodic) every TxUpdatedInterval with exactly TxUpdatedMeasurands; a SetVariables change applies at once', async () => {

@@ -6,15 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCsms } from './support/csms.js';
 import { closedPort } from './support/ocpp-link.js';
-import { IDENTITY, startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, IDENTITY, startV201Station, type V201Station } from './support/v201-station.js';
 
 const iso = (): string => new Date().toISOString();
 
-async function booted(variables: Record<string, string> = {}): Promise<V201Station> {
-  const s = await startV201Station({ variables });
-  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
-  await s.until('status', () => s.calls('StatusNotification').length === 1);
-  return s;
+function booted(variables: Record<string, string> = {}): Promise<V201Station> {
+  return bootedV201Station({ variables });
 }
 
 const rpcCode = (code: string) => (e: unknown) => (e as { rpcErrorCode?: string }).rpcErrorCode === code;

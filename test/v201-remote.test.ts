@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, type V201Station } from './support/v201-station.js';
 
 type Tx = {
   eventType: string;
@@ -15,11 +15,8 @@ type Tx = {
 };
 const txs = (s: V201Station): Tx[] => s.calls<Tx>('TransactionEvent');
 
-async function booted(variables: Record<string, string> = {}): Promise<V201Station> {
-  const s = await startV201Station({ variables });
-  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
-  await s.until('status', () => s.calls('StatusNotification').length === 1);
-  return s;
+function booted(variables: Record<string, string> = {}): Promise<V201Station> {
+  return bootedV201Station({ variables });
 }
 
 test('TC_F_03_CS / TC_F_08_CS F02/F03 remote start then remote stop: Started(RemoteStart) with remoteStartId and the idToken (F02.FR.01, F02.FR.21), Ended(RemoteStop, Remote)', async () => {

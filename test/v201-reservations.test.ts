@@ -5,13 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, type V201Station } from './support/v201-station.js';
 
-async function booted(): Promise<V201Station> {
-  const s = await startV201Station();
-  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
-  await s.until('status', () => s.calls('StatusNotification').length === 1);
-  return s;
+function booted(): Promise<V201Station> {
+  return bootedV201Station();
 }
 const statuses = (s: V201Station) => s.calls<{ connectorStatus: string }>('StatusNotification').map((x) => x.connectorStatus);
 const inMs = (s: V201Station, ms: number) => new Date(s.clock.now() + ms).toISOString();

@@ -11,7 +11,7 @@ import { VirtualClock } from '../hal/clock.js';
 import { V201Adapter } from '../src/ocpp/v201/index.js';
 import { openDatabase } from '../src/store/db.js';
 import { FakeLink, FakeStation, quietLog, testConfig } from './support/v16-fakes.js';
-import { startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, type V201Station } from './support/v201-station.js';
 
 type Tx = {
   eventType: 'Started' | 'Updated' | 'Ended';
@@ -31,11 +31,8 @@ const evse1 = (s: V201Station) => s.sim.status().evses[0]!;
 const iso = (ms: number): string => new Date(ms).toISOString();
 const periods = (list: [number, number][]): ChargingSchedulePeriodType[] => list.map(([startPeriod, limit]) => ({ startPeriod, limit }));
 
-async function booted(variables: Record<string, string> = {}, evses = 1): Promise<V201Station> {
-  const s = await startV201Station({ variables, evses });
-  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
-  await s.until('status', () => s.calls('StatusNotification').length === evses);
-  return s;
+function booted(variables: Record<string, string> = {}, evses = 1): Promise<V201Station> {
+  return bootedV201Station({ variables, evses });
 }
 
 /** A 2.0.1 profile: TxDefaultProfile, Absolute from `start`, in A, unless told otherwise. */

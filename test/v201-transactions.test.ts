@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRPCError } from 'ocpp-rpc';
-import { startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, startV201Station, type V201Station } from './support/v201-station.js';
 
 export type Tx = {
   eventType: 'Started' | 'Updated' | 'Ended';
@@ -22,11 +22,8 @@ const txs = (s: V201Station): Tx[] => s.calls<Tx>('TransactionEvent');
 const ended = (s: V201Station): boolean => txs(s).some((t) => t.eventType === 'Ended');
 const brief = (t: Tx): string => `${t.eventType}:${t.triggerReason}`;
 
-async function booted(variables: Record<string, string> = {}): Promise<V201Station> {
-  const s = await startV201Station({ variables });
-  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
-  await s.until('status', () => s.calls('StatusNotification').length === 1);
-  return s;
+function booted(variables: Record<string, string> = {}): Promise<V201Station> {
+  return bootedV201Station({ variables });
 }
 
 function assertGapless(list: Tx[]): void {

@@ -71,3 +71,11 @@ export async function startV201Station(opts: V201StationOptions = {}): Promise<V
     },
   });
 }
+
+/** A 2.0.1 station whose boot was Accepted and that has reported the status of each EVSE. */
+export async function bootedV201Station(opts: V201StationOptions = {}): Promise<V201Station> {
+  const s = await startV201Station(opts);
+  await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
+  await s.until('status', () => s.calls('StatusNotification').length === (opts.evses ?? 1));
+  return s;
+}
