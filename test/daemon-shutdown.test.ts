@@ -12,16 +12,7 @@ import { VirtualClock } from '../hal/clock.js';
 import { openDatabase } from '../src/store/db.js';
 import { openSessions } from '../src/store/sessions.js';
 import { startCsms } from './support/csms.js';
-import { startTestStation, type TestStation } from './support/harness.js';
-
-async function until(st: TestStation, what: string, fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (fn()) return;
-    await st.clock.advance(50);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { startTestStation, until } from './support/harness.js';
 
 test('graceful stop (SIGTERM path): 1.6 §4.10 StopTransaction reason Local sent before the link closes, contactors open, no open session in the DB', async () => {
   const csms = await startCsms({ protocols: ['ocpp1.6'] });

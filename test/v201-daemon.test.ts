@@ -7,18 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../hal/clock.js';
 import { startCsms } from './support/csms.js';
-import { startTestStation, type TestStation } from './support/harness.js';
+import { startTestStation, until } from './support/harness.js';
 
 type Tx = { eventType: string; triggerReason: string; seqNo: number; transactionInfo: { stoppedReason?: string } };
-
-async function until(st: TestStation, what: string, fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (fn()) return;
-    await st.clock.advance(50);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test('daemon wiring, 2.0.1: config.ocpp.v201.variables seed the device model; plug, tap, charge; SIGTERM-like stop sends TransactionEvent Ended(Local) before exit', async () => {
   const csms = await startCsms({ protocols: ['ocpp2.0.1'] });

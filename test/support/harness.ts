@@ -110,3 +110,12 @@ export async function startTestStation(o: TestStationOptions): Promise<TestStati
   }
 }
 
+/** Advance station time in 50 ms steps, giving the sockets real time between them, until fn holds. */
+export async function until(st: TestStation, what: string, fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (fn()) return;
+    await st.clock.advance(50);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
