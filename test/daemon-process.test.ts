@@ -152,6 +152,18 @@ async function runCliAsync(args: string[]): Promise<{ status: number | null; std
   return { status, stdout };
 }
 
+/** A daemon on the sim board, connected to its own CSMS, after its BootNotification; both end with the test. */
+async function bootedDaemon(t: { after(fn: () => void): void }): Promise<{ csms: Csms; d: Daemon; stateDir: string }> {
+  const dir = tempDir(t);
+  const csms = await startCsms({ protocols: ['ocpp1.6'] });
+  t.after(() => csms.close());
+  const { file, stateDir } = writeConfig(dir, csms);
+  const d = startDaemon(file);
+  t.after(() => d.proc.kill('SIGKILL'));
+  await csms.waitFor('BootNotification', undefined, 15_000);
+  return { csms, d, stateDir };
+}
+
 async function chargingOnEvse1(stateDir: string, d: Daemon): Promise<void> {
   const socket = join(stateDir, 'control.sock');
   await waitFor('the control socket', () => existsSync(socket), d);
@@ -171,14 +183,7 @@ async function chargingOnEvse1(stateDir: string, d: Daemon): Promise<void> {
 }
 
 test('SIGTERM on the sim board while charging: exit 0, StopTransaction(Local) sent, no running session, contactor open in the DB', async (t) => {
-  const dir = tempDir(t);
-  const csms = await startCsms({ protocols: ['ocpp1.6'] });
-  t.after(() => csms.close());
-  const { file, stateDir } = writeConfig(dir, csms);
-  const d = startDaemon(file);
-  t.after(() => d.proc.kill('SIGKILL'));
-
-  await csms.waitFor('BootNotification', undefined, 15_000);
+  const { csms, d, stateDir } = await bootedDaemon(t);
   await chargingOnEvse1(stateDir, d);
   await csms.waitFor('StartTransaction', undefined, 15_000);
 
@@ -205,14 +210,7 @@ test('SIGTERM on the sim board while charging: exit 0, StopTransaction(Local) se
 });
 
 test('a hard reset from the CSMS (1.6 §5.14) stops gracefully and exits 0 for systemd to restart', async (t) => {
-  const dir = tempDir(t);
-  const csms = await startCsms({ protocols: ['ocpp1.6'] });
-  t.after(() => csms.close());
-  const { file, stateDir } = writeConfig(dir, csms);
-  const d = startDaemon(file);
-  t.after(() => d.proc.kill('SIGKILL'));
-
-  await csms.waitFor('BootNotification', undefined, 15_000);
+  const { csms, d, stateDir } = await bootedDaemon(t);
   await chargingOnEvse1(stateDir, d);
   await csms.waitFor('StartTransaction', undefined, 15_000);
   const answer = await csms.call<{ status: string }>('CP-PROC', 'Reset', { type: 'Hard' });
@@ -231,13 +229,7 @@ test('a hard reset from the CSMS (1.6 §5.14) stops gracefully and exits 0 for s
 });
 
 test('a second signal during the graceful stop forces the outputs safe and exits 1 at once', async (t) => {
-  const dir = tempDir(t);
-  const csms = await startCsms({ protocols: ['ocpp1.6'] });
-  t.after(() => csms.close());
-  const { file } = writeConfig(dir, csms);
-  const d = startDaemon(file);
-  t.after(() => d.proc.kill('SIGKILL'));
-  await csms.waitFor('BootNotification', undefined, 15_000);
+  const { d } = await bootedDaemon(t);
   await waitFor('running', () => /info: running /.test(d.output()), d);
   // Two different signals: the kernel does not merge them, so one arrives while the other stops.
   d.proc.kill('SIGTERM');
