@@ -7,14 +7,20 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { createRPCError } from 'ocpp-rpc';
+import type { OcppConfig } from '../src/config/types.js';
 import { createV16Adapter } from '../src/ocpp/v16/index.js';
 import { makeTestCerts, type TestCerts } from './support/certs.js';
-import { startCsms } from './support/csms.js';
+import { startCsms, type Csms } from './support/csms.js';
 import { tempDir } from './support/ocpp-link.js';
-import { startSecureStation } from './support/secure-station.js';
+import { startSecureStation, type SecureStation } from './support/secure-station.js';
 import { startV16Station } from './support/v16-station.js';
 
 const ID = 'CP-SEC16';
+
+/** The 1.6 station under test, connecting to csms with these settings. */
+function station(csms: Csms, ocpp: Partial<OcppConfig>): Promise<SecureStation> {
+  return startSecureStation({ csms, identity: ID, version: '1.6', adapter: createV16Adapter, ocpp: { csmsUrl: csms.url, ...ocpp } });
+}
 let certs: TestCerts;
 let certDir: ReturnType<typeof tempDir>;
 before(() => {
@@ -35,13 +41,7 @@ test('A00.FR.309 / A04.FR.02 a CSMS certificate from the wrong CA: InvalidCentra
     tls: { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) },
     password: 'tls-basic-auth-pw-16',
   });
-  const s = await startSecureStation({
-    csms,
-    identity: ID,
-    version: '1.6',
-    adapter: createV16Adapter,
-    ocpp: { csmsUrl: csms.url, securityProfile: 2, password: 'tls-basic-auth-pw-16', caFile: certs.otherCaCert },
-  });
+  const s = await station(csms, { securityProfile: 2, password: 'tls-basic-auth-pw-16', caFile: certs.otherCaCert });
   try {
     const failures = (): number => s.log.entries.filter((e) => /TLS handshake failed/.test(e.msg)).length;
     await s.until('three refused handshakes', () => failures() >= 3);
@@ -70,13 +70,7 @@ test('A00.FR.309 / A04.FR.02 a CSMS certificate from the wrong CA: InvalidCentra
 test('A01 AuthorizationKey: ChangeConfiguration Accepted, the station reconnects with the new password, and after a restart still uses it; an invalid key is Rejected', async () => {
   let password = 'first-password-0001';
   const csms = await startCsms({ protocols: ['ocpp1.6'], password: () => password });
-  const s = await startSecureStation({
-    csms,
-    identity: ID,
-    version: '1.6',
-    adapter: createV16Adapter,
-    ocpp: { csmsUrl: csms.url, securityProfile: 1, password },
-  });
+  const s = await station(csms, { securityProfile: 1, password });
   try {
     await s.until('first boot', () => s.calls('BootNotification').length === 1 && s.calls('StatusNotification').length >= 2);
     const tooShort = await csms.call<{ status: string }>(ID, 'ChangeConfiguration', { key: 'AuthorizationKey', value: 'short' });
@@ -104,13 +98,7 @@ test('A01 AuthorizationKey: ChangeConfiguration Accepted, the station reconnects
 test('7.2 / 7.6 AuthorizationKey is never read back; SecurityProfile is read-only and reflects the configuration', async () => {
   let password = 'first-password-0001';
   const csms = await startCsms({ protocols: ['ocpp1.6'], password: () => password });
-  const s = await startSecureStation({
-    csms,
-    identity: ID,
-    version: '1.6',
-    adapter: createV16Adapter,
-    ocpp: { csmsUrl: csms.url, securityProfile: 1, password },
-  });
+  const s = await station(csms, { securityProfile: 1, password });
   try {
     await s.until('boot', () => s.calls('BootNotification').length === 1);
     password = 'another-password-0003';
@@ -140,13 +128,7 @@ test('7.2 / 7.6 AuthorizationKey is never read back; SecurityProfile is read-onl
 
 test('A04 / chapter 8 after a Reset the next boot reports ResetOrReboot (critical events are queued)', async () => {
   const csms = await startCsms({ protocols: ['ocpp1.6'], password: 'reset-password-0016' });
-  const s = await startSecureStation({
-    csms,
-    identity: ID,
-    version: '1.6',
-    adapter: createV16Adapter,
-    ocpp: { csmsUrl: csms.url, securityProfile: 1, password: 'reset-password-0016' },
-  });
+  const s = await station(csms, { securityProfile: 1, password: 'reset-password-0016' });
   try {
     await s.until('boot', () => s.calls('SecurityEventNotification').length === 1);
     assert.deepEqual(await csms.call(ID, 'Reset', { type: 'Hard' }), { status: 'Accepted' });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { createRPCError } from 'ocpp-rpc';
+import type { OcppConfig } from '../src/config/types.js';
 import { createV201Adapter } from '../src/ocpp/v201/index.js';
 import { makeTestCerts, type TestCerts } from './support/certs.js';
 import { startCsms, type Csms } from './support/csms.js';
@@ -15,6 +16,11 @@ import { startSecureStation, type SecureStation } from './support/secure-station
 import { IDENTITY, startV201Station } from './support/v201-station.js';
 
 const ID = 'CP-SEC201';
+
+/** The 2.0.1 station under test, connecting to csms with these settings. */
+function station(csms: Csms, ocpp: Partial<OcppConfig>): Promise<SecureStation> {
+  return startSecureStation({ csms, identity: ID, version: '2.0.1', adapter: createV201Adapter, ocpp: { csmsUrl: csms.url, ...ocpp } });
+}
 let certs: TestCerts;
 let certDir: ReturnType<typeof tempDir>;
 before(() => {
@@ -47,13 +53,7 @@ test('TC_A_05_CS A00.FR.310 / A04.FR.01 / A04.FR.02 a CSMS certificate from the 
     tls: { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) },
     password: 'tls-basic-auth-pw-201',
   });
-  const s = await startSecureStation({
-    csms,
-    identity: ID,
-    version: '2.0.1',
-    adapter: createV201Adapter,
-    ocpp: { csmsUrl: csms.url, securityProfile: 2, password: 'tls-basic-auth-pw-201', caFile: certs.otherCaCert },
-  });
+  const s = await station(csms, { securityProfile: 2, password: 'tls-basic-auth-pw-201', caFile: certs.otherCaCert });
   try {
     const failures = (): number => s.log.entries.filter((e) => /TLS handshake failed/.test(e.msg)).length;
     await s.until('three refused handshakes', () => failures() >= 3);
@@ -80,13 +80,7 @@ test('TC_A_05_CS A00.FR.310 / A04.FR.01 / A04.FR.02 a CSMS certificate from the 
 test('TC_A_09_CS A01 BasicAuthPassword: SetVariables Accepted, the station reconnects with the new password (no boot), logs the change without the password, never reads it back, and uses it after a restart; SecurityCtrlr reports profile and identity', async () => {
   let password = 'first-password-0201';
   const csms = await startCsms({ protocols: ['ocpp2.0.1'], password: () => password });
-  const s = await startSecureStation({
-    csms,
-    identity: ID,
-    version: '2.0.1',
-    adapter: createV201Adapter,
-    ocpp: { csmsUrl: csms.url, securityProfile: 1, password },
-  });
+  const s = await station(csms, { securityProfile: 1, password });
   try {
     await s.until('boot', booted(s, 1));
     await s.until('StartupOfTheDevice', () => s.calls('SecurityEventNotification').length === 1);
@@ -128,13 +122,7 @@ test('TC_A_09_CS A01 BasicAuthPassword: SetVariables Accepted, the station recon
 
 test('TC_B_20_CS / A04 after a Reset the next boot reports ResetOrReboot', async () => {
   const csms = await startCsms({ protocols: ['ocpp2.0.1'], password: 'reset-password-0201' });
-  const s = await startSecureStation({
-    csms,
-    identity: ID,
-    version: '2.0.1',
-    adapter: createV201Adapter,
-    ocpp: { csmsUrl: csms.url, securityProfile: 1, password: 'reset-password-0201' },
-  });
+  const s = await station(csms, { securityProfile: 1, password: 'reset-password-0201' });
   try {
     await s.until('boot', () => s.calls('SecurityEventNotification').length === 1);
     assert.deepEqual(await csms.call(ID, 'Reset', { type: 'Immediate' }), { status: 'Accepted' });
