@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { VirtualClock } from '../hal/clock.js';
 import { openDatabase, type Db } from '../src/store/db.js';
 import { createV16AdapterWithExtras, type V16Adapter } from '../src/ocpp/v16/index.js';
-import type { MeterSample, Session } from '../src/station/api.js';
-import { FakeLink, FakeStation, quietLog, testConfig } from './support/v16-fakes.js';
+import type { MeterSample } from '../src/station/api.js';
+import { FakeLink, FakeStation, quietLog, session, testConfig } from './support/v16-fakes.js';
 
 interface Rig {
   clock: VirtualClock;
@@ -38,16 +38,6 @@ async function booted(opts: Parameters<typeof rig>[0] = {}): Promise<Rig> {
   r.link.sent.length = 0;
   return r;
 }
-
-const session = (over: Partial<Session> = {}): Session => ({
-  id: 'S1',
-  evseId: 1,
-  connectorId: 1,
-  startedAt: Date.UTC(2026, 0, 1, 8),
-  powerPathClosed: false,
-  chargingState: 'EVConnected',
-  ...over,
-});
 
 const sample = (energyImportWh: number, over: Partial<MeterSample> = {}): MeterSample => ({
   evseId: 1,

@@ -9,10 +9,9 @@ import { VirtualClock } from '../hal/clock.js';
 import { openDatabase } from '../src/store/db.js';
 import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';
 import { createV16AdapterWithExtras, type V16Adapter } from '../src/ocpp/v16/index.js';
-import type { Session } from '../src/station/api.js';
 import { startCsms, type Csms } from './support/csms.js';
 import { ocppConfig } from './support/ocpp-link.js';
-import { FakeStation, quietLog, testConfig } from './support/v16-fakes.js';
+import { FakeStation, quietLog, session, testConfig } from './support/v16-fakes.js';
 
 interface Rig {
   csms: Csms;
@@ -60,16 +59,6 @@ async function until(r: Rig, what: string, fn: () => boolean, maxSteps = 400): P
 }
 
 const count = (r: Rig, action: string): number => r.csms.actions(ID).filter((a) => a === action).length;
-
-const session = (over: Partial<Session> = {}): Session => ({
-  id: 'S1',
-  evseId: 1,
-  connectorId: 1,
-  startedAt: Date.UTC(2026, 0, 1, 8),
-  powerPathClosed: false,
-  chargingState: 'EVConnected',
-  ...over,
-});
 
 test('4.2 / errata 3.22 boot over the wire: BootNotification, then StatusNotification of connector 0 and every connector', async () => {
   const r = await rig(2);

@@ -33,6 +33,17 @@ import type {
 
 export const quietLog: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
+/** A session on EVSE 1, connector 1, plugged in but not charging yet; over sets what a test needs. */
+export const session = (over: Partial<Session> = {}): Session => ({
+  id: 'S1',
+  evseId: 1,
+  connectorId: 1,
+  startedAt: Date.UTC(2026, 0, 1, 8),
+  powerPathClosed: false,
+  chargingState: 'EVConnected',
+  ...over,
+});
+
 export interface Sent {
   action: string;
   payload: Record<string, unknown>;
