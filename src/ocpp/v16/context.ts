@@ -1,21 +1,11 @@
 /** What the parts of the 1.6 adapter share. */
-import type { Clock } from '../../../hal/clock.js';
-import type { Logger } from '../../../hal/types.js';
-import type { StationConfig } from '../../config/types.js';
-import type { StationApi } from '../../station/api.js';
-import type { Db } from '../../store/db.js';
-import type { OcppLink } from '../link.js';
+import type { AdapterDeps } from '../adapter.js';
 import type { V16Configuration } from './configuration.js';
 
 export type RegistrationState = 'offline' | 'booting' | 'Pending' | 'Rejected' | 'Accepted';
 
-export interface V16Context {
-  link: OcppLink;
-  station: StationApi;
-  db: Db;
-  clock: Clock;
-  log: Logger;
-  config: StationConfig;
+/** The adapter's dependencies, and what its parts add to them. */
+export interface V16Context extends AdapterDeps {
   cfg: V16Configuration;
   /** Registration with the CSMS (spec 4.2). */
   readonly registration: RegistrationState;
