@@ -389,6 +389,11 @@ export interface StationApi extends TypedEmitter<StationEvents> {
   /** evseId 0 = the whole station. */
   setAvailability(evseId: number, operative: boolean): AvailabilityResult;
   reset(kind: ResetKind, evseId?: number): 'Accepted' | 'Rejected' | 'Scheduled';
+  /**
+   * An adapter still has a protocol transaction open on an EVSE whose session has ended (2.0.1 TxStopPoint
+   * EVConnected waits for the cable): while held, the EVSE is not idle for a Reset OnIdle. Release with false.
+   */
+  holdIdle?(evseId: number, held: boolean): void;
   reserve(r: Reservation): ReservationResult;
   cancelReservation(id: number): boolean;
   /** Smart-charging limit in amperes per phase; undefined = no limit (hardware maximum). */

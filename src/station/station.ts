@@ -563,11 +563,11 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     if (evseId !== undefined && evseId !== 0) {
       if (!this.evses.has(evseId)) return 'Rejected';
       // An EVSE has no process of its own to restart: resetting it ends its session.
-      if (kind === 'OnIdle' && this.sess.get(evseId)) return 'Scheduled';
+      if (kind === 'OnIdle' && (this.sess.get(evseId) || this.idleHolds.has(evseId))) return 'Scheduled';
       void this.sess.end(evseId, RESET_STOP[kind], 'ResetCommand');
       return 'Accepted';
     }
-    if (kind === 'OnIdle' && this.sess.all().length > 0) {
+    if (kind === 'OnIdle' && !this.idle()) {
       this.resetOnIdle = kind;
       return 'Scheduled';
     }
@@ -589,7 +589,23 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private afterSessionEnd(s: Session): void {
     const evse = this.evses.get(s.evseId);
     if (evse && !this.stopping) this.applyAvailability(evse);
-    if (this.resetOnIdle && this.sess.all().length === 0 && !this.resetting) void this.performReset(this.resetOnIdle);
+    this.resetIfIdle();
+  }
+
+  /** EVSEs an adapter still holds a transaction open on after their session ended (see StationApi.holdIdle). */
+  private readonly idleHolds = new Set<number>();
+
+  holdIdle(evseId: number, held: boolean): void {
+    if (held) this.idleHolds.add(evseId);
+    else if (this.idleHolds.delete(evseId)) this.resetIfIdle();
+  }
+
+  private idle(): boolean {
+    return this.sess.all().length === 0 && this.idleHolds.size === 0;
+  }
+
+  private resetIfIdle(): void {
+    if (this.resetOnIdle && this.idle() && !this.resetting) void this.performReset(this.resetOnIdle);
   }
 
   reserve(r: Reservation): ReservationResult {

@@ -81,7 +81,13 @@ export class RemoteControl {
   /** F03 */
   private requestStop(req: { transactionId: string }): Status {
     const s = this.ctx.station.findSession(req.transactionId);
-    if (!s || s.endedAt !== undefined || !this.parts.transactions.isStarted(s.id)) return { status: 'Rejected' };
+    if (!s || !this.parts.transactions.isStarted(s.id)) return { status: 'Rejected' };
+    // F03.FR.07: a transaction waiting for its cable is still active; its energy is off already (F03.FR.02).
+    if (this.parts.transactions.isWaiting(s.id)) {
+      this.ctx.afterResponse(() => this.parts.transactions.remoteStopWaiting(s.id));
+      return { status: 'Accepted' };
+    }
+    if (s.endedAt !== undefined) return { status: 'Rejected' };
     return { status: this.ctx.station.requestStop(s.id, 'Remote', 'RemoteStop') ? 'Accepted' : 'Rejected' };
   }
 
@@ -117,10 +123,7 @@ export class RemoteControl {
         });
         return { status: 'Accepted' };
       case 'TransactionEvent': {
-        const any = this.ctx.station
-          .sessions()
-          .some((s) => (evseId === undefined || s.evseId === evseId) && this.parts.transactions.isStarted(s.id));
-        if (!any) return { status: 'Rejected' };
+        if (!this.parts.transactions.openTransactions(evseId).length) return { status: 'Rejected' };
         this.ctx.afterResponse(() => void this.parts.transactions.trigger(evseId));
         return { status: 'Accepted' };
       }

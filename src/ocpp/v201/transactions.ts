@@ -83,6 +83,8 @@ interface TxEventResponse {
 export class Transactions {
   /** Last charging state told per transaction (chargingState is sent when it changes). */
   private readonly lastState = new Map<string, string>();
+  /** Transactions waiting for their cable (session ended, transaction open): sessionId → evseId, held not idle in the station. */
+  private readonly holding = new Map<string, number>();
   /** Last sample per session, for Ended (TxEndedMeasurands) and TriggerMessage(TransactionEvent). */
   private readonly lastSample = new Map<string, MeterSample>();
 
@@ -105,6 +107,7 @@ export class Transactions {
     this.ctx.onStation('session', (ev) => this.onSession(ev));
     this.ctx.onStation('session-departed', (ev) => this.onDeparted(ev));
     this.ctx.onStation('limit', (evseId, amps) => this.onLimit(evseId, amps));
+    this.ctx.onStation('restart-requested', (kind) => this.endAllWaiting(kind));
     this.ctx.onStation('meter', (s) => this.onMeter(s));
     this.ctx.link.onQueuedResult('TransactionEvent', (msg, res) => {
       this.dequeued(msg);
@@ -218,6 +221,18 @@ export class Transactions {
     this.emit('Ended', ev.session, this.unplugTrigger('Ended'), ev.at, { stopToken: false });
   }
 
+  /**
+   * B12.FR.04 / E06: a reset ends the transactions still waiting for their cable before the restart
+   * (ResetCommand, like the station's own sessions), rather than as AbnormalCondition at the next start.
+   */
+  private endAllWaiting(kind: 'HardReset' | 'SoftReset' | 'Immediate'): void {
+    const reason: StopReason = kind === 'Immediate' ? 'ImmediateReset' : kind;
+    for (const id of [...this.holding.keys()]) {
+      const s = this.ctx.station.findSession(id);
+      if (s && this.isStarted(id)) this.emit('Ended', s, 'ResetCommand', this.ctx.clock.now(), { stopToken: false, reason });
+    }
+  }
+
   /** Per EVSE, the limit the CSMS last heard of: the one in force when its transaction started, then each one told. */
   private readonly limitKnown = new Map<number, number>();
 
@@ -269,6 +284,9 @@ export class Transactions {
       return;
     }
     if (this.waitsForCable(ev)) {
+      // B12: a Reset OnIdle waits for the Ended of this transaction, not only for the station's session.
+      this.holding.set(s.id, s.evseId);
+      this.ctx.station.holdIdle?.(s.evseId, true);
       if (ev.trigger === 'Deauthorized') {
         // The deauthorization was told with its own fact already: only the charging state may be news.
         if (this.lastState.get(s.id) !== s.chargingState) this.emit('Updated', s, 'ChargingStateChanged', ev.at, {});
@@ -325,11 +343,38 @@ export class Transactions {
   }
   private readonly endedSamples = new Map<string, { at: number; mv: MeterValue }[]>();
 
-  /** F06.FR.07: TransactionEvent(Updated, Trigger) for the running transactions of an EVSE (or all). */
+  /**
+   * Open transactions of an EVSE (or all): those of running sessions and those whose session ended but
+   * that wait for the cable (snapshot of the ended session).
+   */
+  openTransactions(evseId?: number): Session[] {
+    const live = this.ctx.station.sessions().filter((s) => this.isStarted(s.id));
+    const waiting = [...this.holding.keys()]
+      .filter((id) => !live.some((s) => s.id === id) && this.isStarted(id))
+      .map((id) => this.ctx.station.findSession(id))
+      .filter((s): s is Session => s !== undefined);
+    return [...live, ...waiting].filter((s) => evseId === undefined || s.evseId === evseId);
+  }
+
+  /** Is this a transaction that only waits for its cable (energy already off)? */
+  isWaiting(transactionId: string): boolean {
+    return this.holding.has(transactionId) && this.isStarted(transactionId);
+  }
+
+  /**
+   * F03.FR.02 for a transaction already waiting for its cable: the energy is off since its stop, so the
+   * remote stop is only told (Updated RemoteStop); the transaction still ends at the unplug, with the
+   * stoppedReason of the first stop.
+   */
+  remoteStopWaiting(transactionId: string): void {
+    const s = this.ctx.station.findSession(transactionId);
+    if (!s || !this.isWaiting(transactionId)) return;
+    this.emit('Updated', s, 'RemoteStop', this.ctx.clock.now(), { stopToken: false });
+  }
+
+  /** F06.FR.07: TransactionEvent(Updated, Trigger) for the open transactions of an EVSE (or all), waiting ones included. */
   trigger(evseId: number | undefined): boolean {
-    const txs = this.ctx.station
-      .sessions()
-      .filter((s) => (evseId === undefined || s.evseId === evseId) && this.isStarted(s.id));
+    const txs = this.openTransactions(evseId);
     for (const s of txs) {
       const last = this.lastSample.get(s.id);
       const mv = last ? this.metering.meterValue(last, 'SampledDataCtrlr.TxUpdatedMeasurands', 'Trigger') : undefined;
@@ -392,6 +437,11 @@ export class Transactions {
     })();
     this.queued.set(s.id, (this.queued.get(s.id) ?? 0) + 1);
     if (type === 'Ended') {
+      const held = this.holding.get(s.id);
+      if (held !== undefined) {
+        this.holding.delete(s.id);
+        this.ctx.station.holdIdle?.(held, false);
+      }
       this.lastState.delete(s.id);
       this.lastSample.delete(s.id);
       this.endedSamples.delete(s.id);
