@@ -138,3 +138,24 @@ test('TC_B_22_CS / B12.FR.02 / E06.FR.15: Reset Immediate while a transaction wa
     await s.close();
   }
 });
+
+test('C01.FR.23 limit (README): a new authorization with the cable still in Ends the waiting transaction and Starts a new one; a Scheduled Reset OnIdle then waits for the new session, not only for the old transaction', async () => {
+  const { s, txId } = await waiting();
+  try {
+    const restarts: string[] = [];
+    s.station.on('restart-requested', (r) => restarts.push(r));
+    assert.deepEqual(await s.call('Reset', { type: 'OnIdle' }), { status: 'Scheduled' });
+    s.sim.tap('0B0B0B0B');
+    await s.until('second Started', () => txs(s).some((t) => t.eventType === 'Started' && t.transactionInfo.transactionId !== txId));
+    const first = txs(s).filter((t) => t.transactionInfo.transactionId === txId);
+    assert.equal(first.at(-1)!.eventType, 'Ended');
+    assert.equal(first.at(-1)!.transactionInfo.stoppedReason, 'Local');
+    await s.run(60_000);
+    assert.equal(restarts.length, 0, 'the new session keeps the station busy');
+    s.sim.unplug(1);
+    await s.until('restart', () => restarts.length === 1);
+    assert.equal(txs(s).filter((t) => t.eventType === 'Ended').length, 2);
+  } finally {
+    await s.close();
+  }
+});
