@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootedV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, startCharging, type V201Station } from './support/v201-station.js';
 
 const statuses = (s: V201Station): [number, string][] =>
   s.calls<{ evseId: number; connectorStatus: string }>('StatusNotification').map((x) => [x.evseId, x.connectorStatus]);
@@ -38,10 +38,7 @@ test('TC_G_03_CS / TC_G_04_CS / TC_G_05_CS / TC_G_06_CS G01/G03 ChangeAvailabili
 test('TC_G_11_CS G03/G04 ChangeAvailability Inoperative during a transaction → Scheduled; Unavailable once the transaction ended', async () => {
   const s = await booted();
   try {
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+    await startCharging(s);
     assert.deepEqual(await s.call('ChangeAvailability', { operationalStatus: 'Inoperative', evse: { id: 1 } }), { status: 'Scheduled' });
     await s.run(3000);
     assert.notEqual(statuses(s).at(-1)![1], 'Unavailable');
@@ -80,10 +77,7 @@ test('TC_G_20_CS G05 connector lock failure: NotifyEvent on ConnectorPlugRetenti
 test('G: a ground fault (RCD) makes the connector Faulted with a NotifyEvent on EVSE Problem; EVSE.Power shows the live draw before it', async () => {
   const s = await booted();
   try {
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+    await startCharging(s);
     await s.run(61_000);
     const p = await s.call<{ getVariableResult: { attributeValue: string }[] }>('GetVariables', {
       getVariableData: [{ component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' } }],

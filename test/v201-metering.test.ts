@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootedV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, startCharging, type V201Station } from './support/v201-station.js';
 
 type Sv = { value: number; context?: string; measurand?: string; phase?: string; unitOfMeasure?: { unit: string } };
 type Tx = { eventType: string; triggerReason: string; meterValue?: { timestamp: string; sampledValue: Sv[] }[] };
@@ -21,10 +21,7 @@ test('TC_J_07_CS J02 sampled meter values: TransactionEvent(Updated, MeterValueP
     'SampledDataCtrlr.TxUpdatedMeasurands': 'Energy.Active.Import.Register,Current.Import,Voltage,SoC',
   });
   try {
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => txs(s).length >= 1);
+    await startCharging(s);
     await s.run(500);
     const t0 = txs(s).filter((t) => t.triggerReason === 'MeterValuePeriodic').length;
     await s.run(90_500);
@@ -78,10 +75,7 @@ test('TC_J_02_CS J01 clock-aligned values: MeterValues(Sample.Clock) with Aligne
       ['Power.Active.Import', 'Sample.Clock'],
     ]);
     assert.equal(new Date(mv.meterValue[0]!.timestamp).getTime() % 900_000, 0, 'aligned to the quarter hour');
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => txs(s).length >= 1);
+    await startCharging(s);
     const before = s.calls('MeterValues').length;
     await s.run(900_000);
     await s.until('MeterValueClock', () => txs(s).some((t) => t.triggerReason === 'MeterValueClock'));
@@ -94,10 +88,7 @@ test('TC_J_02_CS J01 clock-aligned values: MeterValues(Sample.Clock) with Aligne
 test('TC_J_10_CS J02 TxEndedInterval: the Ended event carries the kept periodic samples (TxEndedMeasurands) and the Transaction.End value', async () => {
   const s = await booted({ 'SampledDataCtrlr.TxUpdatedInterval': '60', 'SampledDataCtrlr.TxEndedInterval': '120' });
   try {
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => txs(s).length >= 1);
+    await startCharging(s);
     await s.run(400_000);
     s.sim.unplug(1);
     await s.until('Ended', () => txs(s).some((t) => t.eventType === 'Ended'));

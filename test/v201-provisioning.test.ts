@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCsms } from './support/csms.js';
 import { closedPort } from './support/ocpp-link.js';
-import { bootedV201Station, IDENTITY, startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, startCharging, IDENTITY, startV201Station, type V201Station } from './support/v201-station.js';
 
 const iso = (): string => new Date().toISOString();
 
@@ -276,10 +276,7 @@ test('TC_B_21_CS B12.FR.01 Reset OnIdle during a transaction → Scheduled; the 
   try {
     const restarts: string[] = [];
     s.station.on('restart-requested', (r) => restarts.push(r));
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+    await startCharging(s);
     assert.deepEqual(await s.call('Reset', { type: 'OnIdle' }), { status: 'Scheduled' });
     await s.run(5000);
     assert.equal(restarts.length, 0, 'no restart while the transaction runs');
@@ -297,10 +294,7 @@ test('TC_B_21_CS B12.FR.01 Reset OnIdle during a transaction → Scheduled; the 
 test('TC_B_22_CS B12.FR.04 Reset Immediate during a transaction: Accepted and the TransactionEvent Ended goes out before the restart', async () => {
   const s = await booted();
   try {
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+    await startCharging(s);
     assert.deepEqual(await s.call('Reset', { type: 'Immediate' }), { status: 'Accepted' });
     await s.until('Ended', () => s.calls<{ eventType: string }>('TransactionEvent').some((t) => t.eventType === 'Ended'));
     const end = s.calls<{ eventType: string; triggerReason: string; transactionInfo: { stoppedReason: string } }>('TransactionEvent').at(-1)!;
@@ -431,10 +425,7 @@ test('TC_B_27_CS B11.FR.08 / B12.FR.08 Reset of one EVSE during its transaction:
   try {
     const restarts: string[] = [];
     s.station.on('restart-requested', (r) => restarts.push(r));
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+    await startCharging(s);
     assert.deepEqual(await s.call('Reset', { type: 'Immediate', evseId: 1 }), { status: 'Accepted' });
     await s.until('Ended', () => s.calls<{ eventType: string }>('TransactionEvent').some((t) => t.eventType === 'Ended'));
     const end = s.calls<{ triggerReason: string; transactionInfo: { stoppedReason: string } }>('TransactionEvent').at(-1)!;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootedV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, startCharging, type V201Station } from './support/v201-station.js';
 
 type Tx = {
   eventType: string;
@@ -74,10 +74,7 @@ test('TC_F_05_CS / TC_F_06_CS / TC_F_10_CS F05 UnlockConnector: Unlocked when id
     assert.deepEqual(await s.call('UnlockConnector', { evseId: 1, connectorId: 1 }), { status: 'Unlocked' });
     assert.deepEqual(await s.call('UnlockConnector', { evseId: 4, connectorId: 1 }), { status: 'UnknownConnector' });
     assert.deepEqual(await s.call('UnlockConnector', { evseId: 1, connectorId: 2 }), { status: 'UnknownConnector' });
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => txs(s).length >= 1);
+    await startCharging(s);
     assert.deepEqual(await s.call('UnlockConnector', { evseId: 1, connectorId: 1 }), { status: 'OngoingAuthorizedTransaction' });
   } finally {
     await s.close();
@@ -105,10 +102,7 @@ test('TC_F_11_CS / TC_F_13_CS / TC_F_18_CS / TC_F_20_CS / TC_F_26_CS / TC_F_27_C
     assert.deepEqual(s.calls('FirmwareStatusNotification')[0], { status: 'Idle' });
     assert.deepEqual(await s.call('TriggerMessage', { requestedMessage: 'SignChargingStationCertificate' }), { status: 'NotImplemented' });
     // TransactionEvent while a transaction runs: Updated(Trigger) with the chargingState (F06.FR.07)
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => txs(s).length >= 1);
+    await startCharging(s);
     await s.run(61_000);
     assert.deepEqual(await s.call('TriggerMessage', { requestedMessage: 'TransactionEvent', evse: { id: 1 } }), { status: 'Accepted' });
     await s.until('triggered', () => txs(s).some((t) => t.triggerReason === 'Trigger'));

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRPCError } from 'ocpp-rpc';
-import { bootedV201Station, startV201Station, type V201Station } from './support/v201-station.js';
+import { bootedV201Station, startCharging, startV201Station, type V201Station } from './support/v201-station.js';
 
 export type Tx = {
   eventType: 'Started' | 'Updated' | 'Ended';
@@ -167,10 +167,7 @@ test('TC_E_40_CS E11/E12 connection loss during a transaction: events queue with
 test('TC_E_28_CS / TC_E_30_CS / TC_E_32_CS / TC_E_34_CS E14 GetTransactionStatus: ongoing and queued messages', async () => {
   const s = await booted();
   try {
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => txs(s).length >= 1);
+    await startCharging(s);
     const id = txs(s)[0]!.transactionInfo.transactionId;
     await s.run(1000);
     assert.deepEqual(await s.call('GetTransactionStatus', { transactionId: id }), { ongoingIndicator: true, messagesInQueue: false });
@@ -246,10 +243,7 @@ test('E11.FR.07 a TransactionEvent sent but unanswered when the connection drops
 test('TC_E_31_CS E14.FR.04 messagesInQueue is per transaction: true while its events wait offline, false for another id', async () => {
   const s = await booted();
   try {
-    s.sim.plug(1);
-    s.sim.tap('04A1B2C3');
-    s.sim.evReady(1);
-    await s.until('Started', () => txs(s).length >= 1);
+    await startCharging(s);
     const id = txs(s)[0]!.transactionInfo.transactionId;
     s.csms.setAccepting(false);
     await s.csms.disconnect('CP-V201', { force: true });

@@ -79,3 +79,11 @@ export async function bootedV201Station(opts: V201StationOptions = {}): Promise<
   await s.until('status', () => s.calls('StatusNotification').length === (opts.evses ?? 1));
   return s;
 }
+
+/** The usual start: plug in EVSE 1, tap the card the test CSMS accepts, the EV asks for energy; until the first TransactionEvent went out. */
+export async function startCharging(s: V201Station): Promise<void> {
+  s.sim.plug(1);
+  s.sim.tap('04A1B2C3');
+  s.sim.evReady(1);
+  await s.until('Started', () => s.calls('TransactionEvent').length >= 1);
+}
