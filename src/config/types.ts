@@ -69,4 +69,17 @@ export interface StationConfig {
   /** Scripted simulated-board scenarios for demos, run at start when named in runScenario. */
   scenarios: Record<string, ScenarioStep[]>;
   runScenario?: string;
+  /** Firmware updates and diagnostics the CSMS asks for (src/ocpp/firmware.ts). */
+  maintenance?: MaintenanceConfig;
+}
+
+export interface MaintenanceConfig {
+  /**
+   * Shell command that installs a downloaded firmware file, run with the file path as "$1" (and in
+   * FIRMWARE_FILE); exit code 0 = installed, then the station restarts once idle. Absent: every firmware
+   * update ends InstallationFailed (the daemon never replaces itself).
+   */
+  firmwareInstallCommand?: string;
+  /** Largest firmware download accepted, in bytes (default 256 MiB). */
+  firmwareMaxBytes?: number;
 }

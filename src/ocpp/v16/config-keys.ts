@@ -1,9 +1,8 @@
 /**
  * The standard OCPP 1.6 configuration keys this station supports (spec chapter 9, errata 3.83 / 3.91):
- * Core, Local Auth List Management, Reservation, Remote Trigger and Smart Charging. Each key has a
- * type, an access mode, a check of the value and a default. Keys of the profile this station does not
- * implement (FirmwareManagement) are absent, so GetConfiguration does not claim them (spec 9: an
- * absent optional key means "functionality not provided").
+ * Core, Firmware Management, Local Auth List Management, Reservation, Remote Trigger and Smart
+ * Charging. Each key has a type, an access mode, a check of the value and a default. Firmware Management
+ * has no keys of its own (spec 9.2).
  */
 import { DEFAULT_PROFILE_LIMITS } from '../../station/smart-charging.js';
 import { parseMeasurand, splitCsl } from './measurands.js';
@@ -110,7 +109,7 @@ export const KEY_DEFS: readonly KeyDef[] = [
   measurands('StopTxnSampledData', ''),
   readonlyInt('StopTxnSampledDataMaxLength', MAX_MEASURANDS),
   readonlyInt('StopTransactionMaxMeterValues', 200),
-  { key: 'SupportedFeatureProfiles', type: 'csl', readonly: true, default: () => 'Core,LocalAuthListManagement,Reservation,RemoteTrigger,SmartCharging' },
+  { key: 'SupportedFeatureProfiles', type: 'csl', readonly: true, default: () => 'Core,FirmwareManagement,LocalAuthListManagement,Reservation,RemoteTrigger,SmartCharging' },
   // The link reads these when it is created, so a change takes effect at the next start (the retry
   // policy applies at once when the link offers setRetryPolicy).
   { ...int('TransactionMessageAttempts', (c) => c.retryAttempts, 1, 100), rebootRequired: true },

@@ -2,13 +2,13 @@
  * Handlers of the Central System's calls (spec chapter 5). Each answers from the station. Smart
  * Charging (SetChargingProfile, ClearChargingProfile, GetCompositeSchedule) lives in smart-charging.ts;
  * on a station without charging profiles it answers NotSupported / Unknown / Rejected. Firmware
- * Management is not implemented: UpdateFirmware / GetDiagnostics have no handler, so the link answers
- * CALLERROR NotImplemented.
+ * Management (UpdateFirmware, GetDiagnostics) lives in firmware.ts.
  */
 import { createRPCError } from 'ocpp-rpc';
 import type { IdToken, LocalListEntry, SessionEvent } from '../../station/api.js';
 import type { CallHandler } from '../link.js';
 import { connectorOf, type V16Context } from './context.js';
+import type { V16Firmware } from './firmware.js';
 import { parseMeasurandList } from './measurands.js';
 import { meterValue } from './meter-values.js';
 import { profileFrom16, smartChargingHandlers, type ChargingProfile16 } from './smart-charging.js';
@@ -27,6 +27,7 @@ export interface HandlerDeps {
   boot: () => Promise<void>;
   heartbeat: () => Promise<void>;
   vendors: Map<string, DataTransferHandler>;
+  firmware: V16Firmware;
 }
 
 /** Tokens from the CSMS carry no type in 1.6; RFID UIDs are by far the common case. */
@@ -208,11 +209,11 @@ export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
           afterReply(() => (connectorId === undefined ? status.sendAll() : status.sendOne(connectorId)));
           return { status: 'Accepted' };
         case 'DiagnosticsStatusNotification':
-          // Nothing is ever uploaded, so the state is always Idle (4.4).
-          afterReply(() => sendQuiet(ctx, 'DiagnosticsStatusNotification', { status: 'Idle' }));
+          // 4.4 / 4.5: the real current status, Idle when nothing is under way.
+          afterReply(() => sendQuiet(ctx, 'DiagnosticsStatusNotification', { status: d.firmware.diagnosticsStatus }));
           return { status: 'Accepted' };
         case 'FirmwareStatusNotification':
-          afterReply(() => sendQuiet(ctx, 'FirmwareStatusNotification', { status: 'Idle' }));
+          afterReply(() => sendQuiet(ctx, 'FirmwareStatusNotification', { status: d.firmware.firmwareStatus }));
           return { status: 'Accepted' };
         case 'MeterValues': {
           const targets = connectorId === undefined || connectorId === 0 ? station.evseIds : [evseOf(connectorId)];
@@ -225,6 +226,7 @@ export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
     },
 
     ...smartChargingHandlers({ ctx, tx, known, evseOf }),
+    ...d.firmware.handlers(),
   };
 
   // 4.2: while Rejected the charge point does not serve the CSMS.

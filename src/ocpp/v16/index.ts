@@ -13,6 +13,7 @@ import { V16Configuration } from './configuration.js';
 import { InvalidIdEnergy } from './invalid-id.js';
 import { LocalListConflicts } from './local-list-conflict.js';
 import { connectorOf, type RegistrationState, type V16Context } from './context.js';
+import { V16Firmware } from './firmware.js';
 import { v16Handlers, type DataTransferHandler } from './handlers.js';
 import { V16Security } from './security.js';
 import { StatusReporter } from './status.js';
@@ -47,6 +48,7 @@ class V16AdapterImpl implements V16Adapter {
   private readonly security: V16Security;
   private readonly invalidId: InvalidIdEnergy;
   private readonly conflicts: LocalListConflicts;
+  private readonly firmware: V16Firmware;
   private readonly vendors = new Map<string, DataTransferHandler>();
   private readonly gateway: CsmsGateway;
   private started = false;
@@ -97,6 +99,7 @@ class V16AdapterImpl implements V16Adapter {
       },
     });
     this.security = new V16Security(this.ctx, (sessionId) => this.tx.transactionIdOf(sessionId));
+    this.firmware = new V16Firmware(this.ctx);
     const online = (): boolean => deps.link.connected && state() === 'Accepted';
     this.gateway = {
       get online() {
@@ -127,6 +130,7 @@ class V16AdapterImpl implements V16Adapter {
         boot: () => this.reg.boot(),
         heartbeat: () => this.reg.heartbeat(),
         vendors: this.vendors,
+        firmware: this.firmware,
       }),
     ))
       link.handle(action, h);
@@ -157,6 +161,7 @@ class V16AdapterImpl implements V16Adapter {
     link.off('message-dead', this.onDead);
     link.off('close', this.onClose);
     this.security.stop();
+    this.firmware.stop();
     this.invalidId.stop();
     this.reg.stop();
     this.status.stop();

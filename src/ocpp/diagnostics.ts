@@ -1,0 +1,146 @@
+/**
+ * Remote diagnostics for both OCPP versions (1.6 GetDiagnostics, 2.0.1 GetLog DiagnosticsLog): one plain
+ * text file with the station status, the config with its secrets redacted, and the OCPP message log
+ * (STATE/ocpp-messages.log and its rotations, oldest first, already redacted by message-log.ts), then
+ * uploaded over HTTP(S). The adapters map the neutral steps to their own status notifications.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../../hal/clock.js';
+import type { Logger } from '../../hal/types.js';
+import { redactConfig } from '../config/redact.js';
+import type { StationConfig } from '../config/types.js';
+import type { StationApi } from '../station/api.js';
+import { TransferError, safeUrl, upload } from './file-transfer.js';
+
+export interface BundleOptions {
+  stateDir: string;
+  config: StationConfig;
+  station: StationApi;
+  now: number;
+  /** Only message-log lines in [from, to] (epoch ms); the whole log when absent. */
+  from?: number;
+  to?: number;
+}
+
+/** Message log files, oldest first. */
+function messageLogFiles(stateDir: string): string[] {
+  const base = join(stateDir, 'ocpp-messages.log');
+  const rotated: string[] = [];
+  for (let i = 1; existsSync(`${base}.${i}`); i++) rotated.push(`${base}.${i}`);
+  return [...rotated.reverse(), ...(existsSync(base) ? [base] : [])];
+}
+
+function inWindow(line: string, from: number | undefined, to: number | undefined): boolean {
+  if (from === undefined && to === undefined) return true;
+  const m = /^\{"t":"([^"]+)"/.exec(line);
+  const t = m ? Date.parse(m[1] ?? '') : NaN;
+  if (Number.isNaN(t)) return true;
+  return (from === undefined || t >= from) && (to === undefined || t <= to);
+}
+
+/** The diagnostics text. */
+export function diagnosticsText(o: BundleOptions): string {
+  const status = o.station.evseIds.map((id) => ({ connector: o.station.connector(id), session: o.station.session(id) ?? null }));
+  const parts = [
+    `# ocpp-station diagnostics, ${new Date(o.now).toISOString()}`,
+    '## station status',
+    JSON.stringify(status, null, 2),
+    '## config (secrets redacted)',
+    JSON.stringify(redactConfig(o.config), null, 2),
+  ];
+  for (const file of messageLogFiles(o.stateDir)) {
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0 && inWindow(l, o.from, o.to));
+    parts.push(`## ${file.slice(o.stateDir.length + 1)}`, ...lines);
+  }
+  return parts.join('\n') + '\n';
+}
+
+/** Write the bundle to STATE/diagnostics/fileName; returns its path. */
+export function writeDiagnostics(o: BundleOptions, fileName: string): string {
+  const dir = join(o.stateDir, 'diagnostics');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, fileName);
+  writeFileSync(path, diagnosticsText(o));
+  return path;
+}
+
+/** A file name for a bundle made at now. */
+export function diagnosticsFileName(identity: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  return `${identity.replace(/[^A-Za-z0-9_-]/g, '_')}-diagnostics-${stamp}.txt`;
+}
+
+export type UploadStep = 'Uploading' | 'Uploaded' | 'UploadFailed';
+
+export interface UploadJob {
+  location: string;
+  retries: number;
+  retryIntervalS: number;
+  fileName: string;
+  from?: number;
+  to?: number;
+}
+
+export interface DiagnosticsDeps {
+  clock: Clock;
+  log: Logger;
+  config: StationConfig;
+  station: StationApi;
+  /** Told each step; awaited so that the notifications go out in order. */
+  report: (step: UploadStep) => Promise<void>;
+}
+
+/** One diagnostics upload at a time. */
+export class DiagnosticsUploader {
+  private running = false;
+  private stopped = false;
+
+  constructor(private readonly d: DiagnosticsDeps) {}
+
+  /** An upload is under way (1.6 TriggerMessage answers Uploading, else Idle). */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Build and upload; resolves when done (never rejects). False when one is already running. */
+  run(job: UploadJob): Promise<void> | false {
+    if (this.running) return false;
+    this.running = true;
+    return this.work(job).finally(() => {
+      this.running = false;
+    });
+  }
+
+  private async work(job: UploadJob): Promise<void> {
+    const { clock, log, config, station, report } = this.d;
+    await report('Uploading');
+    let path: string | undefined;
+    try {
+      path = writeDiagnostics({ stateDir: config.stateDir, config, station, now: clock.now(), from: job.from, to: job.to }, job.fileName);
+      await upload(job.location, path, job.fileName, 'POST', {
+        clock,
+        log,
+        retries: job.retries,
+        retryIntervalS: job.retryIntervalS,
+        cancelled: () => this.stopped,
+      });
+      log.info('diagnostics uploaded', { location: safeUrl(job.location), fileName: job.fileName });
+      await report('Uploaded');
+    } catch (err) {
+      log.error(err instanceof TransferError ? `diagnostics upload impossible: ${err.message}` : 'diagnostics upload failed', {
+        location: safeUrl(job.location),
+        error: String(err),
+      });
+      await report('UploadFailed');
+    } finally {
+      if (path) rmSync(path, { force: true });
+    }
+  }
+}
