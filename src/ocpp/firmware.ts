@@ -65,6 +65,14 @@ export class FirmwareUpdater {
     this.timer = undefined;
   }
 
+  /** Drop an update that waits for its retrieve time (not one under way); true when one was dropped. */
+  cancelScheduled(): boolean {
+    if (this.running || this.timer === undefined) return false;
+    this.d.clock.clear(this.timer);
+    this.timer = undefined;
+    return true;
+  }
+
   /** Schedule an update; false when one is already scheduled or running. onDone runs when it ended. */
   start(job: FirmwareJob, onDone?: () => void): boolean {
     if (this.busy) return false;

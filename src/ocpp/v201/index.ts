@@ -14,6 +14,7 @@ import { V201Context } from './context.js';
 import { DataTransfer, type DataTransferResult, type VendorHandler } from './data-transfer.js';
 import { evseVariables, smartChargingVariables, stationVariables, type VariableDef } from './device-model-data.js';
 import { DeviceModel, keyOf } from './device-model.js';
+import { V201Firmware } from './firmware.js';
 import { Metering } from './metering.js';
 import { Provisioning } from './provisioning.js';
 import { RemoteControl } from './remote.js';
@@ -59,6 +60,7 @@ export class V201Adapter implements OcppAdapter {
   private readonly reservations: Reservations;
   private readonly security: V201Security;
   private readonly smartCharging: SmartCharging;
+  private readonly firmware: V201Firmware;
   private readonly onOpen = (protocol: OcppProtocol): void => {
     if (protocol === this.protocol) this.boot.onOpen();
   };
@@ -92,7 +94,9 @@ export class V201Adapter implements OcppAdapter {
     this.transactions = new Transactions(this.ctx, this.metering);
     this.provisioning = new Provisioning(this.ctx, this.boot);
     this.smartCharging = new SmartCharging(this.ctx, (id) => this.transactions.isStarted(id));
+    this.firmware = new V201Firmware(this.ctx);
     this.remote = new RemoteControl(this.ctx, {
+      firmware: this.firmware,
       boot: this.boot,
       availability: this.availability,
       metering: this.metering,
@@ -143,6 +147,7 @@ export class V201Adapter implements OcppAdapter {
     this.transactions.register();
     this.provisioning.register();
     this.remote.register();
+    this.firmware.register();
     this.dataTransfer.register();
     this.reservations.register();
     this.security.register();
@@ -237,6 +242,7 @@ export class V201Adapter implements OcppAdapter {
 
   async stop(): Promise<void> {
     this.ctx.detach();
+    this.firmware.stop();
     this.ctx.clock.clear(this.fallbackTimer);
     this.boot.stop();
   }

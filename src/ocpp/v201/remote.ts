@@ -6,6 +6,7 @@ import type { IdTokenType } from '../../station/api.js';
 import type { Availability } from './availability.js';
 import type { BootController } from './boot.js';
 import type { V201Context } from './context.js';
+import type { V201Firmware } from './firmware.js';
 import type { Metering } from './metering.js';
 import type { ChargingProfileType, SmartCharging, StatusInfo } from './smart-charging.js';
 import type { Transactions } from './transactions.js';
@@ -29,6 +30,7 @@ export class RemoteControl {
   constructor(
     private readonly ctx: V201Context,
     private readonly parts: {
+      firmware: V201Firmware;
       boot: BootController;
       availability: Availability;
       metering: Metering;
@@ -128,10 +130,10 @@ export class RemoteControl {
         return { status: 'Accepted' };
       }
       case 'FirmwareStatusNotification':
-        this.ctx.afterResponse(() => this.ctx.send('FirmwareStatusNotification', { status: 'Idle' }, opts).then(() => undefined)); // F06.FR.16
+        this.ctx.afterResponse(() => this.parts.firmware.triggerFirmwareStatus()); // F06.FR.16, L01.FR.25/26
         return { status: 'Accepted' };
       case 'LogStatusNotification':
-        this.ctx.afterResponse(() => this.ctx.send('LogStatusNotification', { status: 'Idle' }, opts).then(() => undefined)); // F06.FR.15
+        this.ctx.afterResponse(() => this.parts.firmware.triggerLogStatus()); // F06.FR.15, N01.FR.13
         return { status: 'Accepted' };
       default:
         return { status: 'NotImplemented' }; // F06.FR.08

@@ -1,0 +1,136 @@
+/**
+ * L01 UpdateFirmware and N01 GetLog on the version-neutral machinery of ../firmware.ts and
+ * ../diagnostics.ts, with their status notifications (each carries the request's requestId, L01.FR.10 /
+ * N01.FR.07) and the state TriggerMessage reports (L01.FR.25/26, N01.FR.13).
+ *
+ * Not done: firmware signature and signing-certificate checks (L01.FR.04/12/21/22: the file is only
+ * checked for size, the operator's install command must verify it), installDateTime (installed right
+ * after the download), AllowNewSessionsPendingFirmwareUpdate (L01.FR.07), cancelling a running download
+ * or log upload (L01.FR.24 only for an update still waiting for its retrieveDateTime; N01.FR.12 answers
+ * Rejected), SecurityLog (answered Rejected).
+ */
+import { DiagnosticsUploader, diagnosticsFileName, type UploadStep } from '../diagnostics.js';
+import { FirmwareUpdater, type FirmwareStep } from '../firmware.js';
+import type { V201Context } from './context.js';
+
+interface UpdateFirmwareRequest {
+  retries?: number;
+  retryInterval?: number;
+  requestId: number;
+  firmware: { location: string; retrieveDateTime: string; installDateTime?: string; signingCertificate?: string; signature?: string };
+}
+
+interface GetLogRequest {
+  logType: 'DiagnosticsLog' | 'SecurityLog';
+  requestId: number;
+  retries?: number;
+  retryInterval?: number;
+  log: { remoteLocation: string; oldestTimestamp?: string; latestTimestamp?: string };
+}
+
+const DEFAULT_RETRIES = 2;
+const DEFAULT_RETRY_INTERVAL_S = 30;
+
+const LOG_STATUS: Record<UploadStep, string> = { Uploading: 'Uploading', Uploaded: 'Uploaded', UploadFailed: 'UploadFailure' };
+
+export class V201Firmware {
+  private readonly uploader: DiagnosticsUploader;
+  private readonly updater: FirmwareUpdater;
+  /** requestId of the update / upload the next notification belongs to. */
+  private firmwareRequestId = 0;
+  private logRequestId = 0;
+  /** Last FirmwareStatusNotification status sent (L01.FR.25/26). */
+  private lastFirmwareStatus: string | undefined;
+
+  constructor(private readonly ctx: V201Context) {
+    const { clock, log, config, station } = ctx.deps;
+    this.uploader = new DiagnosticsUploader({
+      clock,
+      log,
+      config,
+      station,
+      report: (step) => this.logStatus(LOG_STATUS[step]),
+    });
+    this.updater = new FirmwareUpdater({ clock, log, config, station, report: (step) => this.firmwareStatus(step) });
+  }
+
+  register(): void {
+    this.ctx.handle('UpdateFirmware', (p) => this.updateFirmware(p as UpdateFirmwareRequest));
+    this.ctx.handle('GetLog', (p) => this.getLog(p as GetLogRequest));
+  }
+
+  stop(): void {
+    this.uploader.stop();
+    this.updater.stop();
+  }
+
+  /** F06.FR.16 / L01.FR.25 / L01.FR.26: the last status sent, Idle after Installed or when none. */
+  triggerFirmwareStatus(): Promise<void> {
+    const last = this.lastFirmwareStatus;
+    const payload = last === undefined || last === 'Installed' ? { status: 'Idle' } : { status: last, requestId: this.firmwareRequestId };
+    return this.ctx.send('FirmwareStatusNotification', payload, { triggered: true }).then(() => undefined);
+  }
+
+  /** F06.FR.15 / N01.FR.13: Uploading with its requestId while an upload runs, else Idle. */
+  triggerLogStatus(): Promise<void> {
+    const payload = this.uploader.busy ? { status: 'Uploading', requestId: this.logRequestId } : { status: 'Idle' };
+    return this.ctx.send('LogStatusNotification', payload, { triggered: true }).then(() => undefined);
+  }
+
+  private updateFirmware(req: UpdateFirmwareRequest): { status: string } {
+    const { clock, log } = this.ctx;
+    let status = 'Accepted';
+    if (this.updater.busy) {
+      // L01.FR.24: an update still waiting is replaced; one under way cannot be stopped (L01.FR.27).
+      if (!this.updater.cancelScheduled()) return { status: 'Rejected' };
+      status = 'AcceptedCanceled';
+    }
+    if (req.firmware.signature !== undefined || req.firmware.signingCertificate !== undefined) {
+      log.warn('v201 UpdateFirmware: the firmware signature is NOT verified by this station (install command must do it)');
+    }
+    const retrieveAt = Date.parse(req.firmware.retrieveDateTime);
+    this.firmwareRequestId = req.requestId;
+    this.lastFirmwareStatus = undefined;
+    this.updater.start({
+      location: req.firmware.location,
+      retrieveAt,
+      retries: req.retries ?? DEFAULT_RETRIES,
+      retryIntervalS: req.retryInterval ?? DEFAULT_RETRY_INTERVAL_S,
+    });
+    // L01.FR.13: not downloading yet because retrieveDateTime is in the future.
+    if (retrieveAt > clock.now()) this.ctx.afterResponse(() => this.firmwareStatus('DownloadScheduled'));
+    return { status };
+  }
+
+  private getLog(req: GetLogRequest): { status: string; filename?: string } {
+    // N01.FR.05: only the diagnostics log is kept (no separate security log).
+    if (req.logType !== 'DiagnosticsLog') return { status: 'Rejected' };
+    if (this.uploader.busy) return { status: 'Rejected' };
+    const fileName = diagnosticsFileName(this.ctx.deps.config.station.identity, this.ctx.clock.now());
+    this.logRequestId = req.requestId;
+    const { oldestTimestamp, latestTimestamp } = req.log;
+    // N01.FR.02: the upload starts after the answer went out.
+    this.ctx.afterResponse(async () => {
+      await this.uploader.run({
+        location: req.log.remoteLocation,
+        fileName,
+        retries: req.retries ?? DEFAULT_RETRIES,
+        retryIntervalS: req.retryInterval ?? DEFAULT_RETRY_INTERVAL_S,
+        ...(oldestTimestamp !== undefined ? { from: Date.parse(oldestTimestamp) } : {}),
+        ...(latestTimestamp !== undefined ? { to: Date.parse(latestTimestamp) } : {}),
+      });
+    });
+    return { status: 'Accepted', filename: fileName };
+  }
+
+  private async firmwareStatus(status: FirmwareStep | 'DownloadScheduled'): Promise<void> {
+    this.lastFirmwareStatus = status;
+    await this.ctx.send('FirmwareStatusNotification', { status, requestId: this.firmwareRequestId });
+    // L01.FR.31
+    if (status === 'Installed') this.ctx.link.enqueue('SecurityEventNotification', { type: 'FirmwareUpdated', timestamp: this.ctx.iso() });
+  }
+
+  private async logStatus(status: string): Promise<void> {
+    await this.ctx.send('LogStatusNotification', { status, requestId: this.logRequestId });
+  }
+}
