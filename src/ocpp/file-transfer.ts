@@ -94,6 +94,11 @@ export async function download(location: string, destPath: string, maxBytes: num
       res.resume();
       throw new Error(`HTTP ${res.statusCode ?? '?'}`);
     }
+    const announced = Number(res.headers['content-length'] ?? NaN);
+    if (announced > maxBytes) {
+      res.destroy();
+      throw new Error(`larger than ${maxBytes} bytes (${announced} announced)`);
+    }
     const part = `${destPath}.part`;
     const out = createWriteStream(part);
     const sha = createHash('sha256');
@@ -104,7 +109,9 @@ export async function download(location: string, destPath: string, maxBytes: num
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
           if (bytes > maxBytes) {
-            res.destroy(new Error(`larger than ${maxBytes} bytes`));
+            // Reject first: destroying the response also emits 'aborted', which must not name the cause.
+            reject(new Error(`larger than ${maxBytes} bytes`));
+            res.destroy();
             return;
           }
           sha.update(chunk);

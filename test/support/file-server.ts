@@ -9,6 +9,7 @@ export interface Received {
   method: string;
   path: string;
   contentType: string | undefined;
+  authorization: string | undefined;
   body: Buffer;
 }
 
@@ -33,7 +34,7 @@ export async function startFileServer(): Promise<FileServer> {
     req.on('end', () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const method = req.method ?? 'GET';
-      requests.push({ method, path, contentType: req.headers['content-type'], body: Buffer.concat(chunks) });
+      requests.push({ method, path, contentType: req.headers['content-type'], authorization: req.headers.authorization, body: Buffer.concat(chunks) });
       const file = files.get(path);
       if (method === 'GET' && file) {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.length });
