@@ -113,9 +113,11 @@ export class DiagnosticsUploader {
   run(job: UploadJob): Promise<void> | false {
     if (this.running) return false;
     this.running = true;
-    return this.work(job).finally(() => {
-      this.running = false;
-    });
+    return this.work(job)
+      .catch((err: unknown) => this.d.log.error('diagnostics upload failed', { error: String(err) }))
+      .finally(() => {
+        this.running = false;
+      });
   }
 
   private async work(job: UploadJob): Promise<void> {

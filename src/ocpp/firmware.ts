@@ -80,10 +80,12 @@ export class FirmwareUpdater {
     const go = (): void => {
       this.timer = undefined;
       this.running = true;
-      void this.work(job).finally(() => {
-        this.running = false;
-        onDone?.();
-      });
+      void this.work(job)
+        .catch((err: unknown) => this.d.log.error('firmware update failed', { error: String(err) }))
+        .finally(() => {
+          this.running = false;
+          onDone?.();
+        });
     };
     // Always through the clock, even when due now: the CSMS gets its answer before the first notification.
     this.timer = this.d.clock.setTimeout(go, Math.max(0, job.retrieveAt - this.d.clock.now()));
@@ -101,12 +103,12 @@ export class FirmwareUpdater {
 
   private async work(job: FirmwareJob): Promise<void> {
     const { clock, log, config, station } = this.d;
-    const dir = join(config.stateDir, 'firmware');
-    const name = decodeURIComponent(new URL(job.location, 'http://x/').pathname.split('/').pop() ?? '') || 'firmware.bin';
-    const path = join(dir, name.replace(/[^A-Za-z0-9._-]/g, '_'));
     await this.step('Downloading');
     let file;
+    let path = '';
     try {
+      const dir = join(config.stateDir, 'firmware');
+      path = join(dir, fileNameOf(job.location));
       mkdirSync(dir, { recursive: true });
       file = await download(job.location, path, config.maintenance?.firmwareMaxBytes ?? FIRMWARE_MAX_BYTES, {
         clock,
@@ -128,6 +130,7 @@ export class FirmwareUpdater {
         location: safeUrl(job.location),
         error: String(err),
       });
+      if (path) rmSync(`${path}.part`, { force: true });
       await this.step('DownloadFailed');
       return;
     }
@@ -153,6 +156,18 @@ export class FirmwareUpdater {
     // OnIdle: the restart waits for running sessions to end (and never cuts one).
     station.reset('OnIdle');
   }
+}
+
+/** A safe local name for the file at location (its last path segment). */
+function fileNameOf(location: string): string {
+  let last = '';
+  try {
+    last = decodeURIComponent(new URL(location).pathname.split('/').pop() ?? '');
+  } catch {
+    // Not a URL or bad escapes: download() reports the URL itself.
+  }
+  const safe = last.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return safe || 'firmware.bin';
 }
 
 /** Exit code of the install command (-1 when it could not run or timed out). */
