@@ -5,8 +5,8 @@
  */
 import { TypedEmitter } from '../emitter.js';
 import type { DigitalInput, FaultSeverity, HalFault, HalFaultKind, InputEvents } from '../types.js';
-import { FaultTracker } from '../serial/faults.js';
-import { asObject, oneOf, onlyKeys, optStr } from '../serial/options.js';
+import { FaultTracker } from '../fault-tracker.js';
+import { asObject, oneOf, onlyKeys, optStr } from '../driver-options.js';
 import { InputPin, parsePin, pinSource, PIN_SOURCE_KEYS, type GpioDeps, type PinSource } from './pins.js';
 
 export class GpioInput extends TypedEmitter<InputEvents> implements DigitalInput {

@@ -3,7 +3,7 @@
  * or a board-specific glue may drive it; listed here so that a profile can name LED pins.
  */
 import type { TimerHandle } from '../clock.js';
-import { asObject, onlyKeys } from '../serial/options.js';
+import { asObject, onlyKeys } from '../driver-options.js';
 import { OutputPin, parsePin, pinSource, PIN_SOURCE_KEYS, type GpioDeps, type PinSource } from './pins.js';
 
 export class GpioLed {

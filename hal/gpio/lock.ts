@@ -7,8 +7,8 @@
 import { TypedEmitter } from '../emitter.js';
 import type { TimerHandle } from '../clock.js';
 import type { ConnectorLock, HalFault, LockEvents } from '../types.js';
-import { FaultTracker } from '../serial/faults.js';
-import { asObject, num, onlyKeys } from '../serial/options.js';
+import { FaultTracker } from '../fault-tracker.js';
+import { asObject, num, onlyKeys } from '../driver-options.js';
 import { InputPin, OutputPin, parsePin, pinSource, PIN_SOURCE_KEYS, type GpioDeps, type PinSource, type PinSpec } from './pins.js';
 
 export interface GpioLockOptions {

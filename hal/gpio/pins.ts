@@ -8,7 +8,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { HalDeps } from '../types.js';
-import { asObject, bool, num, onlyKeys, optNum, optStr, type Opts } from '../serial/options.js';
+import { asObject, bool, num, onlyKeys, optNum, optStr, type Opts } from '../driver-options.js';
 import { findHeaderChip } from './sysfs.js';
 
 export type Level = 0 | 1;

@@ -7,7 +7,7 @@
  */
 import { TypedEmitter } from '../emitter.js';
 import type { Display, DisplayEvents, HalDeps } from '../types.js';
-import { asObject, bool, num, onlyKeys } from '../serial/options.js';
+import { asObject, bool, num, onlyKeys } from '../driver-options.js';
 
 const RS = 0x01;
 const E = 0x04;

@@ -8,8 +8,8 @@
 import { TypedEmitter } from '../emitter.js';
 import type { TimerHandle } from '../clock.js';
 import type { EnergyMeter, FaultEvents, HalDeps, HalFault, MeterReading } from '../types.js';
-import { FaultTracker } from '../serial/faults.js';
-import { asObject, num, oneOf, onlyKeys, optObject, optStr, str, OptionError, type Opts } from '../serial/options.js';
+import { FaultTracker } from '../fault-tracker.js';
+import { asObject, num, oneOf, onlyKeys, optObject, optStr, str, OptionError, type Opts } from '../driver-options.js';
 import { acquireBus, busKey, ConnectError, type BusTarget, type ModbusBus } from './bus.js';
 import { decodeValue, loadRegisterMap, parseRegisterMap, planReads, type Measurand, type ReadBlock, type RegisterMap } from './register-map.js';
 

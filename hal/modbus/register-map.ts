@@ -21,7 +21,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { asObject, num, oneOf, onlyKeys, optNum, str, OptionError, type Opts } from '../serial/options.js';
+import { asObject, num, oneOf, onlyKeys, optNum, str, OptionError, type Opts } from '../driver-options.js';
 
 export const MEASURANDS = [
   'energyImportWh',

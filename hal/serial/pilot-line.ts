@@ -7,8 +7,8 @@
 import { TypedEmitter } from '../emitter.js';
 import type { TimerHandle } from '../clock.js';
 import type { HalDeps, HalFault, HalFaultKind, PilotController, PilotEvents, PilotState } from '../types.js';
-import { FaultTracker } from './faults.js';
-import { asObject, bool, num, onlyKeys, str } from './options.js';
+import { FaultTracker } from '../fault-tracker.js';
+import { asObject, bool, num, onlyKeys, str } from '../driver-options.js';
 import { ManagedPort } from './port.js';
 
 export interface LinePilotOptions {

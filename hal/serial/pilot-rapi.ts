@@ -8,8 +8,8 @@
 import { TypedEmitter } from '../emitter.js';
 import type { TimerHandle } from '../clock.js';
 import type { HalDeps, HalFault, HalFaultKind, PilotController, PilotEvents, PilotState } from '../types.js';
-import { FaultTracker } from './faults.js';
-import { asObject, num, onlyKeys, OptionError } from './options.js';
+import { FaultTracker } from '../fault-tracker.js';
+import { asObject, num, onlyKeys, OptionError } from '../driver-options.js';
 import { EVSE_STATE_DISABLED, EVSE_STATE_SLEEPING, mapEvseState, mapPilotCode } from './rapi-protocol.js';
 import { acquireRapiLink, parseRapiLinkOptions, RAPI_LINK_KEYS, RapiError, type RapiLink, type RapiLinkOptions } from './rapi-link.js';
 

@@ -6,7 +6,7 @@
 import { TypedEmitter } from '../emitter.js';
 import type { TimerHandle } from '../clock.js';
 import type { HalDeps } from '../types.js';
-import { asObject, bool, num, onlyKeys, str, type Opts } from './options.js';
+import { asObject, bool, num, onlyKeys, str, type Opts } from '../driver-options.js';
 import { ManagedPort } from './port.js';
 import { frame, parseLine } from './rapi-protocol.js';
 

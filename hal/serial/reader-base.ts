@@ -6,7 +6,7 @@
  */
 import { TypedEmitter } from '../emitter.js';
 import type { HalDeps, HalFault, IdReader, IdReaderEvents, IdTokenKind } from '../types.js';
-import { FaultTracker } from './faults.js';
+import { FaultTracker } from '../fault-tracker.js';
 import { ManagedPort } from './port.js';
 
 export interface ReaderPortOptions {

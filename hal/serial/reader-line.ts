@@ -3,7 +3,7 @@
  * "04:a2:1b:c3", "04-A2-1B-C3" and "04a21bc3" are all the token 04A21BC3.
  */
 import type { HalDeps, IdTokenKind } from '../types.js';
-import { asObject, num, oneOf, onlyKeys, str } from './options.js';
+import { asObject, num, oneOf, onlyKeys, str } from '../driver-options.js';
 import { ManagedPort } from './port.js';
 import { SerialReader, type ReaderPortOptions } from './reader-base.js';
 

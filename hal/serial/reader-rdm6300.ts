@@ -5,7 +5,7 @@
  * repeated while the card is in the field. Frames with a bad checksum are dropped.
  */
 import type { HalDeps, IdTokenKind } from '../types.js';
-import { asObject, num, oneOf, onlyKeys, str } from './options.js';
+import { asObject, num, oneOf, onlyKeys, str } from '../driver-options.js';
 import { ManagedPort } from './port.js';
 import { SerialReader, type ReaderPortOptions } from './reader-base.js';
 

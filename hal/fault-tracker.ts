@@ -1,4 +1,4 @@
-import type { HalFault, HalFaultKind } from '../types.js';
+import type { HalFault, HalFaultKind } from './types.js';
 
 /**
  * Remembers which faults a part has raised so that 'fault' and 'fault-cleared' are emitted only on
