@@ -58,12 +58,21 @@ const MAX_ECHOED_ID = 128;
 const MAX_ACTION = 64;
 const WS = /\s*/y;
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\.)*"/y;
+const STRING = /"(?:[^"\\]|\\.)*"/y;
 
 function readToken(re: RegExp, text: string, at: number): { value: string; next: number } | undefined {
   re.lastIndex = at;
   const m = re.exec(text);
   return m ? { value: m[0], next: re.lastIndex } : undefined;
+}
+
+/** The string a JSON string literal stands for, or undefined (e.g. a raw control character in it). */
+function jsonString(literal: string): string | undefined {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 function skipSpace(text: string, at: number): number {
@@ -76,8 +85,10 @@ function skipSpace(text: string, at: number): number {
  * Reads `[type, "id", "action"` from the start of a frame (or of its first bytes): enough to answer a
  * frame that is too large or too deep to be parsed, with the id the peer can match.
  */
-export function readFrameHead(text: string): FrameHead {
+export function readFrameHead(frame: string): FrameHead {
   const head: FrameHead = {};
+  // The head is in the first few hundred characters; never scan a megabyte-long "id".
+  const text = frame.slice(0, 1024);
   let i = skipSpace(text, 0);
   if (text[i] !== '[') return head;
   i = skipSpace(text, i + 1);
@@ -89,12 +100,14 @@ export function readFrameHead(text: string): FrameHead {
   i = skipSpace(text, i + 1);
   const id = readToken(STRING, text, i);
   if (!id || id.value.length > MAX_ECHOED_ID + 2) return head;
-  head.messageId = JSON.parse(id.value) as string;
+  head.messageId = jsonString(id.value);
+  if (head.messageId === undefined) return head;
   i = skipSpace(text, id.next);
   if (text[i] !== ',') return head;
   i = skipSpace(text, i + 1);
   const action = readToken(STRING, text, i);
-  if (action && action.value.length <= MAX_ACTION + 2) head.action = JSON.parse(action.value) as string;
+  const name = action && action.value.length <= MAX_ACTION + 2 ? jsonString(action.value) : undefined;
+  if (name !== undefined) head.action = name;
   return head;
 }
 
