@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { SystemClock } from '../hal/clock.js';
+import { configFromObject } from '../src/config/load.js';
 import type { OcppConfig } from '../src/config/types.js';
 import { nestedDeeperThan, readFrameHead } from '../src/ocpp/frame-guard.js';
 import { MessageLog } from '../src/ocpp/message-log.js';
@@ -274,5 +275,17 @@ describe('frame guard (no recursion, no parse)', () => {
     assert.deepEqual(readFrameHead('[[[['), {});
     assert.deepEqual(readFrameHead('[2,"' + 'x'.repeat(200) + '","Reset"'), { type: 2 });
     assert.deepEqual(readFrameHead('{"a":1}'), {});
+  });
+});
+
+describe('ocpp.maxFrameBytes in the config', () => {
+  it('defaults to 1 MiB; less than the 64 KiB the 2.0.1 device model promises (BytesPerMessage) is refused', () => {
+    const base = { station: { identity: 'CP1' }, ocpp: { csmsUrl: 'ws://127.0.0.1:9000/ocpp' } };
+    assert.equal(configFromObject(base).ocpp.maxFrameBytes, 1024 * 1024);
+    assert.equal(configFromObject({ ...base, ocpp: { ...base.ocpp, maxFrameBytes: 65_536 } }).ocpp.maxFrameBytes, 65_536);
+    assert.throws(() => configFromObject({ ...base, ocpp: { ...base.ocpp, maxFrameBytes: 65_535 } }), (err: Error) => {
+      assert.match(JSON.stringify((err as { problems?: unknown }).problems ?? err.message), /maxFrameBytes/);
+      return true;
+    });
   });
 });
