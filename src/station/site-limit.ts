@@ -131,6 +131,8 @@ export class SiteLimit {
   private reading = false;
   private otherLoadA: number | undefined;
   private meterOk = true;
+  /** Until the meter first answers, the window holds only the start's fallback; the first reading replaces it. */
+  private everRead = false;
   /** Raw headroom samples for the increase delay. */
   private readonly window: { at: number; a: number }[] = [];
   private readonly caps = new Map<number, number | undefined>();
@@ -204,9 +206,13 @@ export class SiteLimit {
         try {
           const r = await this.d.meter.read();
           this.otherLoadA = worstPhaseA(r);
-          if (!this.meterOk) this.d.log.info('site meter answers again', { otherLoadA: this.otherLoadA });
+          if (!this.meterOk && this.everRead) this.d.log.info('site meter answers again', { otherLoadA: this.otherLoadA });
           this.meterOk = true;
           raw = s.gridLimitA - this.otherLoadA;
+          if (!this.everRead) {
+            this.everRead = true;
+            this.window.length = 0;
+          }
         } catch (err) {
           if (this.meterOk) this.d.log.warn('site meter silent: the EVSEs share the fallback', { availableA: s.meterFaultAvailableA, err: String(err) });
           this.meterOk = false;
