@@ -63,10 +63,14 @@ export class ExternalLimitReports {
   }
 
   private async notify(c: ExternalConstraint): Promise<void> {
-    const told = this.told.get(c.key);
+    let told = this.told.get(c.key);
+    // Another source or EVSE under the same key: the limit the CSMS knows was released (e.g. while offline).
+    if (told && (told.source !== c.source || told.evseId !== c.evseId) && this.ctx.maySend('ClearedChargingLimit')) {
+      await this.cleared({ ...c, ...told });
+      told = this.told.get(c.key);
+    }
     const significance = Number(this.ctx.dm.value('SmartChargingCtrlr.LimitChangeSignificance')) || 0;
-    const same = told && told.source === c.source && told.evseId === c.evseId && told.isGridCritical === c.isGridCritical;
-    if (same && !changedBy(told.limitA, c.limitA, significance)) return;
+    if (told && told.source === c.source && told.evseId === c.evseId && told.isGridCritical === c.isGridCritical && !changedBy(told.limitA, c.limitA, significance)) return;
     if (!this.ctx.maySend('NotifyChargingLimit')) return;
     const withSchedule = this.ctx.dm.value('SmartChargingCtrlr.NotifyChargingLimitWithSchedules') === 'true';
     const payload: Record<string, unknown> = {
