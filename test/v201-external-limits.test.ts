@@ -242,3 +242,30 @@ test('K11.FR.02 offline: a limit set while the CSMS is away is told after the ne
     await csms.close();
   }
 });
+
+test('TC_K_52_CS / K12.FR.05 / K11.FR.06: GetChargingProfiles for ChargingStationExternalConstraints reports the external limit and the site limit, each under its own source with a negative profile id; a CSO-only request does not', async () => {
+  const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
+  const st = await station(csms, 1, { gridLimitA: 40 });
+  try {
+    await external(st, { cmd: 'external-limit', amps: 16, source: 'SO', evse: 1 });
+    const res = await call<{ status: string }>(st, csms, 'GetChargingProfiles', { requestId: 77, chargingProfile: { chargingProfilePurpose: 'ChargingStationExternalConstraints' } });
+    assert.equal(res.status, 'Accepted');
+    type Report = { requestId: number; chargingLimitSource: string; evseId: number; tbc?: boolean; chargingProfile: { id: number; stackLevel: number; chargingProfilePurpose: string; chargingSchedule: { chargingSchedulePeriod: { limit: number }[] }[] }[] };
+    await until(st, 'two reports', () => calls(csms, 'ReportChargingProfiles').length === 2);
+    const reports = calls<Report>(csms, 'ReportChargingProfiles');
+    assert.deepEqual(
+      reports.map((r) => [r.requestId, r.chargingLimitSource, r.evseId, r.tbc ?? false, r.chargingProfile[0]!.chargingProfilePurpose, r.chargingProfile[0]!.stackLevel]),
+      [
+        [77, 'EMS', 0, true, 'ChargingStationExternalConstraints', 0],
+        [77, 'SO', 1, false, 'ChargingStationExternalConstraints', 0],
+      ],
+    );
+    assert.ok(reports.every((r) => r.chargingProfile[0]!.id < 0), 'negative ids');
+    assert.deepEqual(reports[1]!.chargingProfile[0]!.chargingSchedule[0]!.chargingSchedulePeriod, [{ startPeriod: 0, limit: 16 }]);
+    const cso = await call<{ status: string }>(st, csms, 'GetChargingProfiles', { requestId: 78, chargingProfile: { chargingLimitSource: ['CSO'] } });
+    assert.equal(cso.status, 'NoProfiles');
+  } finally {
+    await st.stop();
+    await csms.close();
+  }
+});

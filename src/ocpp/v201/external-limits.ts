@@ -38,6 +38,48 @@ export function externalSchedule(c: ExternalConstraint, iso: (ms: number) => str
   };
 }
 
+/** One ReportChargingProfilesRequest's worth: one source, one EVSE. */
+export interface ExternalReportPart {
+  evseId: number;
+  source: string;
+  profiles: object[];
+}
+
+/**
+ * K11.FR.06 / K12.FR.05 (TC_K_52_CS): the external limits matching a GetChargingProfilesRequest, each as a
+ * ChargingStationExternalConstraints profile (negative id, stack level 0) in a report of its own source.
+ */
+export function externalReportParts(
+  constraints: ExternalConstraint[],
+  req: { evseId?: number; chargingProfile: { chargingProfilePurpose?: string; stackLevel?: number; chargingProfileId?: number[]; chargingLimitSource?: string[] } },
+  iso: (ms: number) => string,
+): ExternalReportPart[] {
+  const f = req.chargingProfile;
+  return constraints
+    .filter(
+      (c) =>
+        (req.evseId === undefined || c.evseId === req.evseId) &&
+        (f.chargingProfilePurpose === undefined || f.chargingProfilePurpose === 'ChargingStationExternalConstraints') &&
+        (f.stackLevel === undefined || f.stackLevel === 0) &&
+        (!f.chargingProfileId || f.chargingProfileId.includes(c.profileId)) &&
+        (!f.chargingLimitSource || f.chargingLimitSource.includes(c.source)),
+    )
+    .sort((a, b) => a.evseId - b.evseId || b.profileId - a.profileId)
+    .map((c) => ({
+      evseId: c.evseId,
+      source: c.source,
+      profiles: [
+        {
+          id: c.profileId,
+          stackLevel: 0,
+          chargingProfilePurpose: 'ChargingStationExternalConstraints',
+          chargingProfileKind: 'Absolute',
+          chargingSchedule: [externalSchedule(c, iso)],
+        },
+      ],
+    }));
+}
+
 export class ExternalLimitReports {
   private readonly told = new Map<string, Told>();
 
