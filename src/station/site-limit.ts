@@ -159,9 +159,18 @@ export class SiteLimit {
       this.putHeadroom(this.d.meter ? s.meterFaultAvailableA : s.gridLimitA, true);
     }
     this.rebalance();
-    const everyMs = (s?.intervalS ?? 5) * 1000;
-    this.timer = this.d.clock.setInterval(() => void this.tick(), everyMs);
-    void this.tick();
+    if (s) void this.tick();
+  }
+
+  /** The periodic loop runs while there is something to share: a site limit, or an external limit on all EVSEs. */
+  private keepTimer(): void {
+    const needed = this.running && (this.d.settings !== undefined || this.availableA() !== undefined);
+    if (needed && !this.timer) {
+      this.timer = this.d.clock.setInterval(() => void this.tick(), (this.d.settings?.intervalS ?? 5) * 1000);
+    } else if (!needed && this.timer) {
+      this.d.clock.clear(this.timer);
+      this.timer = undefined;
+    }
   }
 
   stop(): void {
@@ -258,6 +267,7 @@ export class SiteLimit {
       return;
     }
     this.sharing = true;
+    this.keepTimer();
     try {
       do {
         this.again = false;
