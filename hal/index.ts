@@ -11,7 +11,12 @@ export { loadBoardProfile, validateBoardProfile, mergeProfile } from './profile.
 export { drivers, registerDriver } from './registry.js';
 export type { DriverContext, DriverFactory, PartKind, PartTypes } from './registry.js';
 
-export async function createHal(profile: BoardProfile, deps: HalDeps): Promise<Hal> {
+export interface HalExtras {
+  /** The meter of the building's other load (config site.otherLoadMeter), built with the meter drivers. */
+  siteMeter?: PartSpec;
+}
+
+export async function createHal(profile: BoardProfile, deps: HalDeps, extras: HalExtras = {}): Promise<Hal> {
   const sharedResources = new Map<string, Promise<unknown>>();
   const closers: (() => void | Promise<void>)[] = [];
   let sim: SimControl | undefined;
@@ -72,6 +77,7 @@ export async function createHal(profile: BoardProfile, deps: HalDeps): Promise<H
   let reader: Hal['reader'];
   let display: Hal['display'];
   let emergencyStop: Hal['emergencyStop'];
+  let siteMeter: Hal['siteMeter'];
   try {
     for (const e of profile.evses) {
       const at = `EVSE ${e.id}`;
@@ -93,6 +99,7 @@ export async function createHal(profile: BoardProfile, deps: HalDeps): Promise<H
     if (profile.reader) reader = await build('reader', profile.reader, 'reader');
     if (profile.display) display = await build('display', profile.display, 'display');
     if (profile.emergencyStop) emergencyStop = await build('emergencyStop', profile.emergencyStop, 'emergencyStop');
+    if (extras.siteMeter) siteMeter = await build('meter', extras.siteMeter, 'site.otherLoadMeter');
   } catch (err) {
     await goSafe();
     await releaseAll();
@@ -106,6 +113,7 @@ export async function createHal(profile: BoardProfile, deps: HalDeps): Promise<H
     reader,
     display,
     emergencyStop,
+    siteMeter,
     sim,
     close(): Promise<void> {
       closed ??= (async () => {

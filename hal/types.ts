@@ -173,6 +173,10 @@ export interface SimControl {
   fault(evseId: number, kind: SimFaultKind): void;
   clearFault(evseId: number, kind?: SimFaultKind): void;
   status(): SimStatus;
+  /** The building's other load in amperes per phase, as the simulated site meter reports it. */
+  setBuildingLoad(ampsPerPhase: number): void;
+  /** The simulated site meter stops answering (true) or answers again. */
+  siteMeterSilent(silent: boolean): void;
 }
 
 export type SimFaultKind = 'welded' | 'lock' | 'meter-silent' | 'pilot-e' | 'pilot-f' | 'rcd' | 'reader';
@@ -192,6 +196,8 @@ export interface SimEvseStatus {
 
 export interface SimStatus {
   evses: SimEvseStatus[];
+  /** The building's other load, amperes per phase, and whether the site meter answers. */
+  building?: { loadA: number; meterSilent: boolean };
 }
 
 export interface Hal {
@@ -200,6 +206,11 @@ export interface Hal {
   readonly reader?: IdReader;
   readonly display?: Display;
   readonly emergencyStop?: DigitalInput;
+  /**
+   * The meter of the building's other load (everything behind the grid connection except this station),
+   * for the site limit; built from config site.otherLoadMeter with the meter drivers.
+   */
+  readonly siteMeter?: EnergyMeter;
   /** Present only on the simulated board. */
   readonly sim?: SimControl;
   /** Drive every output to its safe state (contactors open, PWM off) and release the hardware. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Clock } from '../hal/clock.js';
 import { createHal, loadBoardProfile, type BoardProfile } from '../hal/index.js';
 import type { Hal, Logger } from '../hal/types.js';
-import type { StationConfig } from './config/types.js';
+import type { SiteConfig, StationConfig } from './config/types.js';
 import { packageConfigDir } from './config/paths.js';
 import { CONTROL_SOCKET_NAME } from './control/protocol.js';
 import { runScenario, type ScenarioHandle } from './control/scenario.js';
@@ -18,6 +18,7 @@ import { createV16Adapter } from './ocpp/v16/index.js';
 import { createV201Adapter } from './ocpp/v201/index.js';
 import type { StopReason } from './station/api.js';
 import { Station } from './station/station.js';
+import type { SiteLimitSettings } from './station/site-limit.js';
 import { openDatabase, type Db } from './store/db.js';
 
 export interface BuildOptions {
@@ -75,6 +76,14 @@ async function flushOutbox(ocpp: OcppHandle, ms: number, log: Logger): Promise<v
   if (left > 0) log.info('shutdown: transaction messages stay queued for the next start', { pending: left });
 }
 
+/** The external limit the control socket sets (`ocpp-station sim external-limit`). */
+const EXTERNAL_KEY = 'external';
+
+function siteSettings(c: SiteConfig): SiteLimitSettings {
+  const { gridLimitA, intervalS, increaseDelayS, meterFaultAvailableA, minCurrentA, evseMinCurrentA } = c;
+  return { gridLimitA, intervalS, increaseDelayS, meterFaultAvailableA, minCurrentA, evseMinCurrentA };
+}
+
 export async function buildStation(config: StationConfig, opts: BuildOptions): Promise<BuiltStation> {
   const { clock, log } = opts;
   // The shutdown is the start in reverse: each part, once up, adds its own undo step. A failure half-way
@@ -94,13 +103,15 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   let hal: Hal;
   try {
     const profile = opts.profile ?? loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides);
-    hal = await createHal(profile, { clock, log });
+    hal = await createHal(profile, { clock, log }, config.site?.otherLoadMeter ? { siteMeter: config.site.otherLoadMeter } : {});
   } catch (err) {
     return fail(err);
   }
   undo.push(['make the outputs safe', () => hal.close()]);
 
-  const station = new Station({ hal, db, clock, log });
+  const unknownEvse = Object.keys(config.site?.evseMinCurrentA ?? {}).find((id) => !hal.evses.some((e) => String(e.id) === id));
+  if (unknownEvse !== undefined) return fail(new Error(`config error: /site/evseMinCurrentA/${unknownEvse}: board "${hal.board}" has no EVSE ${unknownEvse}`));
+  const station = new Station({ hal, db, clock, log, ...(config.site ? { site: siteSettings(config.site) } : {}) });
   let ocpp: OcppHandle;
   let control: ControlServer | undefined;
   let scenario: ScenarioHandle | undefined;
@@ -132,6 +143,17 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
         hal,
         log,
         stationStatus: () => station.evseIds.map((id) => station.connector(id)),
+        site: {
+          status: () => station.siteLimit.status(),
+          // The control socket stands for an external control system (K11–K13): one limit, key "external".
+          external: (req) => {
+            if (req.cmd === 'clear-external-limit') {
+              if (!station.externalLimits.clear(EXTERNAL_KEY)) throw new Error('no external limit is set');
+              return;
+            }
+            station.externalLimits.set(EXTERNAL_KEY, { source: req.source ?? 'Other', isGridCritical: req.gridCritical ?? false, evseId: req.evse ?? 0, limitA: req.amps ?? 0 });
+          },
+        },
       });
       control = server;
       undo.push(['close the control socket', () => server.close()]);

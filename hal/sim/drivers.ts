@@ -35,7 +35,9 @@ export async function simLock(_o: Record<string, unknown>, deps: HalDeps, ctx: D
   return (await evseOf(deps, ctx)).lock;
 }
 
+/** On an EVSE its meter; as the site meter (no EVSE) the building's other load. */
 export async function simMeter(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<EnergyMeter> {
+  if (!ctx.evse) return (await world(deps, ctx)).siteMeter;
   return (await evseOf(deps, ctx)).meter;
 }
 

@@ -22,6 +22,7 @@ import type {
   Relay,
   RelayEvents,
 } from '../types.js';
+import { METER_SILENT_AFTER_FAILED_READS } from './faults.js';
 
 /** What the parts need from the EVSE model. */
 export interface SimEvseModel {
@@ -118,6 +119,66 @@ export class SimMeter extends Firing<FaultEvents> implements EnergyMeter {
       throw new Error('simulated meter does not answer (fault meter-silent)');
     }
     return this.model.readMeter();
+  }
+}
+
+/**
+ * The meter of the building's other load at the grid connection (the site limit's meter): reports the
+ * load the world is told (`sim building-load`), the same on every phase, and integrates its energy.
+ */
+export class SimSiteMeter extends Firing<FaultEvents> implements EnergyMeter {
+  private loadA = 0;
+  private energyWh = 0;
+  private since: number;
+  private failedReads = 0;
+  silent = false;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly voltage = 230,
+  ) {
+    super();
+    this.since = now();
+  }
+
+  get load(): number {
+    return this.loadA;
+  }
+
+  setLoad(ampsPerPhase: number): void {
+    this.book();
+    this.loadA = ampsPerPhase;
+  }
+
+  setSilent(silent: boolean): void {
+    this.silent = silent;
+    if (!silent && this.failedReads > 0) {
+      this.failedReads = 0;
+      this.fire('fault-cleared', 'meter-silent');
+    }
+  }
+
+  private book(): void {
+    const t = this.now();
+    this.energyWh += (this.loadA * this.voltage * 3 * (t - this.since)) / 3_600_000;
+    this.since = t;
+  }
+
+  async read(): Promise<MeterReading> {
+    if (this.silent) {
+      if (++this.failedReads === METER_SILENT_AFTER_FAILED_READS) this.fire('fault', { kind: 'meter-silent', severity: 'low', detail: 'simulated site meter silent' });
+      throw new Error('simulated site meter does not answer (site-meter silent)');
+    }
+    this.book();
+    const a = this.loadA;
+    const v = this.voltage;
+    return {
+      at: this.now(),
+      energyImportWh: Math.round(this.energyWh * 1000) / 1000,
+      powerW: a * v * 3,
+      currentA: { L1: a, L2: a, L3: a },
+      voltageV: { L1: v, L2: v, L3: v },
+    };
   }
 }
 

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { HalDeps, Logger, SimControl, SimFaultKind, SimStatus } from '../types.js';
 import type { BoardProfile } from '../profile.js';
 import { SimEvse, evParams, type SimWorldLink } from './evse.js';
-import { SimDisplay, SimReader } from './parts.js';
+import { SimDisplay, SimReader, SimSiteMeter } from './parts.js';
 import { SIM_FAULT_KINDS, isSimFaultKind } from './faults.js';
 
 export class SimWorld implements SimControl, SimWorldLink {
@@ -14,6 +14,8 @@ export class SimWorld implements SimControl, SimWorldLink {
   readonly evses = new Map<number, SimEvse>();
   readonly reader = new SimReader();
   readonly display: SimDisplay;
+  /** The building's other load behind the grid connection, read by a site meter with driver "sim". */
+  readonly siteMeter: SimSiteMeter;
   /** Set when the board's reader is the simulated one, so that tap() has somewhere to go. */
   readerInUse = false;
   private readerFaulted = false;
@@ -25,6 +27,7 @@ export class SimWorld implements SimControl, SimWorldLink {
     this.clock = deps.clock;
     this.log = deps.log;
     this.display = new SimDisplay(deps.log);
+    this.siteMeter = new SimSiteMeter(() => deps.clock.now());
     for (const e of board.evses) this.evses.set(e.id, new SimEvse(e.id, e.phases, evParams(e), this));
   }
 
@@ -104,8 +107,20 @@ export class SimWorld implements SimControl, SimWorldLink {
     }
   }
 
+  setBuildingLoad(ampsPerPhase: number): void {
+    if (typeof ampsPerPhase !== 'number' || !Number.isFinite(ampsPerPhase) || ampsPerPhase < 0 || ampsPerPhase > 10_000) {
+      throw new Error(`building load must be a number of amperes per phase in [0, 10000], got ${JSON.stringify(ampsPerPhase)}`);
+    }
+    this.siteMeter.setLoad(ampsPerPhase);
+  }
+
+  siteMeterSilent(silent: boolean): void {
+    this.siteMeter.setSilent(silent);
+  }
+
   status(): SimStatus {
     return {
+      building: { loadA: this.siteMeter.load, meterSilent: this.siteMeter.silent },
       evses: [...this.evses.values()].map((e) => {
         const s = e.status();
         // The reader serves every EVSE, so its fault shows on each.

@@ -58,7 +58,14 @@ export function mergeDeep(base: unknown, over: unknown): unknown {
   return out;
 }
 
+/** Defaults of the optional `site` section, filled in only when the file has one. */
+export function siteDefaults(): Omit<NonNullable<StationConfig['site']>, 'gridLimitA'> {
+  return { intervalS: 5, increaseDelayS: 30, meterFaultAvailableA: 0, minCurrentA: 6, evseMinCurrentA: {} };
+}
+
 /** The raw file content (already parsed) with the defaults filled in underneath. */
 export function withDefaults(raw: unknown): unknown {
-  return mergeDeep(configDefaults(), raw);
+  const merged = mergeDeep(configDefaults(), raw);
+  if (isPlainObject(merged) && isPlainObject(merged.site)) merged.site = mergeDeep(siteDefaults(), merged.site);
+  return merged;
 }

@@ -76,6 +76,29 @@ export interface StationConfig {
   runScenario?: string;
   /** Firmware updates and diagnostics the CSMS asks for (src/ocpp/firmware.ts). */
   maintenance?: MaintenanceConfig;
+  /** Local site limit (src/station/site-limit.ts); absent: none. */
+  site?: SiteConfig;
+}
+
+export interface SiteConfig {
+  /** Grid-connection limit in amperes per phase: the station's EVSEs plus the building's other load stay below it. */
+  gridLimitA: number;
+  /**
+   * Meter of the building's OTHER load: everything behind the grid connection except this station (a part
+   * spec like a board profile's meter: {"driver": "modbus", "model": "sdm630", "tcp": {...}, "unit": 2}, or
+   * {"driver": "sim"}). Absent: gridLimitA is what the station's EVSEs share (e.g. their own feeder).
+   */
+  otherLoadMeter?: { driver: string; [option: string]: unknown };
+  /** Seconds between meter reads and re-sharing (default 5). */
+  intervalS: number;
+  /** Seconds the headroom must stay higher before the EVSEs are offered more (default 30); reductions are at once. */
+  increaseDelayS: number;
+  /** Amperes per phase the EVSEs may share while the other-load meter does not answer (default 0: all pause). */
+  meterFaultAvailableA: number;
+  /** Minimum current of an EVSE; below it the EVSE pauses (default and least 6, IEC 61851). */
+  minCurrentA: number;
+  /** Per-EVSE minimum current, keyed by EVSE id (e.g. {"2": 10}). */
+  evseMinCurrentA: Record<string, number>;
 }
 
 export interface MaintenanceConfig {

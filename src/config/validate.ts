@@ -102,6 +102,9 @@ function semanticProblems(c: StationConfig): ConfigProblem[] {
   if (o.reconnect.maxDelayS < o.reconnect.minDelayS) {
     out.push({ pointer: '/ocpp/reconnect/maxDelayS', problem: 'must be >= minDelayS' });
   }
+  if (c.site && c.site.meterFaultAvailableA > c.site.gridLimitA) {
+    out.push({ pointer: '/site/meterFaultAvailableA', problem: `must be <= gridLimitA (${c.site.gridLimitA})` });
+  }
   if (c.runScenario !== undefined && !(c.runScenario in c.scenarios)) {
     out.push({ pointer: '/runScenario', problem: `no scenario named ${JSON.stringify(c.runScenario)} in /scenarios` });
   }

@@ -7,13 +7,37 @@
  *   → { "cmd": "clear-fault", "evse": 1 }                (no kind: every fault of that EVSE)
  *   → { "cmd": "status" }
  *
- * Commands: plug, unplug, tap, ev-ready, ev-pause, fault, clear-fault, status. An optional "id"
- * (string or number) is echoed in the answer. Every command answers with the status after it ran.
+ *   → { "cmd": "building-load", "amps": 20 }            the simulated building's other load, A per phase
+ *   → { "cmd": "site-meter", "state": "silent" }         the simulated site meter stops answering ("ok": again)
+ *   → { "cmd": "external-limit", "amps": 16, "source": "SO", "evse": 0, "gridCritical": true }
+ *   → { "cmd": "clear-external-limit" }                  release it (2.0.1 K13)
+ *
+ * Commands: plug, unplug, tap, ev-ready, ev-pause, fault, clear-fault, building-load, site-meter,
+ * external-limit, clear-external-limit, status. external-limit / clear-external-limit stand for an
+ * external control system (a DSO or energy manager) and work on every board; the others need the
+ * simulated one. An optional "id" (string or number) is echoed in the answer. Every command answers
+ * with the status after it ran.
  */
 import type { SimControl, SimEvseStatus, SimFaultKind } from '../../hal/types.js';
 import { SIM_FAULT_KINDS, isSimFaultKind } from '../../hal/sim/faults.js';
 
-export const CONTROL_COMMANDS = ['plug', 'unplug', 'tap', 'ev-ready', 'ev-pause', 'fault', 'clear-fault', 'status'] as const;
+export const CONTROL_COMMANDS = [
+  'plug',
+  'unplug',
+  'tap',
+  'ev-ready',
+  'ev-pause',
+  'fault',
+  'clear-fault',
+  'building-load',
+  'site-meter',
+  'external-limit',
+  'clear-external-limit',
+  'status',
+] as const;
+/** Commands that reach the station rather than the simulated board. */
+export const STATION_COMMANDS: readonly ControlCommand[] = ['external-limit', 'clear-external-limit', 'status'];
+export const EXTERNAL_SOURCES = ['EMS', 'SO', 'Other'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
 export interface ControlRequest {
@@ -22,6 +46,23 @@ export interface ControlRequest {
   evse?: number;
   idToken?: string;
   kind?: SimFaultKind;
+  /** building-load, external-limit: amperes per phase. */
+  amps?: number;
+  /** site-meter */
+  state?: 'ok' | 'silent';
+  /** external-limit */
+  source?: (typeof EXTERNAL_SOURCES)[number];
+  gridCritical?: boolean;
+}
+
+/** The site limit as the station shares it (src/station/site-limit.ts SiteStatus). */
+export interface SiteSummary {
+  gridLimitA?: number;
+  otherLoadA?: number;
+  meter: string;
+  availableA?: number;
+  caps: Record<string, number>;
+  paused: number[];
 }
 
 /** A connector as the station reports it (src/station's ConnectorState has this shape and more). */
@@ -40,6 +81,10 @@ export interface ControlStatus {
   evses?: SimEvseStatus[];
   /** The station's view, when the daemon wired stationStatus. */
   connectors?: ConnectorSummary[];
+  /** The simulated building behind the grid connection. */
+  building?: { loadA: number; meterSilent: boolean };
+  /** The station's site limit and shares, when the daemon wired it. */
+  site?: SiteSummary;
 }
 
 export type ControlResponse =
@@ -53,14 +98,17 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Checks a decoded request; throws an Error whose message is fit to send back. */
 export function parseRequest(raw: unknown): ControlRequest {
   if (!isPlainObject(raw)) throw new Error('a request is a JSON object such as {"cmd":"status"}');
-  const { cmd, evse, idToken, kind, id } = raw;
+  const { cmd, evse, idToken, kind, id, amps, state, source, gridCritical } = raw;
   if (typeof cmd !== 'string' || !(CONTROL_COMMANDS as readonly string[]).includes(cmd)) {
     throw new Error(`unknown command ${JSON.stringify(cmd ?? null)} (commands: ${CONTROL_COMMANDS.join(', ')})`);
   }
   const req: ControlRequest = { cmd: cmd as ControlCommand };
   if (typeof id === 'string' || typeof id === 'number') req.id = id;
-  const needsEvse = cmd !== 'status' && cmd !== 'tap';
-  if (evse !== undefined || needsEvse) {
+  const needsEvse = !['status', 'tap', 'building-load', 'site-meter', 'external-limit', 'clear-external-limit'].includes(cmd);
+  if (cmd === 'external-limit' && evse !== undefined) {
+    if (typeof evse !== 'number' || !Number.isInteger(evse) || evse < 0) throw new Error(`"evse" must be 0 (all EVSEs) or an EVSE id, got ${JSON.stringify(evse)}`);
+    req.evse = evse;
+  } else if (evse !== undefined || needsEvse) {
     if (evse === undefined) throw new Error(`${cmd} needs "evse" (an EVSE id such as 1)`);
     if (typeof evse !== 'number' || !Number.isInteger(evse) || evse < 1) {
       throw new Error(`"evse" must be an EVSE id (integer ≥ 1), got ${JSON.stringify(evse)}`);
@@ -79,6 +127,23 @@ export function parseRequest(raw: unknown): ControlRequest {
       );
     }
     req.kind = kind;
+  }
+  if (cmd === 'building-load' || cmd === 'external-limit') {
+    if (typeof amps !== 'number' || !Number.isFinite(amps) || amps < 0) throw new Error(`${cmd} needs "amps" (a number ≥ 0, amperes per phase), got ${JSON.stringify(amps ?? null)}`);
+    req.amps = amps;
+  }
+  if (cmd === 'site-meter') {
+    if (state !== 'ok' && state !== 'silent') throw new Error(`site-meter needs "state": "ok" or "silent", got ${JSON.stringify(state ?? null)}`);
+    req.state = state;
+  }
+  if (cmd === 'external-limit') {
+    const src = source ?? 'Other';
+    if (typeof src !== 'string' || !(EXTERNAL_SOURCES as readonly string[]).includes(src)) {
+      throw new Error(`"source" must be one of ${EXTERNAL_SOURCES.join(', ')}, got ${JSON.stringify(source)}`);
+    }
+    req.source = src as (typeof EXTERNAL_SOURCES)[number];
+    if (gridCritical !== undefined && typeof gridCritical !== 'boolean') throw new Error('"gridCritical" must be true or false');
+    if (gridCritical !== undefined) req.gridCritical = gridCritical;
   }
   return req;
 }
@@ -102,6 +167,12 @@ export function applyToSim(sim: SimControl, req: ControlRequest): void {
       return sim.fault(evse, req.kind);
     case 'clear-fault':
       return sim.clearFault(evse, req.kind);
+    case 'building-load':
+      return sim.setBuildingLoad(req.amps ?? 0);
+    case 'site-meter':
+      return sim.siteMeterSilent(req.state === 'silent');
+    case 'external-limit':
+    case 'clear-external-limit':
     case 'status':
       return;
   }

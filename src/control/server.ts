@@ -7,7 +7,7 @@ import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Hal, Logger } from '../../hal/types.js';
-import { applyToSim, parseRequest, type ConnectorSummary, type ControlResponse, type ControlStatus } from './protocol.js';
+import { applyToSim, parseRequest, STATION_COMMANDS, type ConnectorSummary, type ControlRequest, type ControlResponse, type ControlStatus, type SiteSummary } from './protocol.js';
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -15,6 +15,12 @@ export interface ControlServerOptions {
   log: Logger;
   /** The station's connector statuses, added to every status answer (wired by src/main.ts). */
   stationStatus?: () => ConnectorSummary[] | Promise<ConnectorSummary[]>;
+  /** The station's site limit and external limits (wired by src/wiring.ts). */
+  site?: {
+    status(): SiteSummary;
+    /** external-limit / clear-external-limit; throws a message fit to send back. */
+    external(req: ControlRequest): void;
+  };
 }
 
 export interface ControlServer {
@@ -98,9 +104,13 @@ export async function handleLine(line: string, opts: ControlServerOptions): Prom
   try {
     const req = parseRequest(decoded);
     const { hal, log } = opts;
-    if (req.cmd !== 'status') {
-      if (!hal.sim) throw new Error(`board "${hal.board}" is not simulated: only "status" works here`);
-      log.info('control command', { cmd: req.cmd, evse: req.evse, kind: req.kind });
+    if (req.cmd === 'external-limit' || req.cmd === 'clear-external-limit') {
+      if (!opts.site) throw new Error('this daemon does not take external limits here');
+      log.info('control command', { cmd: req.cmd, evse: req.evse, amps: req.amps, source: req.source });
+      opts.site.external(req);
+    } else if (!STATION_COMMANDS.includes(req.cmd)) {
+      if (!hal.sim) throw new Error(`board "${hal.board}" is not simulated: only "status", "external-limit" and "clear-external-limit" work here`);
+      log.info('control command', { cmd: req.cmd, evse: req.evse, kind: req.kind, amps: req.amps, state: req.state });
       applyToSim(hal.sim, req);
     }
     return withId({ ok: true, status: await statusOf(opts) });
@@ -112,7 +122,12 @@ export async function handleLine(line: string, opts: ControlServerOptions): Prom
 async function statusOf(opts: ControlServerOptions): Promise<ControlStatus> {
   const { hal } = opts;
   const status: ControlStatus = { board: hal.board, simulated: hal.sim !== undefined };
-  if (hal.sim) status.evses = hal.sim.status().evses;
+  if (hal.sim) {
+    const sim = hal.sim.status();
+    status.evses = sim.evses;
+    if (sim.building) status.building = sim.building;
+  }
+  if (opts.site) status.site = opts.site.status();
   if (opts.stationStatus) {
     try {
       status.connectors = await opts.stationStatus();

@@ -27,6 +27,11 @@ commands:
   ev-pause             the EV stops asking for energy (C → B)
   fault <kind>         inject a fault: ${SIM_FAULT_KINDS.join(', ')}
   clear-fault [kind]   clear one fault, or every fault of the EVSE
+  building-load <A>    the simulated building's other load, amperes per phase (read by a "sim" site meter)
+  site-meter ok|silent the simulated site meter answers, or stops answering
+  external-limit <A> [--source EMS|SO|Other] [--grid-critical] [--evse N]
+                       an external control system limits the EVSEs (all together unless --evse; any board)
+  clear-external-limit the external control system releases its limit
   status               show the board (and the station's connectors)
 
 options:
@@ -44,10 +49,12 @@ interface Parsed {
   socket?: string;
   json: boolean;
   help: boolean;
+  source?: string;
+  gridCritical: boolean;
 }
 
 function parseArgs(argv: string[]): Parsed {
-  const p: Parsed = { command: '', args: [], json: false, help: false };
+  const p: Parsed = { command: '', args: [], json: false, help: false, gridCritical: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -60,9 +67,10 @@ function parseArgs(argv: string[]): Parsed {
     if (flag === '--evse') {
       const v = value();
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--evse must be an EVSE id (integer ≥ 1), got "${v}"`);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--evse must be an EVSE id (integer ≥ 1; 0 = all for external-limit), got "${v}"`);
       p.evse = n;
-    } else if (flag === '--state-dir') p.stateDir = value();
+    } else if (flag === '--source') p.source = value();
+    else if (flag === '--grid-critical') p.gridCritical = true; else if (flag === '--state-dir') p.stateDir = value();
     else if (flag === '--socket') p.socket = value();
     else if (flag === '--json') p.json = true;
     else if (flag === '--help' || flag === '-h' || flag === 'help') p.help = true;
@@ -77,10 +85,30 @@ function buildRequest(p: Parsed): Record<string, unknown> {
   if (!(CONTROL_COMMANDS as readonly string[]).includes(p.command)) {
     throw new Error(`unknown command "${p.command}" (commands: ${CONTROL_COMMANDS.join(', ')})`);
   }
-  const maxArgs = p.command === 'tap' || p.command === 'fault' || p.command === 'clear-fault' ? 1 : 0;
+  const oneArg = ['tap', 'fault', 'clear-fault', 'building-load', 'site-meter', 'external-limit'];
+  const maxArgs = oneArg.includes(p.command) ? 1 : 0;
   if (p.args.length > maxArgs) throw new Error(`${p.command}: unexpected argument "${p.args[maxArgs]}"`);
   const req: Record<string, unknown> = { cmd: p.command };
-  if (p.command !== 'status' && p.command !== 'tap') req.evse = p.evse ?? 1;
+  const noEvse = ['status', 'tap', 'building-load', 'site-meter', 'clear-external-limit'];
+  if (p.command === 'external-limit') {
+    if (p.evse !== undefined) req.evse = p.evse;
+  } else if (!noEvse.includes(p.command)) {
+    if (p.evse === 0) throw new Error('--evse must be an EVSE id (integer ≥ 1)');
+    req.evse = p.evse ?? 1;
+  }
+  if (p.command === 'building-load' || p.command === 'external-limit') {
+    const a = Number(p.args[0]);
+    if (p.args.length === 0 || !Number.isFinite(a) || a < 0) throw new Error(`${p.command} needs amperes per phase (a number ≥ 0): ocpp-station sim ${p.command} 20`);
+    req.amps = a;
+  }
+  if (p.command === 'site-meter') {
+    if (p.args[0] !== 'ok' && p.args[0] !== 'silent') throw new Error('site-meter needs ok or silent');
+    req.state = p.args[0];
+  }
+  if (p.command === 'external-limit') {
+    if (p.source !== undefined) req.source = p.source;
+    if (p.gridCritical) req.gridCritical = true;
+  }
   if (p.command === 'tap') {
     if (p.args.length === 0) throw new Error('tap needs an id token: ocpp-station sim tap 04A2B3C4');
     req.idToken = p.args[0];
@@ -149,6 +177,14 @@ export function formatStatus(s: ControlStatus): string {
       e.faults.length > 0 ? e.faults.join(',') : '-',
     ]);
     lines.push(...table([head, ...rows]));
+  }
+  if (s.building) lines.push(`building load ${s.building.loadA} A per phase, site meter ${s.building.meterSilent ? 'silent' : 'answering'}`);
+  if (s.site && (s.site.gridLimitA !== undefined || s.site.availableA !== undefined)) {
+    const caps = Object.entries(s.site.caps).map(([id, a]) => `EVSE ${id} ${a} A`);
+    lines.push(
+      `site: grid limit ${s.site.gridLimitA ?? '-'} A, other load ${s.site.otherLoadA ?? '?'} A (meter ${s.site.meter}), EVSEs share ${s.site.availableA ?? '-'} A: ${caps.join(', ') || '-'}` +
+        (s.site.paused.length > 0 ? `; paused: ${s.site.paused.join(', ')}` : ''),
+    );
   }
   if (s.connectors && s.connectors.length > 0) {
     const head = ['EVSE', 'connector', 'status', 'error'];

@@ -5,6 +5,9 @@
  */
 import type { HalFault, MeterReading } from '../../hal/types.js';
 import type { TypedEmitter } from '../../hal/emitter.js';
+import type { ExternalConstraint, ExternalLimitChange } from './external-limits.js';
+
+export type { ExternalConstraint, ExternalLimitChange, ExternalLimitSource } from './external-limits.js';
 
 /** Status of a connector, 1.6 granularity; 2.0.1 maps Preparing..Finishing to Occupied. */
 export type ConnectorStatus =
@@ -225,6 +228,12 @@ export interface StationEvents {
    * by the EVSE's hardware maximum (amperes per phase; the maximum itself when nothing limits it).
    */
   limit: [evseId: number, amps: number];
+  /**
+   * A limit from outside the CSMS (an external control system, or the site limit's headroom) was set,
+   * changed or released (2.0.1 K11–K13: NotifyChargingLimit / ClearedChargingLimit). Every change is told;
+   * thinning by LimitChangeSignificance is the adapter's.
+   */
+  'external-limit': [ExternalLimitChange];
 }
 
 /**
@@ -396,6 +405,8 @@ export interface StationApi extends TypedEmitter<StationEvents> {
   holdIdle?(evseId: number, held: boolean): void;
   reserve(r: Reservation): ReservationResult;
   cancelReservation(id: number): boolean;
+  /** The limits from outside the CSMS in force now (reported as ChargingStationExternalConstraints). */
+  externalConstraints?(): ExternalConstraint[];
   /** Smart-charging limit in amperes per phase; undefined = no limit (hardware maximum). */
   setLimit(evseId: number, amps: number | undefined): void;
   /** Read the meter now (TriggerMessage MeterValues). */

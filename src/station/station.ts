@@ -40,6 +40,9 @@ import { Metering } from './metering.js';
 import { Reservations } from './reservations.js';
 import { Sessions } from './session.js';
 import { SmartCharging } from './smart-charging.js';
+import { CappedSmartCharging } from './composite-cap.js';
+import { ExternalLimits, type ExternalConstraint } from './external-limits.js';
+import { SiteLimit, worstPhaseA, type SiteLimitSettings } from './site-limit.js';
 
 export interface StationDeps {
   hal: Hal;
@@ -47,6 +50,8 @@ export interface StationDeps {
   clock: Clock;
   log: Logger;
   auth?: Partial<AuthSettings>;
+  /** The local site limit (config site.*); absent: none. The other-load meter is hal.siteMeter. */
+  site?: SiteLimitSettings;
 }
 
 export const defaultAuthSettings: AuthSettings = {
@@ -100,6 +105,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly sess: Sessions;
   private readonly reservations: Reservations;
   readonly chargingProfiles: SmartCharging;
+  /** Limits from outside the CSMS (K11–K14) and the site's headroom; a cap the profiles cannot lift. */
+  readonly externalLimits: ExternalLimits;
+  /** Shares the site's headroom (and external limits on all EVSEs) across the EVSEs. */
+  readonly siteLimit: SiteLimit;
   /** Limits set through setLimit(), combined with the smart-charging ones (the lower wins). */
   private readonly manualLimits = new Map<number, number>();
   private readonly profileLimits = new Map<number, number>();
@@ -153,6 +162,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       metering: this.metering,
       emit: (e) => {
         this.tell('session', e);
+        // Shared anew before the EVSE acts on the fact: an authorization finds its share in place
+        // (the session is authorized before the EVSE is, see Sessions.authorize).
+        if (e.type === 'started' || e.type === 'authorized' || e.type === 'ended' || e.type === 'deauthorized') this.siteLimit.rebalance();
         // After the adapters heard of it: a limit change it causes follows the session fact.
         if (e.type === 'ended') this.chargingProfiles.sessionEnded(e.session.id);
         else if (e.type === 'started' || e.type === 'authorized' || e.type === 'ev-connected') this.chargingProfiles.reapply();
@@ -172,7 +184,40 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         if (evse && why !== 'Used') this.openForCable(evse);
       },
     });
-    this.chargingProfiles = new SmartCharging({
+    this.externalLimits = new ExternalLimits(this.clock, this.log, () => this.evseIds);
+    this.siteLimit = new SiteLimit({
+      clock: this.clock,
+      log: this.log,
+      ...(deps.site ? { settings: deps.site } : {}),
+      ...(deps.hal.siteMeter ? { meter: deps.hal.siteMeter } : {}),
+      externals: this.externalLimits,
+      station: {
+        evseIds: [...this.evses.keys()],
+        authorizedAt: (id) => this.sess.get(id)?.authorizedAt,
+        wishA: (id) => this.wishA(id),
+        offeredA: (id) => this.evses.get(id)?.offeredCurrent() ?? 0,
+        readDrawA: async (id) => {
+          const r = await this.metering.read(id);
+          return r ? worstPhaseA(r) : undefined;
+        },
+        apply: (caps) => {
+          // Reductions first: at no moment do the EVSEs together get more than the new shares allow.
+          const step = (id: number): number => {
+            const from = this.evses.get(id)?.limit;
+            const to = caps.get(id);
+            if (to === undefined) return from === undefined ? 0 : Infinity;
+            return from === undefined ? -Infinity : to - from;
+          };
+          for (const id of [...caps.keys()].sort((a, b) => step(a) - step(b) || a - b)) this.applyLimit(id);
+        },
+      },
+    });
+    this.externalLimits.on('change', (c) => {
+      this.tell('external-limit', c);
+      this.siteLimit.rebalance();
+      for (const id of this.evses.keys()) this.applyLimit(id);
+    });
+    this.chargingProfiles = new CappedSmartCharging({
       db: this.db,
       clock: this.clock,
       log: this.log,
@@ -189,7 +234,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         else this.profileLimits.set(id, amps);
         this.applyLimit(id);
       },
-    });
+    }, (id) => this.localCapA(id));
     for (const evse of evseList) this.wireEvse(evse);
   }
 
@@ -247,6 +292,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.reservations.load();
     // Before the EVSEs announce themselves: a zero limit already shows in the first status.
     this.chargingProfiles.start();
+    this.siteLimit.start();
     if (this.hal.emergencyStop?.active) this.applyEmergencyStop(true);
     this.started = true;
     for (const evse of this.evses.values()) {
@@ -302,6 +348,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     await this.sess.settled();
     this.metering.stop();
     this.chargingProfiles.stop();
+    this.siteLimit.stop();
     this.sess.stopTimers();
     this.reservations.stopTimers();
     this.hal.reader?.off('token', this.onToken);
@@ -625,13 +672,14 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     }
   }
 
-  /** The lower of the manual limit and the charging profiles' one goes to the EVSE (pilot PWM, contactor). */
+  /**
+   * The lowest of the manual limit, the charging profiles' one, the external limits on the EVSE and its
+   * share of the site goes to the EVSE (pilot PWM, contactor). The last two are caps no profile lifts.
+   */
   private applyLimit(evseId: number): void {
     const evse = this.evses.get(evseId);
     if (!evse) return;
-    const manual = this.manualLimits.get(evseId);
-    const profile = this.profileLimits.get(evseId);
-    const limit = manual === undefined ? profile : profile === undefined ? manual : Math.min(manual, profile);
+    const limit = lowest(this.manualLimits.get(evseId), this.profileLimits.get(evseId), this.externalLimits.capA(evseId), this.siteLimit.capOf(evseId));
     if (limit !== evse.limit) evse.setLimit(limit);
     const max = evse.hal.maxCurrentA;
     const effective = limit === undefined ? max : Math.min(limit, max);
@@ -639,6 +687,37 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       this.toldLimits.set(evseId, effective);
       this.tell('limit', evseId, effective);
     }
+  }
+
+  /** What the EVSE would be offered without its share of the site: the share never exceeds it. */
+  private wishA(evseId: number): number {
+    const evse = this.evses.get(evseId);
+    if (!evse) return 0;
+    const pp = evse.hal.pilot.ppAmps;
+    return (
+      lowest(
+        evse.hal.maxCurrentA,
+        this.manualLimits.get(evseId),
+        this.profileLimits.get(evseId),
+        this.externalLimits.capA(evseId),
+        pp !== null && pp > 0 ? pp : undefined,
+      ) ?? evse.hal.maxCurrentA
+    );
+  }
+
+  /**
+   * The local cap a composite schedule reports for an EVSE (0: the whole station): its share while it has
+   * an authorized session, else what all EVSEs may take together; with the external limits on it.
+   */
+  localCapA(evseId: number): number | undefined {
+    const together = this.siteLimit.availableA();
+    if (evseId === 0) return together;
+    const share = this.sess.get(evseId)?.authorizedAt !== undefined ? this.siteLimit.capOf(evseId) : together;
+    return lowest(share, this.externalLimits.capA(evseId));
+  }
+
+  externalConstraints(): ExternalConstraint[] {
+    return this.externalLimits.list();
   }
 
   private applyEmergencyStop(active: boolean): void {
@@ -662,4 +741,11 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   setAlignedInterval(seconds: number): void {
     this.metering.setAlignedInterval(seconds);
   }
+}
+
+/** The lowest of the defined values; undefined when none is. */
+function lowest(...values: (number | undefined)[]): number | undefined {
+  let out: number | undefined;
+  for (const v of values) if (v !== undefined) out = out === undefined ? v : Math.min(out, v);
+  return out;
 }

@@ -219,7 +219,7 @@ export function smartChargingVariables(limits: { maxStackLevel: number; maxPerio
     int('SmartChargingCtrlr', 'ProfileStackLevel', limits?.maxStackLevel ?? 0, { mutability: 'ReadOnly' }),
     int('SmartChargingCtrlr', 'PeriodsPerSchedule', limits?.maxPeriods ?? 0, { mutability: 'ReadOnly' }),
     { component: 'SmartChargingCtrlr', variable: 'RateUnit', dataType: 'MemberList', mutability: 'ReadOnly', persistent: true, valuesList: 'A,W', defaults: { Actual: 'A,W' } },
-    // Kept for the CSMS to read and set; the station sends no ChargingRateChanged events to thin out (no K11-K14).
+    // Thins out ChargingRateChanged (transactions.ts) and NotifyChargingLimit (external-limits.ts), SC.03.
     { component: 'SmartChargingCtrlr', variable: 'LimitChangeSignificance', dataType: 'decimal', mutability: 'ReadWrite', persistent: true, unit: 'Percent', minLimit: 0, maxLimit: 100, defaults: { Actual: '1.0' } },
   ];
   return defs.map((d) => ({ ...d, controller: true }));

@@ -14,6 +14,7 @@ import { V201Context } from './context.js';
 import { DataTransfer, type DataTransferResult, type VendorHandler } from './data-transfer.js';
 import { evseVariables, smartChargingVariables, stationVariables, type VariableDef } from './device-model-data.js';
 import { DeviceModel, keyOf } from './device-model.js';
+import { ExternalLimitReports, externalLimitVariables } from './external-limits.js';
 import { V201Firmware } from './firmware.js';
 import { Metering } from './metering.js';
 import { Provisioning } from './provisioning.js';
@@ -61,6 +62,7 @@ export class V201Adapter implements OcppAdapter {
   private readonly security: V201Security;
   private readonly smartCharging: SmartCharging;
   private readonly firmware: V201Firmware;
+  private readonly externalLimits: ExternalLimitReports;
   private readonly onOpen = (protocol: OcppProtocol): void => {
     if (protocol === this.protocol) this.boot.onOpen();
   };
@@ -83,6 +85,7 @@ export class V201Adapter implements OcppAdapter {
         retryIntervalS: deps.config.ocpp.outbox.retryIntervalS,
       }),
       ...smartChargingVariables(deps.station.chargingProfiles?.limits),
+      ...externalLimitVariables(),
       ...deps.station.evseIds.flatMap((id) => evseVariables(id, maxPowerW)),
     ];
     this.deviceModel = new DeviceModel(dmRepo, defs, () => deps.clock.now(), (def) => this.live(def));
@@ -95,6 +98,7 @@ export class V201Adapter implements OcppAdapter {
     this.provisioning = new Provisioning(this.ctx, this.boot);
     this.smartCharging = new SmartCharging(this.ctx, (id) => this.transactions.isStarted(id));
     this.firmware = new V201Firmware(this.ctx);
+    this.externalLimits = new ExternalLimitReports(this.ctx);
     this.remote = new RemoteControl(this.ctx, {
       firmware: this.firmware,
       boot: this.boot,
@@ -152,6 +156,7 @@ export class V201Adapter implements OcppAdapter {
     this.reservations.register();
     this.security.register();
     this.smartCharging.register();
+    this.externalLimits.register();
     this.metering.register();
     this.metering.applyIntervals();
     this.applyRetryPolicy();
@@ -259,6 +264,7 @@ export class V201Adapter implements OcppAdapter {
     this.offlineSince = undefined;
     const long = offlineMs > this.deviceModel.int('OCPPCommCtrlr.OfflineThreshold') * 1000;
     await this.availability.sendAll(!first && !long);
+    await this.externalLimits.afterAccepted();
   }
 
   /** P02: a vendor extension answering DataTransfer from the CSMS. */

@@ -16,6 +16,7 @@ import type {
 import { kvGet, kvSet, migrateKv } from '../../store/kv.js';
 import type { V201Context } from './context.js';
 import type { VariableDef } from './device-model-data.js';
+import { externalReportParts, type ExternalReportPart } from './external-limits.js';
 
 export type ChargingRateUnitType = 'A' | 'W';
 
@@ -266,7 +267,7 @@ export class SmartCharging {
   private getChargingProfiles(req: GetChargingProfilesRequest): { status: 'Accepted' | 'NoProfiles' } {
     const api = this.need();
     const c = req.chargingProfile;
-    // Every profile here was set by the CSMS (source CSO); there are no external limits (K11-K14).
+    // Every profile here was set by the CSMS (source CSO); external limits are reported beside them (K12.FR.05).
     const sourceOk = !c.chargingLimitSource || c.chargingLimitSource.includes('CSO');
     const found = !sourceOk
       ? []
@@ -278,22 +279,26 @@ export class SmartCharging {
             (c.chargingProfilePurpose === undefined || p.purpose === c.chargingProfilePurpose) &&
             (c.stackLevel === undefined || p.stackLevel === c.stackLevel),
         );
-    if (found.length === 0) return { status: 'NoProfiles' };
+    const external = externalReportParts(this.ctx.station.externalConstraints?.() ?? [], req, (ms) => this.ctx.iso(ms));
+    if (found.length === 0 && external.length === 0) return { status: 'NoProfiles' };
     // ReportChargingProfiles carries one evseId: one message (or more) per EVSE.
     const byEvse = new Map<number, ChargingProfile[]>();
     for (const p of found) byEvse.set(p.evseId, [...(byEvse.get(p.evseId) ?? []), p]);
-    const parts: { evseId: number; profiles: ChargingProfile[] }[] = [];
-    for (const [evseId, list] of [...byEvse.entries()].sort((a, b) => a[0] - b[0])) {
-      for (let i = 0; i < list.length; i += PROFILES_PER_REPORT) parts.push({ evseId, profiles: list.slice(i, i + PROFILES_PER_REPORT) });
-    }
     const ids = kvGet<Record<string, number>>(this.ctx.deps.db, SCHEDULE_IDS) ?? {};
+    const parts: ExternalReportPart[] = [];
+    for (const [evseId, list] of [...byEvse.entries()].sort((a, b) => a[0] - b[0])) {
+      for (let i = 0; i < list.length; i += PROFILES_PER_REPORT) {
+        parts.push({ evseId, source: 'CSO', profiles: list.slice(i, i + PROFILES_PER_REPORT).map((p) => toWire(p, ids[String(p.id)])) });
+      }
+    }
+    parts.push(...external);
     this.ctx.afterResponse(async () => {
       for (const [i, part] of parts.entries()) {
         const payload: Record<string, unknown> = {
           requestId: req.requestId, // K09.FR.01
-          chargingLimitSource: 'CSO',
+          chargingLimitSource: part.source,
           evseId: part.evseId,
-          chargingProfile: part.profiles.map((p) => toWire(p, ids[String(p.id)])),
+          chargingProfile: part.profiles,
         };
         if (i < parts.length - 1) payload.tbc = true; // K09.FR.02
         await this.ctx.send('ReportChargingProfiles', payload);
