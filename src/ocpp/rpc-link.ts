@@ -27,6 +27,7 @@ import type {
   OcppProtocol,
   OutboxMessage,
 } from './link.js';
+import { CallScope } from './call-scope.js';
 import { MessageLog } from './message-log.js';
 import { InvalidMessageError, Outbox, type RetryPolicy } from './outbox.js';
 import { transportOptions, type TransportOptions } from './security.js';
@@ -135,6 +136,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private readonly outbox: Outbox;
   private readonly messageLog: MessageLog | undefined;
   private readonly random: () => number;
+  /** Outgoing CALLs wait while a CSMS call is being answered (./call-scope.ts). */
+  private readonly scope: CallScope;
 
   constructor(
     private readonly opts: LinkOptions,
@@ -143,6 +146,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     super();
     this.cfg = { ...opts.ocpp };
     this.random = deps.random ?? Math.random;
+    this.scope = new CallScope(deps.clock, deps.log, () => this.cfg.callTimeoutS * 1000);
     this.store = new OutboxStore(deps.db);
     this.outbox = new Outbox({
       store: this.store,
@@ -231,6 +235,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   }
 
   async call<T = unknown>(action: string, payload: object): Promise<T> {
+    if (this.scope.holding) await this.scope.idle();
     const client = this.client;
     if (!client || !this.opened) throw new Error(`OCPP link not connected: ${action} not sent`);
     return (await client.call(action, payload)) as T;
@@ -304,8 +309,10 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private wrap(handler: CallHandler) {
     // Only actions with a handler are registered, so ocpp-rpc answers every other action with
     // CALLERROR NotImplemented before it even validates the payload.
-    return async ({ params, messageId, method }: { params: unknown; messageId: string; method: string }) =>
-      handler(params, { action: method, messageId });
+    return async ({ params, messageId, method }: { params: unknown; messageId: string; method: string }) => {
+      this.scope.enter(messageId, method);
+      return handler(params, { action: method, messageId });
+    };
   }
 
   private connect(): void {
@@ -358,6 +365,12 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
         kind: isCall ? 'call' : 'result',
         error: errorText(error),
       });
+    });
+    // Emitted for our answer to a CSMS call just before ocpp-rpc writes it, in the same synchronous
+    // run (client.js _onCall: emit('response') then sendRaw → ws.send): what the scope releases can
+    // only run after that, so it reaches the socket after the answer.
+    client.on('response', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
+      if (outbound && typeof payload[1] === 'string') this.scope.leave(payload[1]);
     });
     client.on('socketError', (err: Error) => this.deps.log.debug('OCPP socket error', { error: errorText(err) }));
     client.on('close', ({ code, reason }: { code: number; reason: string }) => this.onClose(client, code, reason));
@@ -443,6 +456,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     const wasOpen = this.opened;
     this.client = undefined;
     this.opened = false;
+    this.scope.clear();
     this.deps.log.warn('OCPP disconnected', { code, reason });
     if (wasOpen) this.safeEmit('close', code, reason);
     this.scheduleReconnect();
@@ -465,6 +479,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     const wasOpen = this.opened;
     this.client = undefined;
     this.opened = false;
+    this.scope.clear();
     if (!client) return;
     if (wasOpen) this.safeEmit('close', code, reason);
     let timer: NodeJS.Timeout | undefined;
