@@ -10,9 +10,10 @@
  * SuspendedEVSE on the way) are reported once, as the state the connector settled in. That is the only
  * debounce when MinimumStatusDuration is 0; no wall-clock delay is added.
  *
- * A connector whose StartTransaction is queued and not yet answered reports nothing until it is
- * answered (or given up): the Central System hears StartTransaction before the Charging of its
- * connector, and the status then sent is the one of that moment.
+ * A connector whose StartTransaction is queued and not yet answered reports Charging, SuspendedEV or
+ * SuspendedEVSE only once it is answered (or given up), with the status of that moment: the Central
+ * System hears StartTransaction before the Charging of its connector. Other statuses (Faulted,
+ * Finishing, Available …) are not held back.
  *
  * Connector 0 (the charge point itself: Available, Unavailable or Faulted) is derived here, as the
  * station models EVSEs only: Faulted on a station-level fault of high severity (reader faults are
@@ -25,6 +26,8 @@ import { errorCodeFor } from '../../station/faults.js';
 import { connectorOf, type V16Context } from './context.js';
 
 const CP_STATUSES = new Set(['Available', 'Unavailable', 'Faulted']);
+/** Statuses that say "a transaction runs here": not before its StartTransaction. */
+const IN_TRANSACTION = new Set(['Charging', 'SuspendedEV', 'SuspendedEVSE']);
 
 export class StatusReporter {
   private readonly lastSent = new Map<number, string>();
@@ -91,11 +94,11 @@ export class StatusReporter {
   /** Send the connector's present status if it differs from the last one sent (or `force`), once it may go. */
   private report(id: number, force: boolean): void {
     if (this.ctx.registration !== 'Accepted') return;
-    if (id !== 0 && this.startPending(id)) {
+    const now = this.current(id);
+    if (id !== 0 && IN_TRANSACTION.has(now.status) && this.startPending(id)) {
       this.afterStart.set(id, force || this.afterStart.get(id) === true);
       return;
     }
-    const now = this.current(id);
     if (force || this.lastSent.get(id) !== signature(now)) this.send(id, now);
   }
 
