@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { SystemClock, VirtualClock } from '../hal/clock.js';
 import { createLink } from '../src/ocpp/rpc-link.js';
+import { createV16AdapterWithExtras } from '../src/ocpp/v16/index.js';
 import { openDatabase } from '../src/store/db.js';
 import { startCsms, type Csms, type CsmsLogEntry } from './support/csms.js';
 import { capturingLogger, ocppConfig, tempDir, waitUntil } from './support/ocpp-link.js';
 import { startV16Station, IDENTITY as V16_ID, type V16Station } from './support/v16-station.js';
+import { FakeLink, FakeStation, quietLog, session, testConfig } from './support/v16-fakes.js';
 import { bootedV201Station, type V201Station } from './support/v201-station.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -221,7 +223,7 @@ describe('1.6 §4.9: one physical change, one status; StartTransaction before Ch
     noTransientSuspended(story);
   });
 
-  it('a StartTransaction the Central System answers late: Charging waits for its answer; a fault meanwhile is not held back', async () => {
+  it('a StartTransaction the Central System answers late: Charging waits for its answer', async () => {
     const s = await v16();
     let release: (() => void) | undefined;
     s.csms.setHandler('StartTransaction', () => new Promise((resolve) => (release = () => resolve({ transactionId: 5, idTagInfo: { status: 'Accepted' } }))));
@@ -238,6 +240,66 @@ describe('1.6 §4.9: one physical change, one status; StartTransaction before Ch
     release!();
     await s.until('Charging', () => s.calls<{ status: string }>('StatusNotification').some((x) => x.status === 'Charging'));
     assert.equal(s.calls<{ status: string }>('StatusNotification').filter((x) => /Suspended/.test(x.status)).length, 0);
+  });
+});
+
+describe('1.6 status held for an unanswered StartTransaction (adapter on a fake link)', () => {
+  async function rig() {
+    const clock = new VirtualClock();
+    const link = new FakeLink();
+    const station = new FakeStation(1, () => clock.now());
+    const db = openDatabase(':memory:');
+    const adapter = createV16AdapterWithExtras({ link, station, db, clock, log: quietLog, config: testConfig({ v16: {} }) });
+    await adapter.start();
+    link.open();
+    await clock.advance(0);
+    cleanups.push(async () => {
+      await adapter.stop();
+      db.close();
+    });
+    // The outbox does not send for now: the StartTransaction stays unanswered.
+    link.setReady(false);
+    link.sent.length = 0;
+    const t = clock.now();
+    station.sessionEvent('authorized', session({ evConnectedAt: t, authorizedAt: t, idToken: { idToken: 'AA', type: 'ISO14443' } }));
+    await clock.advance(0);
+    return { clock, link, station };
+  }
+  const statuses = (link: FakeLink): string[] => link.ofAction('StatusNotification').map((p) => `${String(p.connectorId)}:${String(p.status)}`);
+
+  it('Charging waits for the StartTransaction answer and goes right after it', async () => {
+    const { clock, link, station } = await rig();
+    station.setStatus(1, 'Charging');
+    await clock.advance(0);
+    assert.deepEqual(link.actions(), [], 'nothing before StartTransaction');
+    link.setReady(true);
+    await clock.advance(0);
+    assert.deepEqual(link.actions(), ['StartTransaction', 'StatusNotification']);
+    assert.deepEqual(statuses(link), ['1:Charging']);
+  });
+
+  it('a Faulted connector is reported at once, even with its StartTransaction unanswered', async () => {
+    const { clock, link, station } = await rig();
+    station.setStatus(1, 'Charging');
+    await clock.advance(0);
+    station.setStatus(1, 'Faulted', true, { errorCode: 'GroundFailure', info: 'RCD tripped' });
+    await clock.advance(0);
+    assert.deepEqual(statuses(link), ['1:Faulted']);
+    link.setReady(true);
+    await clock.advance(0);
+    assert.deepEqual(link.actions(), ['StatusNotification', 'StartTransaction'], 'Faulted is not sent twice');
+  });
+
+  it('a triggered StatusNotification of a connector in Charging is sent after the StartTransaction answer', async () => {
+    const { clock, link, station } = await rig();
+    station.setStatus(1, 'Charging');
+    await clock.advance(0);
+    assert.deepEqual(await link.csmsCall('TriggerMessage', { requestedMessage: 'StatusNotification', connectorId: 1 }), { status: 'Accepted' });
+    await clock.advance(0);
+    assert.deepEqual(link.actions(), []);
+    link.setReady(true);
+    await clock.advance(0);
+    assert.deepEqual(link.actions(), ['StartTransaction', 'StatusNotification']);
   });
 });
 
