@@ -25,7 +25,7 @@ afterEach(async () => {
 
 /**
  * The frames of one station from the CSMS's CALL `action` on: `>X` the CSMS calls X, `<X` the station
- * answers X, and the station's own CALLs by name (StatusNotification with connector and status,
+ * answers X (`!X` with a CALLERROR), and the station's own CALLs by name (StatusNotification with connector and status,
  * TransactionEvent with its eventType). The CSMS's answers to the station are left out.
  */
 function framesFrom(csms: Csms, identity: string, action: string, nth = 1): string[] {
@@ -44,6 +44,7 @@ function framesFrom(csms: Csms, identity: string, action: string, nth = 1): stri
 
 function show(e: CsmsLogEntry): string {
   if (e.direction === 'out') return `>${e.action ?? '?'}`;
+  if (e.type === 'error') return `!${e.action ?? '?'}`;
   if (e.type !== 'call') return `<${e.action ?? '?'}`;
   const p = e.payload as { connectorId?: number; evseId?: number; connectorStatus?: string; status?: string; eventType?: string };
   if (e.action === 'StatusNotification') return `StatusNotification:${p.connectorId ?? '?'}:${p.status ?? p.connectorStatus ?? '?'}`;
@@ -411,7 +412,21 @@ describe('the link holds sends while it answers a CSMS call', () => {
     await assert.rejects(csms.call('CP1', 'Reset', { type: 'Soft' }));
     await waitUntil(() => csms.actions('CP1').length === 1, 5000, 'Heartbeat');
     const frames = framesFrom(csms, 'CP1', 'Reset');
-    assert.deepEqual(frames, ['>Reset', '<Reset', 'Heartbeat']);
+    assert.deepEqual(frames, ['>Reset', '!Reset', 'Heartbeat']);
+  });
+
+  it('a second CALL with the message id of one being answered gets its CALLERROR, and the held sends still wait for the real answer', async () => {
+    const { csms, link } = await linkRig();
+    link.handle('GetConfiguration', async () => {
+      void link.call('Heartbeat', {}).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      return { configurationKey: [] };
+    });
+    csms.sendRaw('CP1', '[2,"dup-1","GetConfiguration",{}]');
+    csms.sendRaw('CP1', '[2,"dup-1","GetConfiguration",{}]');
+    await waitUntil(() => csms.actions('CP1').length === 1, 5000, 'Heartbeat');
+    // '<?': the test CSMS forgot the action of the id when the CALLERROR answered it first.
+    assert.deepEqual(framesFrom(csms, 'CP1', 'GetConfiguration'), ['>GetConfiguration', '>GetConfiguration', '!GetConfiguration', '<?', 'Heartbeat']);
   });
 
   it('a handler that never answers holds the sends for one call timeout at most (station clock), with a warning', async () => {

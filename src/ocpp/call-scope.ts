@@ -16,7 +16,8 @@ import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
 
 export class CallScope {
-  private readonly open = new Map<string, TimerHandle>();
+  /** Open scopes by message id; `answered` once the handler settled (its answer is on its way). */
+  private readonly open = new Map<string, { timer: TimerHandle; answered: boolean }>();
   private release: (() => void) | undefined;
   private released: Promise<void> | undefined;
 
@@ -41,28 +42,41 @@ export class CallScope {
 
   /** A handler of the CSMS call with this message id starts. */
   enter(messageId: string, action: string): void {
-    this.clock.clear(this.open.get(messageId));
+    this.clock.clear(this.open.get(messageId)?.timer);
     const timer = this.clock.setTimeout(() => {
       this.log.warn('OCPP: the answer to a CSMS call is late; messages held behind it go now', { action, messageId });
-      this.leave(messageId);
+      this.close(messageId);
     }, this.maxHoldMs());
-    this.open.set(messageId, timer);
+    this.open.set(messageId, { timer, answered: false });
   }
 
-  /** The answer to that call is on the socket (or will never be sent). */
-  leave(messageId: string): void {
-    const timer = this.open.get(messageId);
-    if (!timer) return;
-    this.clock.clear(timer);
-    this.open.delete(messageId);
-    if (!this.holding) this.wake();
+  /** The handler settled: the next answer written with this message id is its answer. */
+  answered(messageId: string): void {
+    const scope = this.open.get(messageId);
+    if (scope) scope.answered = true;
+  }
+
+  /**
+   * An answer with this message id is on the socket. One written while the handler still runs is not
+   * its answer (ocpp-rpc refuses a second CALL with the same id while the first is handled).
+   */
+  written(messageId: string): void {
+    if (this.open.get(messageId)?.answered) this.close(messageId);
   }
 
   /** The connection is gone: no answer will be written, nothing may wait for one. */
   clear(): void {
-    for (const t of this.open.values()) this.clock.clear(t);
+    for (const s of this.open.values()) this.clock.clear(s.timer);
     this.open.clear();
     this.wake();
+  }
+
+  private close(messageId: string): void {
+    const scope = this.open.get(messageId);
+    if (!scope) return;
+    this.clock.clear(scope.timer);
+    this.open.delete(messageId);
+    if (!this.holding) this.wake();
   }
 
   private wake(): void {

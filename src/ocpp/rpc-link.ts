@@ -311,7 +311,11 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     // CALLERROR NotImplemented before it even validates the payload.
     return async ({ params, messageId, method }: { params: unknown; messageId: string; method: string }) => {
       this.scope.enter(messageId, method);
-      return handler(params, { action: method, messageId });
+      try {
+        return await handler(params, { action: method, messageId });
+      } finally {
+        this.scope.answered(messageId);
+      }
     };
   }
 
@@ -370,7 +374,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     // run (client.js _onCall: emit('response') then sendRaw → ws.send): what the scope releases can
     // only run after that, so it reaches the socket after the answer.
     client.on('response', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
-      if (outbound && typeof payload[1] === 'string') this.scope.leave(payload[1]);
+      if (outbound && typeof payload[1] === 'string') this.scope.written(payload[1]);
     });
     client.on('socketError', (err: Error) => this.deps.log.debug('OCPP socket error', { error: errorText(err) }));
     client.on('close', ({ code, reason }: { code: number; reason: string }) => this.onClose(client, code, reason));
