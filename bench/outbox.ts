@@ -30,6 +30,7 @@ function config(csmsUrl: string): OcppConfig {
     securityProfile: 0,
     callTimeoutS: 30,
     pingIntervalS: 0,
+    maxFrameBytes: 1024 * 1024,
     reconnect: { minDelayS: 0.05, maxDelayS: 0.5 },
     // The message log is on in production; keep it on so the figures include it.
     messageLog: { enabled: true, maxBytes: 5_000_000, files: 2 },

@@ -58,20 +58,20 @@ describe('malformed and unexpected frames (1.6)', () => {
     const { csms, link } = await connected({ version: '1.6' });
     link.handle('Reset', () => ({ status: 'Accepted' }));
 
-    assert.deepEqual(await answerTo(csms, 'this is not json', '-1'), ['error', 'RpcFrameworkError']);
+    // 1.6 has no RpcFrameworkError: a frame that is no RPC message is a FormationViolation (table 7).
+    assert.deepEqual(await answerTo(csms, 'this is not json', '-1'), ['error', 'FormationViolation']);
     assert.deepEqual(await answerTo(csms, '[2,"u1","FooBar",{}]', 'u1'), ['error', 'NotImplemented']);
-    // Known to OCPP but no handler registered: also NotImplemented.
-    assert.deepEqual(await answerTo(csms, '[2,"u2","ClearCache",{}]', 'u2'), ['error', 'NotImplemented']);
-    // Schema violations, with 1.6's spelling of the codes (OCPP-J 1.6 errata §5).
-    assert.deepEqual(await answerTo(csms, '[2,"s1","Reset",{}]', 's1'), ['error', 'OccurrenceConstraintViolation']);
+    // Known to OCPP but no handler registered: NotSupported ("recognized but not supported").
+    assert.deepEqual(await answerTo(csms, '[2,"u2","ClearCache",{}]', 'u2'), ['error', 'NotSupported']);
+    // Schema violations, with 1.6's spelling of the codes (OCPP-J 1.6 errata §5: the typo stays).
+    assert.deepEqual(await answerTo(csms, '[2,"s1","Reset",{}]', 's1'), ['error', 'OccurenceConstraintViolation']);
     assert.deepEqual(await answerTo(csms, '[2,"s2","Reset",{"type":7}]', 's2'), ['error', 'TypeConstraintViolation']);
     assert.deepEqual(await answerTo(csms, '[2,"s3","Reset",{"type":"Soft","x":1}]', 's3'), [
       'error',
       'PropertyConstraintViolation',
     ]);
-    // ocpp-rpc checks the type before it reads the id, so this CALLERROR carries id "-1".
-    assert.deepEqual(await answerTo(csms, '[9,"t1","Reset",{}]', '-1'), ['error', 'MessageTypeNotSupported']);
-    assert.deepEqual(await answerTo(csms, '{"not":"an array"}', '-1'), ['error', 'RpcFrameworkError']);
+    // A frame of an unknown message type is ignored in 1.6 (§4.1.3): see ocpp-link-hostile-frames.test.ts.
+    assert.deepEqual(await answerTo(csms, '{"not":"an array"}', '-1'), ['error', 'FormationViolation']);
 
     // A valid call after all that is handled.
     assert.deepEqual(await answerTo(csms, '[2,"ok1","Reset",{"type":"Soft"}]', 'ok1'), ['result', { status: 'Accepted' }]);
@@ -114,16 +114,16 @@ describe('malformed and unexpected frames (1.6)', () => {
 });
 
 describe('malformed frames (2.0.1)', () => {
-  it('uses the 2.0.1 spelling of the codes and NotImplemented for unknown actions', async () => {
+  it('uses the 2.0.1 spelling of the codes, NotSupported for known unhandled actions, NotImplemented for unknown ones', async () => {
     const { csms } = await connected({ version: '2.0.1' });
-    assert.deepEqual(await answerTo(csms, '[2,"a","Reset",{}]', 'a'), ['error', 'NotImplemented']);
+    assert.deepEqual(await answerTo(csms, '[2,"a","Reset",{"type":"Immediate"}]', 'a'), ['error', 'NotSupported']);
     assert.deepEqual(await answerTo(csms, '[2,"b","NoSuchThing",{}]', 'b'), ['error', 'NotImplemented']);
   });
 
-  it('a schema violation of a handled action is OccurenceConstraintViolation (2.0.1 spelling)', async () => {
+  it('a schema violation of a handled action is OccurrenceConstraintViolation (2.0.1 spelling)', async () => {
     const { csms, link } = await connected({ version: '2.0.1' });
     link.handle('Reset', () => ({ status: 'Accepted' }));
-    assert.deepEqual(await answerTo(csms, '[2,"c","Reset",{}]', 'c'), ['error', 'OccurenceConstraintViolation']);
+    assert.deepEqual(await answerTo(csms, '[2,"c","Reset",{}]', 'c'), ['error', 'OccurrenceConstraintViolation']);
     assert.deepEqual(await answerTo(csms, '[2,"d","Reset",{"type":"Immediate"}]', 'd'), ['result', { status: 'Accepted' }]);
   });
 

@@ -24,6 +24,11 @@ export function configDefaults(): DefaultedConfig {
       securityProfile: 0,
       callTimeoutS: 30,
       pingIntervalS: 60,
+      // The largest message the station accepts by its own limits, a 1.6 SendLocalList of
+      // SendLocalListMaxLength (1,000) entries, is about 150 KB (230 KB pretty-printed); a 2.0.1
+      // SetChargingProfile at the schema's maximum of 3 × 1,024 periods about 200 KB: 1 MiB leaves a wide
+      // margin. Only ISO 15118 sales tariffs (not supported) or bulky vendor DataTransfer need more (README).
+      maxFrameBytes: 1024 * 1024,
       reconnect: { minDelayS: 2, maxDelayS: 120 },
       messageLog: { enabled: true, maxBytes: 5 * 1024 * 1024, files: 3 },
       outbox: { retryAttempts: 5, retryIntervalS: 30 },

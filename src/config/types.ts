@@ -34,6 +34,11 @@ export interface OcppConfig {
   clientKeyFile?: string;
   callTimeoutS: number;
   pingIntervalS: number;
+  /**
+   * Largest frame read from the CSMS, in bytes. Larger frames are refused (a CALL answered with
+   * CALLERROR FormatViolation); ws stops reading one at 4 × this and closes with 1009.
+   */
+  maxFrameBytes: number;
   reconnect: { minDelayS: number; maxDelayS: number };
   messageLog: { enabled: boolean; maxBytes: number; files: number };
   outbox: { retryAttempts: number; retryIntervalS: number };

@@ -82,7 +82,10 @@ export interface OcppLink extends TypedEmitter<LinkEvents> {
   onQueuedResult(action: string, fn: (message: OutboxMessage, response: unknown) => void): void;
   /** Rewrites a queued payload just before it is sent (e.g. the real 1.6 transactionId). */
   setQueuedPreparer(action: string, fn: (message: OutboxMessage) => Record<string, unknown>): void;
-  /** Handler for a CSMS-initiated action. Actions without a handler get CALLERROR NotImplemented. */
+  /**
+   * Handler for a CSMS-initiated action. An action of the negotiated version without a handler gets
+   * CALLERROR NotSupported; an action the version does not define, NotImplemented.
+   */
   handle(action: string, handler: CallHandler): void;
   /** Queued messages wait until ready (the adapter sets it once BootNotification is Accepted). */
   setReady(ready: boolean): void;

@@ -10,6 +10,7 @@
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { MAX_FRAME_DEPTH, nestedDeeperThan } from './frame-guard.js';
 
 export interface MessageLogOptions {
   path: string;
@@ -71,15 +72,27 @@ export class MessageLog {
     if (this.fd === undefined) return;
     let frame: unknown;
     try {
-      frame = redact(JSON.parse(text));
+      // redact() and JSON.stringify recurse: a frame nested too deep is recorded by its size only.
+      frame = nestedDeeperThan(text, MAX_FRAME_DEPTH) ? { tooDeep: true, length: text.length } : redact(JSON.parse(text));
     } catch {
       // Not JSON: keep it as text, but it cannot be inspected for secrets, so only its length.
       frame = { unparsable: true, length: text.length };
     }
-    const line = JSON.stringify({ t: new Date(this.now()).toISOString(), dir, frame }) + '\n';
+    this.append({ dir, frame });
+  }
+
+  /** Log a frame that was refused before it was read (too large, too deep): what is known of it. */
+  writeHeld(dir: 'in' | 'out', held: Record<string, unknown>): void {
+    if (this.fd === undefined) return;
+    this.append({ dir, held });
+  }
+
+  private append(record: Record<string, unknown>): void {
     try {
+      const line = JSON.stringify({ t: new Date(this.now()).toISOString(), ...record }) + '\n';
       const bytes = Buffer.byteLength(line);
       if (this.size > 0 && this.size + bytes > this.opts.maxBytes) this.rotate();
+      if (this.fd === undefined) return;
       writeSync(this.fd, line);
       this.size += bytes;
     } catch {

@@ -6,12 +6,15 @@
  * - reconnects on the station Clock with capped exponential back-off and jitter (ocpp-rpc's own
  *   reconnect is off: its timers cannot be driven by a test and its randomness cannot be injected);
  * - the security profiles (./security.ts) and reconfigure() to change them at run time;
- * - the durable outbox (./outbox.ts) and the message log (./message-log.ts).
+ * - the durable outbox (./outbox.ts) and the message log (./message-log.ts);
+ * - the inbound guard (./inbound-guard.ts): size and depth limits in front of ocpp-rpc's parser and
+ *   CALLERROR codes per version (./callerror.ts); every listener on the client is isolated.
  * A fresh RPCClient is made for every connection attempt, so no state of a dead socket leaks into
  * the next one.
  */
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { RPCClient } from 'ocpp-rpc';
+import { RPCClient, createRPCError } from 'ocpp-rpc';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import { TypedEmitter } from '../../hal/emitter.js';
 import type { Logger } from '../../hal/types.js';
@@ -28,6 +31,10 @@ import type {
   OutboxMessage,
 } from './link.js';
 import { CallScope } from './call-scope.js';
+import { ocppValidators, smallDetails } from './callerror.js';
+import { connectionTarget, type ConnectionTarget } from './connection-url.js';
+import { WS_BUFFER_FACTOR } from './frame-guard.js';
+import { guardInbound, type GuardedClient } from './inbound-guard.js';
 import { MessageLog } from './message-log.js';
 import { InvalidMessageError, Outbox, type RetryPolicy } from './outbox.js';
 import { transportOptions, type TransportOptions } from './security.js';
@@ -84,13 +91,17 @@ export function tlsSecurityEvent(code: unknown): LinkSecurityEvent | undefined {
   return undefined;
 }
 
+type RpcCall = { params: unknown; messageId: string; method: string };
+
 /** ocpp-rpc's client, typed as far as it is used here. */
-interface Client {
+interface Client extends GuardedClient {
   readonly protocol: string | undefined;
   connect(): Promise<unknown>;
   close(opts?: { code?: number; reason?: string; force?: boolean }): Promise<unknown>;
   call(method: string, params: unknown): Promise<unknown>;
-  handle(method: string, fn: (call: { params: unknown; messageId: string; method: string }) => Promise<unknown>): void;
+  handle(method: string, fn: (call: RpcCall) => Promise<unknown>): void;
+  /** The wildcard handler: actions without their own handler. */
+  handle(fn: (call: RpcCall) => Promise<unknown>): void;
   removeAllHandlers(): void;
   reconfigure(options: { callTimeoutMs: number; pingIntervalMs: number }): void;
   on(event: string, fn: (arg: never) => void): void;
@@ -114,6 +125,33 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+// ocpp-rpc spreads its error classes into module.exports, which ESM cannot see as named exports.
+const { TimeoutError } = createRequire(import.meta.url)('ocpp-rpc') as { TimeoutError: new () => Error };
+
+/** Message ids of our timed-out calls remembered, to recognise a late answer (a debug line, not a warning). */
+const ABANDONED_IDS_KEPT = 64;
+
+/**
+ * Actions of the negotiated version that no adapter handles: NotSupported ("recognized but not
+ * supported", TC_K_15). An action the version does not define never gets here: the schema check
+ * (./callerror.ts) answers it NotImplemented.
+ */
+async function notSupported({ method }: RpcCall): Promise<never> {
+  throw createRPCError('NotSupported', `${method} is not supported by this station`, {});
+}
+
+/** What an HTTP answer to the WebSocket upgrade means for an OCPP station (OCPP-J §3.2). */
+function httpRefusal(status: unknown, target: ConnectionTarget, identity: string, offered: OcppProtocol[]): string | undefined {
+  if (status === 400) {
+    return `OCPP: the CSMS answered HTTP 400 (Bad Request) to ${target.url}: most often no common OCPP version; offered ${offered.join(', ')}`;
+  }
+  if (status === 404) {
+    const path = new URL(target.endpoint).pathname;
+    return `OCPP: the CSMS answered HTTP 404 (Not Found) to ${target.url}: it does not know the identity ${identity}, or ${path} is not its OCPP endpoint`;
+  }
+  return undefined;
+}
+
 export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private cfg: OcppConfig;
   private transport: TransportOptions | undefined;
@@ -132,6 +170,10 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   /** Security events already reported in the current run of failed connection attempts. */
   private readonly reportedSecurityEvents = new Set<LinkSecurityEvent>();
   private readonly frameListeners = new Set<(dir: 'in' | 'out', text: string) => void>();
+  /** The URL of the current connection attempt (endpoint, identity, query). */
+  private target: ConnectionTarget | undefined;
+  /** Ids of our calls that timed out, newest last (bounded). */
+  private readonly abandonedIds: string[] = [];
   private readonly store: OutboxStore;
   private readonly outbox: Outbox;
   private readonly messageLog: MessageLog | undefined;
@@ -287,6 +329,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   clearHandlers(): void {
     this.handlers.clear();
     this.client?.removeAllHandlers();
+    this.client?.handle(notSupported);
   }
 
   /** Messages that exhausted their attempts (never deleted by the link). */
@@ -307,14 +350,28 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   }
 
   private wrap(handler: CallHandler) {
-    // Only actions with a handler are registered, so ocpp-rpc answers every other action with
-    // CALLERROR NotImplemented before it even validates the payload.
-    return async ({ params, messageId, method }: { params: unknown; messageId: string; method: string }) => {
+    return async ({ params, messageId, method }: RpcCall) => {
       this.scope.enter(messageId, method);
       try {
         return await handler(params, { action: method, messageId });
+      } catch (err) {
+        // ocpp-rpc serialises the details into the CALLERROR; details it cannot serialise would close
+        // the connection ("Unable to send call result"), so they are kept small and plain.
+        if (err !== null && typeof err === 'object' && 'details' in err) (err as { details: unknown }).details = smallDetails(err.details);
+        throw err;
       } finally {
         this.scope.answered(messageId);
+      }
+    };
+  }
+
+  /** Run a listener of the client so that nothing it throws reaches ocpp-rpc or ws. */
+  private isolated<A>(what: string, fn: (arg: A) => void): (arg: A) => void {
+    return (arg: A) => {
+      try {
+        fn(arg);
+      } catch (err) {
+        this.deps.log.error(`OCPP link: handling '${what}' failed`, { error: errorText(err) });
       }
     };
   }
@@ -323,16 +380,22 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     if (this.stopped || !this.transport) return;
     const t = this.transport;
     const protocols = protocolsFor(this.cfg.version);
+    const target = connectionTarget(t.endpoint, this.opts.identity);
+    this.target = target;
+    const maxFrameBytes = this.cfg.maxFrameBytes;
     const client = new RPCClient({
       identity: this.opts.identity,
-      endpoint: t.endpoint,
+      endpoint: target.endpoint,
+      ...(target.query ? { query: target.query } : {}),
       // ocpp-rpc sends a Buffer password as raw bytes (its types only say string).
       password: t.password as string | null,
-      wsOpts: t.wsOpts,
+      // ws reads no more than this of one message (also after decompression), then closes with 1009.
+      wsOpts: { ...t.wsOpts, maxPayload: maxFrameBytes * WS_BUFFER_FACTOR },
       headers: {},
       protocols,
       strictMode: true,
-      strictModeValidators: [],
+      // Same shape as ocpp-rpc's Validator class (subprotocol, validate); its typings want the class.
+      strictModeValidators: ocppValidators() as never[],
       reconnect: false,
       maxReconnects: 0,
       callTimeoutMs: this.cfg.callTimeoutS * 1000,
@@ -345,8 +408,20 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     }) as unknown as Client;
     this.client = client;
     this.opened = false;
+    guardInbound(client, {
+      maxFrameBytes,
+      log: this.deps.log,
+      onHeld: (held) =>
+        this.messageLog?.writeHeld('in', {
+          reason: held.reason,
+          bytes: held.bytes,
+          messageId: held.head.messageId ?? null,
+          answered: held.answered ?? null,
+        }),
+    });
+    client.handle(notSupported);
     for (const [action, handler] of this.handlers) client.handle(action, this.wrap(handler));
-    client.on('message', ({ message, outbound }: { message: string; outbound: boolean }) => {
+    client.on('message', this.isolated('message', ({ message, outbound }: { message: string; outbound: boolean }) => {
       const dir = outbound ? 'out' : 'in';
       this.messageLog?.write(dir, message);
       for (const l of this.frameListeners) {
@@ -356,11 +431,26 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
           this.deps.log.error('OCPP frame listener failed', { error: errorText(err) });
         }
       }
-    });
-    client.on('badMessage', ({ error }: { error: Error }) =>
-      this.deps.log.warn('OCPP: malformed frame from the CSMS answered with a CALLERROR', { error: errorText(error) }),
-    );
-    client.on('strictValidationFailure', ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
+    }));
+    client.on('callError', this.isolated('callError', ({ outbound, messageId, error }: { outbound: boolean; messageId: string; error: unknown }) => {
+      if (!outbound || !(error instanceof TimeoutError)) return;
+      this.abandonedIds.push(messageId);
+      if (this.abandonedIds.length > ABANDONED_IDS_KEPT) this.abandonedIds.shift();
+    }));
+    client.on('badMessage', this.isolated('badMessage', ({ error, response }: { error: Error & { details?: { msgId?: unknown } }; response: unknown[] | null }) => {
+      const id = error.details?.msgId;
+      if (!response && typeof id === 'string' && /unrecognised message ID/.test(error.message)) {
+        // A CALLRESULT / CALLERROR with no call waiting for it: never answered (OCPP-J).
+        if (this.abandonedIds.includes(id)) {
+          this.deps.log.debug('OCPP: late answer to a call that had timed out; ignored', { messageId: id });
+        } else {
+          this.deps.log.warn('OCPP: the CSMS answered a call we never made (unknown message id); ignored', { messageId: id });
+        }
+        return;
+      }
+      this.deps.log.warn(`OCPP: malformed frame from the CSMS ${response ? 'answered with a CALLERROR' : 'ignored'}`, { error: errorText(error) });
+    }));
+    client.on('strictValidationFailure', this.isolated('strictValidationFailure', ({ method, outbound, isCall, error }: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
       // ocpp-rpc reports our own CALL refused by the schema here, then throws this same error.
       if (outbound && isCall) this.refusedLocally.add(error);
       this.deps.log.warn('OCPP: message failed schema validation', {
@@ -369,16 +459,24 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
         kind: isCall ? 'call' : 'result',
         error: errorText(error),
       });
-    });
+    }));
     // Emitted for our answer to a CSMS call just before ocpp-rpc writes it, in the same synchronous
     // run (client.js _onCall: emit('response') then sendRaw → ws.send): what the scope releases can
     // only run after that, so it reaches the socket after the answer.
-    client.on('response', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
+    client.on('response', this.isolated('response', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
       if (outbound && typeof payload[1] === 'string') this.scope.written(payload[1]);
-    });
-    client.on('socketError', (err: Error) => this.deps.log.debug('OCPP socket error', { error: errorText(err) }));
-    client.on('close', ({ code, reason }: { code: number; reason: string }) => this.onClose(client, code, reason));
-    this.deps.log.debug('OCPP connecting', { csmsUrl: t.endpoint, identity: this.opts.identity, protocols });
+    }));
+    client.on('socketError', this.isolated('socketError', (err: Error & { code?: unknown }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.deps.log.warn(`OCPP: the CSMS sent a message of more than ${maxFrameBytes * WS_BUFFER_FACTOR} bytes; the connection is closed (1009 Message Too Big) and made again`, {
+          maxFrameBytes,
+        });
+        return;
+      }
+      this.deps.log.debug('OCPP socket error', { error: errorText(err) });
+    }));
+    client.on('close', this.isolated('close', ({ code, reason }: { code: number; reason: string }) => this.onClose(client, code, reason)));
+    this.deps.log.debug('OCPP connecting', { url: target.url, protocols });
     client.connect().then(
       () => this.onOpen(client, protocols),
       (err: unknown) => this.onConnectFailed(client, err, protocols),
@@ -406,7 +504,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.negotiated = protocol;
     this.failures = 0;
     this.reportedSecurityEvents.clear();
-    this.deps.log.info('OCPP connected', { csmsUrl: this.transport?.endpoint, protocol });
+    this.deps.log.info('OCPP connected', { url: this.target?.url, protocol });
     if (this.deps.beforeOpen) {
       // The socket is up but 'open' not yet emitted: a close now must still lead to a reconnect.
       this.settingUp = client;
@@ -430,20 +528,19 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.client = undefined;
     const message = errorText(err);
     const status = (err as { code?: unknown }).code;
-    if (/subprotocol/i.test(message)) {
-      this.deps.log.error(`OCPP: no agreed subprotocol (${message}); offered ${offered.join(', ')}`, {
-        csmsUrl: this.transport?.endpoint,
-      });
+    // The URL actually requested (identity and query included), so an operator can try it by hand.
+    const url = this.target?.url;
+    const refusal = this.target ? httpRefusal(status, this.target, this.opts.identity, offered) : undefined;
+    if (refusal) {
+      this.deps.log.error(refusal, { url, status });
+    } else if (/subprotocol/i.test(message)) {
+      this.deps.log.error(`OCPP: no agreed subprotocol (${message}); offered ${offered.join(', ')}`, { url });
     } else if (status === 401 || status === 403) {
-      this.deps.log.error('OCPP: the CSMS refused our credentials', { csmsUrl: this.transport?.endpoint, status });
+      this.deps.log.error('OCPP: the CSMS refused our credentials', { url, status });
     } else if (tlsSecurityEvent(status) || /certificate|self.signed|SSL|TLS/i.test(message)) {
-      this.deps.log.error('OCPP: TLS handshake failed (the CSMS certificate is always verified)', {
-        csmsUrl: this.transport?.endpoint,
-        error: message,
-        code: status,
-      });
+      this.deps.log.error('OCPP: TLS handshake failed (the CSMS certificate is always verified)', { url, error: message, code: status });
     } else {
-      this.deps.log.warn('OCPP: connection failed', { csmsUrl: this.transport?.endpoint, error: message, status });
+      this.deps.log.warn('OCPP: connection failed', { url, error: message, status });
     }
     const event = tlsSecurityEvent(status);
     if (event && !this.reportedSecurityEvents.has(event)) {

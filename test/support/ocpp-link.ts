@@ -13,6 +13,7 @@ export function ocppConfig(over: Partial<OcppConfig> = {}): OcppConfig {
     securityProfile: 0,
     callTimeoutS: 5,
     pingIntervalS: 0,
+    maxFrameBytes: 1024 * 1024,
     reconnect: { minDelayS: 0.02, maxDelayS: 0.1 },
     messageLog: { enabled: true, maxBytes: 1_000_000, files: 2 },
     outbox: { retryAttempts: 3, retryIntervalS: 1 },

@@ -29,6 +29,7 @@ export function startSecureStation(o: SecureStationOptions): Promise<SecureStati
       securityProfile: 0,
       callTimeoutS: 5,
       pingIntervalS: 0,
+      maxFrameBytes: 1024 * 1024,
       reconnect: { minDelayS: 0.5, maxDelayS: 1 },
       messageLog: { enabled: false, maxBytes: 1_000_000, files: 1 },
       outbox: { retryAttempts: 3, retryIntervalS: 1 },

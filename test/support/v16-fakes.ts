@@ -337,6 +337,7 @@ export function testConfig(overrides: { v16?: Record<string, string>; csmsUrl?: 
       securityProfile: 0,
       callTimeoutS: 5,
       pingIntervalS: 0,
+      maxFrameBytes: 1024 * 1024,
       reconnect: { minDelayS: 1, maxDelayS: 5 },
       messageLog: { enabled: false, maxBytes: 1_000_000, files: 1 },
       outbox: { retryAttempts: 3, retryIntervalS: 10 },

@@ -44,6 +44,9 @@ const FROM_LINK: Record<LinkSecurityEvent, V16SecurityEvent> = {
 
 const TECH_INFO_MAX = 255;
 
+/** Events of every normal start: logged at info, so a warning in the security log means something. */
+const ROUTINE: ReadonlySet<V16SecurityEvent> = new Set(['StartupOfTheDevice', 'ResetOrReboot']);
+
 export class V16Security {
   private started = false;
   /** When this start happened; its event waits for the first connection (see onOpen). */
@@ -83,7 +86,9 @@ export class V16Security {
   /** Log a security event and, when it is one the Central System is told about, queue it. */
   report(type: V16SecurityEvent, techInfo?: string, at = this.ctx.clock.now()): void {
     const { ctx } = this;
-    ctx.log.warn(`security event ${type}`, techInfo ? { type, techInfo } : { type });
+    // A start or a reset is routine (and the only event of a station without a security profile): info.
+    const level = ROUTINE.has(type) ? 'info' : 'warn';
+    ctx.log[level](`security event ${type}`, techInfo ? { type, techInfo } : { type });
     if (!PUSHED.has(type) || ctx.config.ocpp.securityProfile < 1) return;
     const payload: Record<string, unknown> = { type, timestamp: ctx.iso(at) };
     if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);

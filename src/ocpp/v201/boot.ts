@@ -117,6 +117,8 @@ export class BootController {
       this.scheduleRetry(FALLBACK_RETRY_S);
       return;
     }
+    // As 1.6 does: an operator sees why the station waits (Pending / Rejected and for how long).
+    this.ctx.log.info('v201: BootNotification answered', { status: res.status, interval: res.interval });
     const csmsTime = Date.parse(res.currentTime);
     if (Number.isFinite(csmsTime)) this.clockOffsetMs = csmsTime - this.ctx.clock.now();
     this.ctx.registration = res.status;

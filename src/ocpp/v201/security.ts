@@ -27,6 +27,9 @@ const CRITICAL: ReadonlySet<V201SecurityEvent> = new Set([
 
 const TECH_INFO_MAX = 255;
 
+/** Events of every normal start: logged at info, so a warning in the security log means something. */
+const ROUTINE: ReadonlySet<V201SecurityEvent> = new Set(['StartupOfTheDevice', 'ResetOrReboot']);
+
 export class V201Security {
   constructor(
     private readonly ctx: V201Context,
@@ -83,7 +86,9 @@ export class V201Security {
   /** Log a security event and, when it is critical, queue a SecurityEventNotification. */
   report(type: V201SecurityEvent, techInfo?: string, at = this.ctx.clock.now()): void {
     const { ctx } = this;
-    ctx.log.warn(`security event ${type}`, techInfo ? { type, techInfo } : { type });
+    // A start or a reset is routine (and the only event of a station without a security profile): info.
+    const level = ROUTINE.has(type) ? 'info' : 'warn';
+    ctx.log[level](`security event ${type}`, techInfo ? { type, techInfo } : { type });
     if (!CRITICAL.has(type) || this.profile() < 1) return;
     const payload: Record<string, unknown> = { type, timestamp: ctx.iso(at) };
     if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);
