@@ -159,7 +159,7 @@ test('reader tap goes to the EVSE that is plugged and waiting', async () => {
   await f.stop();
 });
 
-test('F01/F02 remote start: pre-authorized, or authorized with the CSMS first (AuthorizeRemoteTxRequests)', async () => {
+test('F01/F02 remote start: pre-authorized, or authorized with the CSMS after the answer (AuthorizeRemoteTxRequests, F01.FR.01)', async () => {
   const f = await makeStation({ evses: 2 });
   assert.equal(await f.station.requestStart(1, tok('R1'), { preAuthorized: true, remoteStartId: 42 }), 'Accepted');
   const started = f.sessionEvents('started')[0]!;
@@ -167,9 +167,19 @@ test('F01/F02 remote start: pre-authorized, or authorized with the CSMS first (A
   assert.equal(started.session.remoteStartId, 42);
   assert.deepEqual(f.csms.calls, []);
   assert.equal(await f.station.requestStart(1, tok('R9'), { preAuthorized: true }), 'Rejected', 'EVSE already authorized');
+  // 1.6 5.11 / F01.FR.01: the answer does not wait for the authorization; a refused token starts nothing.
   f.csms.answers.set('R2', { status: 'Blocked' });
-  assert.equal(await f.station.requestStart(2, tok('R2'), { preAuthorized: false }), 'Rejected');
+  let refused = 0;
+  assert.equal(await f.station.requestStart(2, tok('R2'), { preAuthorized: false, refused: () => refused++ }), 'Accepted');
+  await f.clock.advance(0);
   assert.deepEqual(f.csms.calls, ['R2']);
+  assert.equal(f.station.session(2)?.authorizedAt, undefined);
+  assert.equal(refused, 1);
+  f.csms.answers.set('R4', { status: 'Accepted' });
+  assert.equal(await f.station.requestStart(2, tok('R4'), { preAuthorized: false }), 'Accepted');
+  assert.equal(f.station.session(2)?.authorizedAt, undefined, 'not before the CSMS answered the Authorize');
+  await f.clock.advance(0);
+  assert.equal(f.station.session(2)?.idToken?.idToken, 'R4');
   assert.equal(await f.station.requestStart(9, tok('R3'), { preAuthorized: true }), 'Rejected', 'unknown EVSE');
   await f.stop();
 });

@@ -123,8 +123,11 @@ test('4.2 BootNotification Rejected: retry after interval, CSMS calls refused', 
 
 test('4.9 StatusNotification follows station status; not sent while offline; present status resent after reconnect', async () => {
   const r = await booted();
+  // One change per turn: changes within one turn are reported once (see status.ts).
   r.station.setStatus(1, 'Preparing');
+  await r.clock.advance(0);
   r.station.setStatus(1, 'Charging');
+  await r.clock.advance(0);
   r.station.setStatus(1, 'Faulted', true, { errorCode: 'GroundFailure', info: 'RCD tripped', vendorErrorCode: 'rcd-trip' });
   await r.clock.advance(0);
   assert.deepEqual(
@@ -146,10 +149,15 @@ test('4.9 StatusNotification follows station status; not sent while offline; pre
 
 test('4.9 connector 0: a station-level fault is reported on connector 0; Unavailable when every connector is', async () => {
   const r = await booted({ evses: 2 });
+  // One change per turn: changes within one turn are reported once (see status.ts).
   r.station.fault(0, { kind: 'reader-failure', severity: 'low', detail: 'no answer' });
+  await r.clock.advance(0);
   r.station.faultCleared(0, 'reader-failure');
+  await r.clock.advance(0);
   r.station.setStatus(1, 'Unavailable');
+  await r.clock.advance(0);
   r.station.setStatus(2, 'Unavailable');
+  await r.clock.advance(0);
   r.station.setStatus(1, 'Available');
   await r.clock.advance(0);
   assert.deepEqual(

@@ -30,6 +30,7 @@ import type {
   OcppProtocol,
   OutboxMessage,
 } from './link.js';
+import { CallScope } from './call-scope.js';
 import { ocppValidators, smallDetails } from './callerror.js';
 import { connectionTarget, type ConnectionTarget } from './connection-url.js';
 import { WS_BUFFER_FACTOR } from './frame-guard.js';
@@ -177,6 +178,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private readonly outbox: Outbox;
   private readonly messageLog: MessageLog | undefined;
   private readonly random: () => number;
+  /** Outgoing CALLs wait while a CSMS call is being answered (./call-scope.ts). */
+  private readonly scope: CallScope;
 
   constructor(
     private readonly opts: LinkOptions,
@@ -185,6 +188,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     super();
     this.cfg = { ...opts.ocpp };
     this.random = deps.random ?? Math.random;
+    this.scope = new CallScope(deps.clock, deps.log, () => this.cfg.callTimeoutS * 1000);
     this.store = new OutboxStore(deps.db);
     this.outbox = new Outbox({
       store: this.store,
@@ -273,6 +277,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   }
 
   async call<T = unknown>(action: string, payload: object): Promise<T> {
+    if (this.scope.holding) await this.scope.idle();
     const client = this.client;
     if (!client || !this.opened) throw new Error(`OCPP link not connected: ${action} not sent`);
     return (await client.call(action, payload)) as T;
@@ -346,6 +351,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
 
   private wrap(handler: CallHandler) {
     return async ({ params, messageId, method }: RpcCall) => {
+      this.scope.enter(messageId, method);
       try {
         return await handler(params, { action: method, messageId });
       } catch (err) {
@@ -353,6 +359,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
         // the connection ("Unable to send call result"), so they are kept small and plain.
         if (err !== null && typeof err === 'object' && 'details' in err) (err as { details: unknown }).details = smallDetails(err.details);
         throw err;
+      } finally {
+        this.scope.answered(messageId);
       }
     };
   }
@@ -452,6 +460,12 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
         error: errorText(error),
       });
     }));
+    // Emitted for our answer to a CSMS call just before ocpp-rpc writes it, in the same synchronous
+    // run (client.js _onCall: emit('response') then sendRaw → ws.send): what the scope releases can
+    // only run after that, so it reaches the socket after the answer.
+    client.on('response', this.isolated('response', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
+      if (outbound && typeof payload[1] === 'string') this.scope.written(payload[1]);
+    }));
     client.on('socketError', this.isolated('socketError', (err: Error & { code?: unknown }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         this.deps.log.warn(`OCPP: the CSMS sent a message of more than ${maxFrameBytes * WS_BUFFER_FACTOR} bytes; the connection is closed (1009 Message Too Big) and made again`, {
@@ -543,6 +557,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     const wasOpen = this.opened;
     this.client = undefined;
     this.opened = false;
+    this.scope.clear();
     this.deps.log.warn('OCPP disconnected', { code, reason });
     if (wasOpen) this.safeEmit('close', code, reason);
     this.scheduleReconnect();
@@ -565,6 +580,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     const wasOpen = this.opened;
     this.client = undefined;
     this.opened = false;
+    this.scope.clear();
     if (!client) return;
     if (wasOpen) this.safeEmit('close', code, reason);
     let timer: NodeJS.Timeout | undefined;

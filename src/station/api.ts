@@ -284,6 +284,11 @@ export interface RequestStartOptions {
   remoteStartId?: number;
   /** Skip the CSMS authorize step (AuthorizeRemoteTxRequests false). */
   preAuthorized: boolean;
+  /**
+   * Without preAuthorized the answer is Accepted before the token is authorized (the Authorize.req
+   * goes after the CSMS has its answer); called when that authorization then refuses the token.
+   */
+  refused?: () => void;
   groupId?: string;
   /** A TxProfile for the session this start opens (1.6 RemoteStartTransaction.chargingProfile, 2.0.1 K05). */
   chargingProfile?: ChargingProfile;

@@ -16,6 +16,7 @@ import type {
   AuthInfo,
   AuthSettings,
   AvailabilityResult,
+  ChargingProfile,
   ConnectorState,
   CsmsGateway,
   IdToken,
@@ -498,15 +499,6 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     if (!evse || !free()) return 'Rejected';
     const own = this.sess.findByToken(token.idToken);
     if (own && own.authorizedAt !== undefined) return 'Rejected';
-    let auth: AuthInfo = { status: 'Accepted', ...(opts.groupId !== undefined ? { groupId: opts.groupId } : {}) };
-    let offline = false;
-    if (!opts.preAuthorized) {
-      const d = await this.authorizer.authorize(token, evseId);
-      if (d.info.status !== 'Accepted') return 'Rejected';
-      auth = d.info;
-      offline = d.offline;
-      if (!free()) return 'Rejected';
-    }
     const txProfile = opts.chargingProfile ? { ...opts.chargingProfile, evseId, purpose: 'TxProfile' as const } : undefined;
     if (txProfile) {
       delete txProfile.sessionId;
@@ -516,6 +508,40 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         return 'Rejected';
       }
     }
+    if (opts.preAuthorized) {
+      const auth: AuthInfo = { status: 'Accepted', ...(opts.groupId !== undefined ? { groupId: opts.groupId } : {}) };
+      this.grantRemoteStart(evse, token, auth, false, opts, txProfile);
+      return 'Accepted';
+    }
+    // 1.6 §5.11 ("reply with RemoteStartTransaction.conf … and will attempt to start") and 2.0.1
+    // F01.FR.01 ("will first respond to the request and then try to authorize"): the answer does not
+    // wait for the authorization, so an Authorize.req goes after it, as everything the call causes.
+    void this.authorizer
+      .authorize(token, evseId)
+      .then((d) => {
+        if (d.info.status !== 'Accepted' || !free()) {
+          this.log.info('remote start not authorized, no session started', { evseId, status: d.info.status });
+          opts.refused?.();
+          return;
+        }
+        this.grantRemoteStart(evse, token, d.info, d.offline, opts, txProfile);
+      })
+      .catch((err: unknown) => {
+        this.log.error('remote start: authorization failed', { evseId, err: String(err) });
+        opts.refused?.();
+      });
+    return 'Accepted';
+  }
+
+  private grantRemoteStart(
+    evse: Evse,
+    token: IdToken,
+    auth: AuthInfo,
+    offline: boolean,
+    opts: RequestStartOptions,
+    txProfile: ChargingProfile | undefined,
+  ): void {
+    const evseId = evse.id;
     const reservation = this.reservations.forEvse(evseId);
     if (reservation) this.reservations.end(reservation.id, 'Used');
     // With a session open already the TxProfile is in place before the authorization can close the contactor.
@@ -530,7 +556,6 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       ...(reservation ? { reservationId: reservation.id } : {}),
     });
     if (txProfile && !openBefore) this.chargingProfiles.set(txProfile);
-    return 'Accepted';
   }
 
   requestStop(sessionId: string, reason: StopReason, trigger: SessionTrigger): boolean {

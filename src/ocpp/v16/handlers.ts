@@ -33,17 +33,23 @@ export interface HandlerDeps {
 /** Tokens from the CSMS carry no type in 1.6; RFID UIDs are by far the common case. */
 const tokenOf = (idTag: string): IdToken => ({ idToken: idTag, type: 'ISO14443' });
 
-/** Run after the CALLRESULT went out (TriggerMessage: "first send the response", 5.17). */
-const afterReply = (fn: () => void | Promise<void>): void => {
-  // setImmediate, not the station clock: this is "after the current I/O turn", not a delay in time.
-  setImmediate(() => void fn());
-};
-
 export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
   const { ctx, tx, status } = d;
   const { station, cfg } = ctx;
   const known = (connectorId: number): boolean => station.evseIds.some((e) => connectorOf(e) === connectorId);
   const evseOf = (connectorId: number): number => station.evseIds.find((e) => connectorOf(e) === connectorId) ?? connectorId;
+  /**
+   * Work a call causes, out of the handler so that its failure is not the call's answer. What it sends
+   * goes after the CALLRESULT (TriggerMessage: "first send the response", 5.17) because the link holds
+   * every CALL made while a CSMS call is being answered (src/ocpp/call-scope.ts).
+   */
+  const afterReply = (fn: () => void | Promise<void>): void => {
+    queueMicrotask(() => {
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => ctx.log.error('1.6: work after a CSMS call failed', { error: String(err) }));
+    });
+  };
 
   const handlers: Record<string, CallHandler> = {
     GetConfiguration: (p) => {

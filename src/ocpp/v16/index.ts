@@ -84,11 +84,12 @@ class V16AdapterImpl implements V16Adapter {
       fromIso: (iso) => Date.parse(iso) - offset(),
     };
     this.reg = new Registration(this.ctx, () => this.onAccepted());
-    this.status = new StatusReporter(this.ctx);
+    this.status = new StatusReporter(this.ctx, (connectorId) => this.tx.startPending(connectorId));
     this.conflicts = new LocalListConflicts(this.ctx, (info) => this.status.localListConflict(info));
     this.invalidId = new InvalidIdEnergy(this.ctx, (sessionId) => this.tx.repo.get(sessionId)?.meterStart);
     this.tx = new Transactions(this.ctx, {
       idTagInfo: (idTag, info, source) => this.guard('idTagInfo', () => this.conflicts.check(idTag, info, source)),
+      startSettled: (connectorId) => this.guard('StartTransaction answer', () => this.status.startSettled(connectorId)),
       invalidId: (sessionId, auth) => {
         try {
           return this.invalidId.onInvalid(sessionId, auth);

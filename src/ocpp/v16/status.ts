@@ -5,6 +5,16 @@
  * needs (4.9 rules 1 and 3). MinimumStatusDuration > 0 holds a change back until it has been stable
  * that long, then sends the status of that moment (if it still differs from the last one sent).
  *
+ * One physical change gives one status: the changes of a connector within one turn of the event loop
+ * (e.g. tap → authorized → PWM on → EV asks → lock confirmed → contactor closed, which passes through
+ * SuspendedEVSE on the way) are reported once, as the state the connector settled in. That is the only
+ * debounce when MinimumStatusDuration is 0; no wall-clock delay is added.
+ *
+ * A connector whose StartTransaction is queued and not yet answered reports Charging, SuspendedEV or
+ * SuspendedEVSE only once it is answered (or given up), with the status of that moment: the Central
+ * System hears StartTransaction before the Charging of its connector. Other statuses (Faulted,
+ * Finishing, Available …) are not held back.
+ *
  * Connector 0 (the charge point itself: Available, Unavailable or Faulted) is derived here, as the
  * station models EVSEs only: Faulted on a station-level fault of high severity (reader faults are
  * reported as a warning with status Available), Unavailable when every connector is, else Available.
@@ -16,16 +26,27 @@ import { errorCodeFor } from '../../station/faults.js';
 import { connectorOf, type V16Context } from './context.js';
 
 const CP_STATUSES = new Set(['Available', 'Unavailable', 'Faulted']);
+/** Statuses that say "a transaction runs here": not before its StartTransaction. */
+const IN_TRANSACTION = new Set(['Charging', 'SuspendedEV', 'SuspendedEVSE']);
 
 export class StatusReporter {
   private readonly lastSent = new Map<number, string>();
   private readonly held = new Map<number, TimerHandle>();
   private readonly cpFaults = new Map<HalFaultKind, HalFault>();
+  /** Connectors with a change to report at the end of this event-loop turn. */
+  private readonly settling = new Set<number>();
+  /** Connectors waiting for their StartTransaction.conf; true: send even if unchanged (triggered, after boot). */
+  private readonly afterStart = new Map<number, boolean>();
+  private generation = 0;
 
-  constructor(private readonly ctx: V16Context) {}
+  constructor(
+    private readonly ctx: V16Context,
+    /** Is the StartTransaction of this connector's transaction queued and not yet answered? */
+    private readonly startPending: (connectorId: number) => boolean = () => false,
+  ) {}
 
   onStatus(state: ConnectorState): void {
-    this.changed(connectorOf(state.evseId), state);
+    this.changed(connectorOf(state.evseId));
     if (state.evseId !== 0) this.cpChanged();
   }
 
@@ -42,14 +63,22 @@ export class StatusReporter {
   }
 
   private cpChanged(): void {
-    if (signature(this.current(0)) !== this.lastSent.get(0)) this.changed(0, undefined);
+    if (signature(this.current(0)) !== this.lastSent.get(0)) this.changed(0);
   }
 
-  private changed(id: number, state: ConnectorState | undefined): void {
+  private changed(id: number): void {
     if (this.ctx.registration !== 'Accepted') return;
     const minS = this.ctx.cfg.int('MinimumStatusDuration');
     if (minS <= 0) {
-      this.send(id, state ?? this.current(id));
+      if (this.settling.has(id)) return;
+      this.settling.add(id);
+      const generation = this.generation;
+      // setImmediate: the end of this turn (every microtask of the change has run), not a delay in time.
+      setImmediate(() => {
+        if (generation !== this.generation) return;
+        this.settling.delete(id);
+        this.report(id, false);
+      });
       return;
     }
     this.ctx.clock.clear(this.held.get(id));
@@ -57,20 +86,37 @@ export class StatusReporter {
       id,
       this.ctx.clock.setTimeout(() => {
         this.held.delete(id);
-        if (this.ctx.registration !== 'Accepted') return;
-        const now = this.current(id);
-        if (this.lastSent.get(id) !== signature(now)) this.send(id, now);
+        this.report(id, false);
       }, minS * 1000),
     );
   }
 
+  /** Send the connector's present status if it differs from the last one sent (or `force`), once it may go. */
+  private report(id: number, force: boolean): void {
+    if (this.ctx.registration !== 'Accepted') return;
+    const now = this.current(id);
+    if (id !== 0 && IN_TRANSACTION.has(now.status) && this.startPending(id)) {
+      this.afterStart.set(id, force || this.afterStart.get(id) === true);
+      return;
+    }
+    if (force || this.lastSent.get(id) !== signature(now)) this.send(id, now);
+  }
+
+  /** The connector's StartTransaction was answered or given up: what waited for it goes now. */
+  startSettled(id: number): void {
+    const force = this.afterStart.get(id);
+    if (force === undefined) return;
+    this.afterStart.delete(id);
+    this.report(id, force);
+  }
+
   /** After boot Accepted, and for TriggerMessage without connectorId. */
   sendAll(): void {
-    for (const id of [0, ...this.ctx.station.evseIds.map(connectorOf)]) this.send(id, this.current(id));
+    for (const id of [0, ...this.ctx.station.evseIds.map(connectorOf)]) this.report(id, true);
   }
 
   sendOne(id: number): void {
-    this.send(id, this.current(id));
+    this.report(id, true);
   }
 
   /**
@@ -87,6 +133,9 @@ export class StatusReporter {
   stop(): void {
     for (const t of this.held.values()) this.ctx.clock.clear(t);
     this.held.clear();
+    this.settling.clear();
+    this.afterStart.clear();
+    this.generation++;
   }
 
   reset(): void {

@@ -80,11 +80,15 @@ export interface TransactionHooks {
   idTagInfo?(idTag: string, info: IdTagInfo, source: 'StartTransaction' | 'StopTransaction'): void;
   /** StartTransaction.conf not Accepted: true when the hook handles it (MaxEnergyOnInvalidId), else the station is deauthorized now. */
   invalidId?(sessionId: string, auth: AuthInfo): boolean;
+  /** The StartTransaction of a transaction on this connector was answered, or dead-lettered. */
+  startSettled?(connectorId: number): void;
 }
 
 export class Transactions {
   readonly repo: V16TransactionRepo;
   private readonly last = new Map<number, MeterSample>();
+  /** Session id → connector of the StartTransactions queued in this run and not answered yet. */
+  private readonly unansweredStarts = new Map<string, number>();
 
   constructor(
     private readonly ctx: V16Context,
@@ -96,7 +100,13 @@ export class Transactions {
   /** Register the outbox callbacks; they also serve messages queued before a restart. */
   attach(): void {
     const { link } = this.ctx;
-    link.onQueuedResult('StartTransaction', (m, r) => this.onStartResult(m, r));
+    link.onQueuedResult('StartTransaction', (m, r) => {
+      try {
+        this.onStartResult(m, r);
+      } finally {
+        if (m.txKey) this.startSettled(m.txKey);
+      }
+    });
     link.onQueuedResult('StopTransaction', (m, r) => {
       const info = (r as { idTagInfo?: IdTagInfo } | undefined)?.idTagInfo;
       if (info && typeof m.payload.idTag === 'string') {
@@ -120,6 +130,21 @@ export class Transactions {
    */
   onDead(m: OutboxMessage): void {
     if (m.action === 'StopTransaction' && m.txKey) this.repo.delete(m.txKey);
+    if (m.action === 'StartTransaction' && m.txKey) this.startSettled(m.txKey);
+  }
+
+  /** Is a StartTransaction of this connector queued and not answered yet (status.ts waits for it)? */
+  startPending(connectorId: number): boolean {
+    for (const c of this.unansweredStarts.values()) if (c === connectorId) return true;
+    return false;
+  }
+
+  private startSettled(sessionId: string): void {
+    const connectorId = this.unansweredStarts.get(sessionId);
+    if (connectorId === undefined) return;
+    this.unansweredStarts.delete(sessionId);
+    // Out of the outbox's SQLite transaction that runs the result handler.
+    queueMicrotask(() => this.hooks.startSettled?.(connectorId));
   }
 
   /** Sessions already running when the adapter starts (or recovered ones). */
@@ -202,6 +227,7 @@ export class Transactions {
       if (begin) this.repo.addData(s.id, begin);
       this.ctx.link.enqueue('StartTransaction', req, { txKey: s.id });
     })();
+    this.unansweredStarts.set(s.id, row.connectorId);
     this.ctx.log.info('StartTransaction queued', { sessionId: s.id, connectorId: row.connectorId });
     return this.repo.get(s.id);
   }

@@ -66,6 +66,8 @@ export class RemoteControl {
     if (tx.rejected) return { status: 'Rejected', statusInfo: tx.rejected };
     const opts = {
       remoteStartId: req.remoteStartId,
+      // AuthorizeRemoteStart: the token is authorized after this answer; a refusal forgets the request.
+      refused: () => this.parts.transactions.remoteStartRequested(evseId, undefined),
       preAuthorized: !this.ctx.dm.bool('AuthCtrlr.AuthorizeRemoteStart'), // C05 / F01.FR.03
       ...(req.groupIdToken ? { groupId: req.groupIdToken.idToken } : {}),
       ...(tx.profile ? { chargingProfile: tx.profile } : {}),
