@@ -3,7 +3,6 @@
  * reverse order. The process lifecycle (signals, sd_notify, exit codes) is src/main.ts; this file is
  * also what the integration tests use (test/support/harness.ts), with a VirtualClock.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../hal/clock.js';
 import { createHal, loadBoardProfile, type BoardProfile } from '../hal/index.js';
@@ -19,6 +18,7 @@ import { createV201Adapter } from './ocpp/v201/index.js';
 import type { StopReason } from './station/api.js';
 import { Station } from './station/station.js';
 import { openDatabase, type Db } from './store/db.js';
+import { ensurePrivateDir } from './store/private-files.js';
 
 export interface BuildOptions {
   clock: Clock;
@@ -87,13 +87,15 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   };
   let stopReason: StopReason = 'Local';
 
-  mkdirSync(config.stateDir, { recursive: true });
+  // The board profile is read before anything is made on disk: a config naming an unknown board
+  // leaves no state directory behind.
+  const profile = opts.profile ?? loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides);
+  ensurePrivateDir(config.stateDir, { narrowExisting: true });
   const db = openDatabase(join(config.stateDir, 'station.db'));
   undo.push(['close the database', () => db.close()]);
 
   let hal: Hal;
   try {
-    const profile = opts.profile ?? loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides);
     hal = await createHal(profile, { clock, log });
   } catch (err) {
     return fail(err);

@@ -8,8 +8,9 @@
  * Writes are synchronous appends on an open descriptor: a frame logged is on its way to disk before
  * the next one, and a crash loses at most what the OS had not flushed.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, openPrivate } from '../store/private-files.js';
 
 export interface MessageLogOptions {
   path: string;
@@ -62,7 +63,7 @@ export class MessageLog {
 
   constructor(private readonly opts: MessageLogOptions) {
     this.now = opts.now ?? Date.now;
-    mkdirSync(dirname(opts.path), { recursive: true });
+    ensurePrivateDir(dirname(opts.path));
     this.open();
   }
 
@@ -93,7 +94,7 @@ export class MessageLog {
   }
 
   private open(): void {
-    this.fd = openSync(this.opts.path, 'a');
+    this.fd = openPrivate(this.opts.path, 'a');
     this.size = fstatSync(this.fd).size;
   }
 
