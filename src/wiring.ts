@@ -17,7 +17,7 @@ import { createV16Adapter } from './ocpp/v16/index.js';
 import { createV201Adapter } from './ocpp/v201/index.js';
 import type { StopReason } from './station/api.js';
 import { Station } from './station/station.js';
-import { openDatabase, type Db } from './store/db.js';
+import { openDatabase, StorageError, type Db } from './store/db.js';
 import { ensurePrivateDir } from './store/private-files.js';
 
 export interface BuildOptions {
@@ -90,7 +90,11 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   // The board profile is read before anything is made on disk: a config naming an unknown board
   // leaves no state directory behind.
   const profile = opts.profile ?? loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides);
-  ensurePrivateDir(config.stateDir, { narrowExisting: true });
+  try {
+    ensurePrivateDir(config.stateDir, { narrowExisting: true });
+  } catch (err) {
+    throw new StorageError(config.stateDir, `state directory: ${(err as Error).message}`);
+  }
   const db = openDatabase(join(config.stateDir, 'station.db'));
   undo.push(['close the database', () => db.close()]);
 
