@@ -309,6 +309,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     const trigger: SessionTrigger = ['HardReset', 'SoftReset', 'ImmediateReset', 'Reboot'].includes(reason) ? 'ResetCommand' : 'AbnormalCondition';
     for (const s of this.sess.all()) void this.sess.end(s.evseId, reason, trigger);
     await this.sess.settled();
+    // Records held back by a storage fault: one last try while the adapters still listen. If the
+    // storage still fails, the sessions left open on disk are ended at the next start (PowerLoss).
+    if (storageHealth(this.db).fault && probeWrite(this.db)) this.sess.storageRecovered();
     this.metering.stop();
     this.chargingProfiles.stop();
     this.sess.stopTimers();

@@ -46,7 +46,7 @@ export class StorageError extends Error {
 function describeFault(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   const msg = typeof e?.message === 'string' ? e.message : String(err);
-  return typeof e?.code === 'string' ? `${e.code}: ${msg}` : msg;
+  return typeof e?.code === 'string' && !msg.startsWith(e.code) ? `${e.code}: ${msg}` : msg;
 }
 
 /**
