@@ -59,9 +59,10 @@ class GuardedStreamTransport extends TransportStream {
 
   constructor(
     private readonly streams: Writable[],
-    opts: TransportStream.TransportStreamOptions = {},
+    /** The line that says how many were dropped, in the logger's own format. */
+    private readonly dropNotice: (n: number) => string,
   ) {
-    super(opts);
+    super();
     for (const s of streams) guardStream(s);
   }
 
@@ -74,7 +75,7 @@ class GuardedStreamTransport extends TransportStream {
       if (this.dropped > 0) {
         const n = this.dropped;
         this.dropped = 0;
-        this.writeTo(target, `warn: ${n} log line(s) dropped: the log stream was closed or did not drain\n`);
+        this.writeTo(target, `${this.dropNotice(n)}\n`);
       }
       this.writeTo(target, line);
     }
@@ -134,6 +135,14 @@ export function createLogger(opts: LogOptions): AppLogger {
     level: opts.level,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
     format: line(),
-    transports: [new GuardedStreamTransport(fallback && fallback !== stream ? [stream, fallback] : [stream])],
+    transports: [
+      new GuardedStreamTransport(fallback && fallback !== stream ? [stream, fallback] : [stream], (n) =>
+        formatLine('warn', `${n} log line(s) dropped: the log stream was closed or did not drain`, {}, {
+          journald,
+          color,
+          time: journald ? undefined : new Date().toISOString(),
+        }),
+      ),
+    ],
   });
 }
