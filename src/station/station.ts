@@ -267,6 +267,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     storageHealth(this.db).on('fault', this.onStorageFault);
     storageHealth(this.db).on('recovered', this.onStorageRecovered);
     this.tellUnheardFaults();
+    // A write that failed while the station came up (its event came before anyone listened).
+    const storageFault = storageHealth(this.db).fault;
+    if (storageFault) this.storageFailed(storageFault);
     this.log.info('station started', { evses: this.evseIds, lastReset: this.recordedReset });
   }
 

@@ -153,8 +153,9 @@ function throwInjected(db: Db): void {
 }
 
 /**
- * Every write statement, exec and transaction of this database reports a storage failure to its
- * tracker (and passes the error on unchanged). Statements that only read are left as they are.
+ * Every statement, exec and transaction of this database reports a storage failure to its tracker
+ * (and passes the error on unchanged): a read that fails with an I/O error or a damaged page is as
+ * much a storage fault as a write. The injected faults hit writes only.
  */
 function instrument(db: Db): void {
   const health = storageHealth(db);
@@ -168,10 +169,23 @@ function instrument(db: Db): void {
         throw err;
       }
     };
+  const report = <A extends unknown[], R>(fn: (...args: A) => R) =>
+    function reported(this: unknown, ...args: A): R {
+      try {
+        return fn.apply(this, args);
+      } catch (err) {
+        health.failed(err);
+        throw err;
+      }
+    };
   const prepare = db.prepare.bind(db);
   db.prepare = ((sql: string) => {
     const stmt = prepare(sql);
     if (!stmt.reader) stmt.run = watch(stmt.run.bind(stmt));
+    else {
+      stmt.get = report(stmt.get.bind(stmt));
+      stmt.all = report(stmt.all.bind(stmt));
+    }
     return stmt;
   }) as Db['prepare'];
   db.exec = watch(db.exec.bind(db));
