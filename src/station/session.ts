@@ -321,6 +321,12 @@ export class Sessions {
       return;
     }
     this.emitEvent('ended', trigger, s);
+    if (this.storageFaulted) {
+      // A listener's write failed with this event (its transaction message may not be queued): not
+      // marked reported, so storageRecovered() reports it again, even if the next write would work.
+      this.unreported.set(s.id, trigger);
+      return;
+    }
     try {
       markEndReported(this.d.db, s.id);
       this.unreported.delete(s.id);
