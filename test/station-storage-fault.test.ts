@@ -11,7 +11,7 @@ import { injectWriteFault } from '../src/store/db.js';
 import { storageHealth } from '../src/store/health.js';
 import { openSessions } from '../src/store/sessions.js';
 import { STORAGE_PROBE_MS } from '../src/station/station.js';
-import { startV16Station, type V16Station } from './support/v16-station.js';
+import { IDENTITY, startV16Station, type V16Station } from './support/v16-station.js';
 import { startV201Station } from './support/v201-station.js';
 
 interface Status {
@@ -62,6 +62,8 @@ for (const [name, fail, heal] of [
       s.sim.tap('04A1B2C3');
       await s.run(5000);
       assert.equal(s.calls('Authorize').length, 1, 'only the first session asked');
+      const remote = await s.csms.call<{ status: string }>(IDENTITY, 'RemoteStartTransaction', { connectorId: 1, idTag: '04A1B2C3' });
+      assert.equal(remote.status, 'Rejected', '§5.11: a remote start is refused while no session can be recorded');
       assert.equal(s.station.session(1), undefined);
       assert.equal(s.sim.status().evses[0]!.contactorClosed, false);
 
