@@ -34,7 +34,8 @@ export type HalFaultKind =
   | 'high-temperature'
   | 'ground-failure'
   | 'emergency-stop'
-  | 'port-lost'; // a serial/USB port went away
+  | 'port-lost' // a serial/USB port went away
+  | 'storage-failure'; // raised by the station, not a driver: its database takes no writes (src/store/health.ts)
 
 export type FaultSeverity = 'high' | 'low';
 

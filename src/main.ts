@@ -4,17 +4,21 @@
  *
  * Exit codes: 0 after a graceful stop (signal, or a reset the CSMS asked for: systemd's
  * Restart=always brings the daemon back), 1 after a crash or a forced stop, 2 for a bad config
- * (nothing was started).
+ * (nothing was started, nothing created on disk), 3 for a database that cannot be used (damaged,
+ * unreadable, not writable, or from a newer release: the unit does not restart on 2 and 3, as
+ * neither fixes itself).
  */
 import { SystemClock } from '../hal/clock.js';
+import { loadBoardProfile, type BoardProfile } from '../hal/index.js';
 import { ConfigError, type ConfigOverrides, defaultConfigPath, loadConfig } from './config/load.js';
-import { packageVersion } from './config/paths.js';
+import { packageConfigDir, packageVersion } from './config/paths.js';
 import { redactConfig } from './config/redact.js';
 import type { StationConfig } from './config/types.js';
 import { formatProblem } from './config/validate.js';
-import { createLogger } from './log.js';
+import { createLogger, guardStream } from './log.js';
 import { SdNotify } from './sd-notify.js';
 import type { StopReason } from './station/api.js';
+import { StorageError } from './store/db.js';
 import { buildStation, type BuiltStation } from './wiring.js';
 
 export interface DaemonOptions {
@@ -31,13 +35,27 @@ const RESET_REASON: Record<'HardReset' | 'SoftReset' | 'Immediate', StopReason> 
   Immediate: 'ImmediateReset',
 };
 
-/** Load the config, or print every problem as `config error: <pointer>: <problem>`. */
-export function loadConfigOrReport(path: string, overrides: ConfigOverrides): StationConfig | undefined {
+/** Exit code for a database that cannot be used (StorageError). */
+export const EXIT_STORAGE = 3;
+
+/**
+ * Load the config and the board profile it names, or print every problem as
+ * `config error: <pointer>: <problem>`. Reads only: a refused config leaves nothing on disk.
+ */
+export function loadConfigOrReport(path: string, overrides: ConfigOverrides): (StationConfig & { profile: BoardProfile }) | undefined {
+  let config: StationConfig;
   try {
-    return loadConfig(path, overrides);
+    config = loadConfig(path, overrides);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return undefined;
+  }
+  try {
+    // The board is part of the config: an unknown name or a bad profile is refused like a schema error.
+    return { ...config, profile: loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides) };
+  } catch (err) {
+    process.stderr.write(`${formatProblem({ pointer: '/hal/board', problem: (err as Error).message })}\n`);
     return undefined;
   }
 }
@@ -45,8 +63,13 @@ export function loadConfigOrReport(path: string, overrides: ConfigOverrides): St
 /** Runs the daemon until it stops; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   const configPath = opts.configPath ?? defaultConfigPath();
-  const config = loadConfigOrReport(configPath, opts.overrides ?? {});
-  if (!config) return 2;
+  // A closed stdout/stderr (the reader of the pipe went away) must not become an uncaught EPIPE:
+  // the logger stops writing to a dead stream, and every other write to it is dropped as well.
+  guardStream(process.stdout);
+  guardStream(process.stderr);
+  const loaded = loadConfigOrReport(configPath, opts.overrides ?? {});
+  if (!loaded) return 2;
+  const { profile, ...config } = loaded;
 
   const log = createLogger({ level: config.log.level });
   const shown = redactConfig(config);
@@ -109,10 +132,18 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   void notify.status('starting');
   let parts: BuiltStation;
   try {
-    parts = built = await buildStation(config, { clock: new SystemClock(), log });
+    parts = built = await buildStation(config, { clock: new SystemClock(), log, profile });
   } catch (err) {
-    log.error('start failed', { err: err as Error });
     detach();
+    if (err instanceof StorageError) {
+      // The operator's next step is on this line: which file, what is wrong with it.
+      log.error(`storage error: ${err.file}: ${err.fault}; not starting: the station does not charge without records`, {
+        file: err.file,
+        exitCode: EXIT_STORAGE,
+      });
+      return EXIT_STORAGE;
+    }
+    log.error('start failed', { err: err as Error });
     return 1;
   }
 

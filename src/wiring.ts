@@ -3,7 +3,6 @@
  * reverse order. The process lifecycle (signals, sd_notify, exit codes) is src/main.ts; this file is
  * also what the integration tests use (test/support/harness.ts), with a VirtualClock.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../hal/clock.js';
 import { createHal, loadBoardProfile, type BoardProfile } from '../hal/index.js';
@@ -19,7 +18,8 @@ import { createV201Adapter } from './ocpp/v201/index.js';
 import type { StopReason } from './station/api.js';
 import { Station } from './station/station.js';
 import type { SiteLimitSettings } from './station/site-limit.js';
-import { openDatabase, type Db } from './store/db.js';
+import { openDatabase, StorageError, type Db } from './store/db.js';
+import { ensurePrivateDir } from './store/private-files.js';
 
 export interface BuildOptions {
   clock: Clock;
@@ -96,21 +96,27 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   };
   let stopReason: StopReason = 'Local';
 
-  mkdirSync(config.stateDir, { recursive: true });
+  // The board profile is read before anything is made on disk: a config naming an unknown board
+  // leaves no state directory behind.
+  const profile = opts.profile ?? loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides);
+  const unknownEvse = Object.keys(config.site?.evseMinCurrentA ?? {}).find((id) => !profile.evses.some((e) => String(e.id) === id));
+  if (unknownEvse !== undefined) throw new Error(`config error: /site/evseMinCurrentA/${unknownEvse}: board "${profile.name}" has no EVSE ${unknownEvse}`);
+  try {
+    ensurePrivateDir(config.stateDir, { narrowExisting: true });
+  } catch (err) {
+    throw new StorageError(config.stateDir, `state directory: ${(err as Error).message}`);
+  }
   const db = openDatabase(join(config.stateDir, 'station.db'));
   undo.push(['close the database', () => db.close()]);
 
   let hal: Hal;
   try {
-    const profile = opts.profile ?? loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides);
     hal = await createHal(profile, { clock, log }, config.site?.otherLoadMeter ? { siteMeter: config.site.otherLoadMeter } : {});
   } catch (err) {
     return fail(err);
   }
   undo.push(['make the outputs safe', () => hal.close()]);
 
-  const unknownEvse = Object.keys(config.site?.evseMinCurrentA ?? {}).find((id) => !hal.evses.some((e) => String(e.id) === id));
-  if (unknownEvse !== undefined) return fail(new Error(`config error: /site/evseMinCurrentA/${unknownEvse}: board "${hal.board}" has no EVSE ${unknownEvse}`));
   const station = new Station({ hal, db, clock, log, ...(config.site ? { site: siteSettings(config.site) } : {}) });
   let ocpp: OcppHandle;
   let control: ControlServer | undefined;

@@ -45,3 +45,56 @@ test('formatLine quotes values that would break key=value parsing', () => {
     'info: m a="x=y" b="q\\"" d=null e=true',
   );
 });
+
+test('a log stream that failed (EPIPE) is written no more: lines go to the fallback, no error escapes, nothing loops', async () => {
+  const { Writable } = await import('node:stream');
+  let primaryWrites = 0;
+  const primary = new Writable({
+    write(_chunk, _enc, cb) {
+      primaryWrites++;
+      const err = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+      cb(err);
+    },
+  });
+  const fallback = new PassThrough();
+  const seen: string[] = [];
+  fallback.on('data', (c: Buffer) => seen.push(c.toString()));
+  const log = createLogger({ level: 'info', stream: primary, fallback, journald: true, color: false });
+  log.info('first');
+  await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 100; i++) log.info(`line ${i}`);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(primaryWrites, 1, 'the dead stream got no write after its error');
+  const lines = seen.join('').split('\n').filter(Boolean);
+  assert.equal(lines.length, 100);
+  assert.equal(lines[99], '<6>info: line 99');
+  log.close();
+});
+
+test('a stream that does not drain: lines beyond the backlog are dropped and counted, not buffered', async () => {
+  const { Writable } = await import('node:stream');
+  const { LOG_BACKLOG_BYTES } = await import('../src/log.js');
+  let release: (() => void) | undefined;
+  const chunks: string[] = [];
+  const stalled = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      // The first write never completes until released: everything after it waits in the buffer.
+      if (!release) release = () => cb();
+      else cb();
+    },
+  });
+  const log = createLogger({ level: 'info', stream: stalled, journald: true, color: false });
+  const big = 'x'.repeat(1000);
+  for (let i = 0; i < 5000; i++) log.info(big);
+  assert.ok(stalled.writableLength <= LOG_BACKLOG_BYTES + 2000, `backlog ${stalled.writableLength}`);
+  release!();
+  await new Promise((r) => setImmediate(r));
+  log.info('after');
+  await new Promise((r) => setImmediate(r));
+  const text = chunks.join('');
+  assert.match(text, /warn: \d+ log line\(s\) dropped: the log stream was closed or did not drain/);
+  assert.ok(text.endsWith('<6>info: after\n'));
+  log.close();
+});

@@ -48,12 +48,13 @@ test('the daemon refuses a bad config: exit 2, every problem with its pointer, n
   assert.equal(existsSync(stateDir), false, 'the state directory was not created');
 });
 
-test('a start failure after the config (unknown board profile) is logged and exits 1 for systemd to retry', (t) => {
+test('an unknown board profile is a config error (issue 10 point 9): exit 2, nothing created', (t) => {
   const dir = tempDir(t);
   const example = join(repoRoot(), 'config', 'station.example.json');
   const r = runCli(['run', '--config', example, '--state-dir', join(dir, 'state'), '--board', 'no-such-board']);
-  assert.equal(r.status, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /error: start failed err=.*board profile \\"no-such-board\\" not found/);
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /config error: \/hal\/board: board profile "no-such-board" not found/);
+  assert.equal(existsSync(join(dir, 'state')), false);
 });
 
 test('check-config: OK and exit 0 for a good file, errors and exit 2 for a bad one, usage error without a path', (t) => {

@@ -25,6 +25,8 @@ test('unit: notify type with watchdog, restart, own user, state and config direc
   assert.equal(one('WatchdogSec'), '30');
   assert.equal(one('Restart'), 'always');
   assert.equal(one('RestartSec'), '5');
+  // Issue 10 point 10: a bad config (2) or an unusable database (3) is not restarted in a loop.
+  assert.equal(one('RestartPreventExitStatus'), '2 3');
   assert.equal(one('User'), 'ocpp-station');
   assert.equal(one('Group'), 'ocpp-station');
   assert.deepEqual(one('SupplementaryGroups')?.split(' '), ['gpio', 'dialout', 'i2c']);

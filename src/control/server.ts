@@ -3,10 +3,11 @@
  * open it can plug virtual EVs and inject faults, so the file mode 0600 is the access control).
  * Newline-delimited JSON, see protocol.ts. A bad request gets an error answer, never a crash.
  */
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Hal, Logger } from '../../hal/types.js';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../store/private-files.js';
 import { applyToSim, parseRequest, STATION_COMMANDS, type ConnectorSummary, type ControlRequest, type ControlResponse, type ControlStatus, type SiteSummary } from './protocol.js';
 
 export interface ControlServerOptions {
@@ -32,7 +33,7 @@ const MAX_LINE_BYTES = 64 * 1024;
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const { socketPath, hal, log } = opts;
-  await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dirname(socketPath));
   await removeStaleSocket(socketPath);
 
   const sockets = new Set<Socket>();
@@ -51,7 +52,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     });
   });
   server.on('error', (err) => log.error('control socket error', { error: err.message }));
-  await chmod(socketPath, 0o600);
+  // In a private (0700) directory, so the moment before this chmod exposes nothing.
+  await chmod(socketPath, PRIVATE_FILE_MODE);
   log.info('control socket listening', { socketPath, board: hal.board });
 
   let closing: Promise<void> | undefined;

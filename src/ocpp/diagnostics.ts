@@ -4,7 +4,8 @@
  * (STATE/ocpp-messages.log and its rotations, oldest first, already redacted by message-log.ts), then
  * uploaded over HTTP(S). The adapters map the neutral steps to their own status notifications.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { ensurePrivateDir, writePrivateFile } from '../store/private-files.js';
 import { join } from 'node:path';
 import type { Clock } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
@@ -61,9 +62,9 @@ export function diagnosticsText(o: BundleOptions): string {
 /** Write the bundle to STATE/diagnostics/fileName; returns its path. */
 export function writeDiagnostics(o: BundleOptions, fileName: string): string {
   const dir = join(o.stateDir, 'diagnostics');
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const path = join(dir, fileName);
-  writeFileSync(path, diagnosticsText(o));
+  writePrivateFile(path, diagnosticsText(o));
   return path;
 }
 

@@ -13,6 +13,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Clock } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
+import { PRIVATE_FILE_MODE } from '../store/private-files.js';
 
 export interface RetryOptions {
   clock: Clock;
@@ -100,7 +101,7 @@ export async function download(location: string, destPath: string, maxBytes: num
       throw new Error(`larger than ${maxBytes} bytes (${announced} announced)`);
     }
     const part = `${destPath}.part`;
-    const out = createWriteStream(part);
+    const out = createWriteStream(part, { mode: PRIVATE_FILE_MODE });
     const sha = createHash('sha256');
     const md5 = createHash('md5');
     let bytes = 0;

@@ -7,12 +7,13 @@
  * Signature checking (2.0.1 signed firmware) is not done.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
+import { ensurePrivateDir } from '../store/private-files.js';
 import { TransferError, download, safeUrl } from './file-transfer.js';
 
 export type FirmwareStep = 'Downloading' | 'Downloaded' | 'DownloadFailed' | 'Installing' | 'Installed' | 'InstallationFailed';
@@ -109,7 +110,7 @@ export class FirmwareUpdater {
     try {
       const dir = join(config.stateDir, 'firmware');
       path = join(dir, fileNameOf(job.location));
-      mkdirSync(dir, { recursive: true });
+      ensurePrivateDir(dir);
       file = await download(job.location, path, config.maintenance?.firmwareMaxBytes ?? FIRMWARE_MAX_BYTES, {
         clock,
         log,

@@ -8,8 +8,9 @@
  * Writes are synchronous appends on an open descriptor: a frame logged is on its way to disk before
  * the next one, and a crash loses at most what the OS had not flushed.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, openPrivate } from '../store/private-files.js';
 import { MAX_FRAME_DEPTH, nestedDeeperThan } from './frame-guard.js';
 
 export interface MessageLogOptions {
@@ -63,7 +64,7 @@ export class MessageLog {
 
   constructor(private readonly opts: MessageLogOptions) {
     this.now = opts.now ?? Date.now;
-    mkdirSync(dirname(opts.path), { recursive: true });
+    ensurePrivateDir(dirname(opts.path));
     this.open();
   }
 
@@ -106,7 +107,7 @@ export class MessageLog {
   }
 
   private open(): void {
-    this.fd = openSync(this.opts.path, 'a');
+    this.fd = openPrivate(this.opts.path, 'a');
     this.size = fstatSync(this.fd).size;
   }
 

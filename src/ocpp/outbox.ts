@@ -21,6 +21,7 @@
  */
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
+import { storageHealth } from '../store/health.js';
 import type { OutboxStore } from '../store/outbox.js';
 import type { OutboxMessage } from './link.js';
 
@@ -87,8 +88,12 @@ export class Outbox {
   private readonly results = new Map<string, ResultHandler>();
   private readonly preparers = new Map<string, Preparer>();
 
+  /** A drain stopped by a storage fault (the delete after an answer failed) goes on once writes work. */
+  private readonly onStorageRecovered = (): void => this.kick();
+
   constructor(private readonly deps: OutboxDeps) {
     this.retry = { ...deps.retry };
+    storageHealth(deps.store.db).on('recovered', this.onStorageRecovered);
   }
 
   enqueue(action: string, payload: Record<string, unknown>, txKey?: string): number {
@@ -130,6 +135,7 @@ export class Outbox {
 
   stop(): void {
     this.stopped = true;
+    storageHealth(this.deps.store.db).off('recovered', this.onStorageRecovered);
     this.deps.clock.clear(this.retryTimer);
     this.retryTimer = undefined;
   }

@@ -17,6 +17,7 @@ const codes: Record<HalFaultKind, ErrorCode> = {
   'high-temperature': 'HighTemperature',
   'emergency-stop': 'OtherError',
   'port-lost': 'OtherError',
+  'storage-failure': 'OtherError',
 };
 
 export function errorCodeFor(kind: HalFaultKind): ErrorCode {

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
 import { commitLazy, type Db } from '../store/db.js';
-import { markEndReported, saveSession } from '../store/sessions.js';
+import { isStorageError, storageHealth } from '../store/health.js';
+import { markEndReported, saveSession, unreportedEnds } from '../store/sessions.js';
 import type { AuthInfo, AuthSettings, ChargingState, IdToken, Session, SessionEvent, SessionEventType, SessionTrigger, StopReason } from './api.js';
 import type { Evse } from './evse.js';
 import type { Metering } from './metering.js';
@@ -42,8 +43,65 @@ export class Sessions {
   private readonly closedWatchers = new Set<(e: SessionEvent) => void>();
   /** Per EVSE, the session that ended with the cable in, until the cable leaves or a new session takes it. */
   private readonly cableIn = new Map<number, { s: Session; reported: boolean; leftAt?: number }>();
+  /**
+   * While the storage takes no writes: the sessions whose latest state is not on disk (written first
+   * when writes work again), and the ends not reported yet with their trigger (reported then: the
+   * adapters queue their transaction messages only into a database that takes them).
+   */
+  private readonly unsaved = new Map<string, Session>();
+  private readonly unreported = new Map<string, SessionTrigger>();
+  /** Ends between their first save and their report (finishEnd): reported by finishEnd itself. */
+  private readonly finishing = new Set<string>();
 
   constructor(private readonly d: SessionDeps) {}
+
+  private get storageFaulted(): boolean {
+    return storageHealth(this.d.db).fault !== undefined;
+  }
+
+  /**
+   * Write the session; a storage failure keeps it in memory for storageRecovered() instead of throwing
+   * into the EVSE event that caused the change (the contactor decision has been made already).
+   */
+  private save(s: Session, durability: 'full' | 'lazy' = 'full'): void {
+    if (this.storageFaulted) {
+      this.unsaved.set(s.id, s);
+      return;
+    }
+    try {
+      if (durability === 'lazy') commitLazy(this.d.db, () => saveSession(this.d.db, s));
+      else saveSession(this.d.db, s);
+      this.unsaved.delete(s.id);
+    } catch (err) {
+      if (!storageHealth(this.d.db).failed(err)) throw err;
+      this.d.log.error('session not written: storage fault', { session: s.id, err: String(err) });
+      this.unsaved.set(s.id, s);
+    }
+  }
+
+  /**
+   * Writes work again: the sessions kept in memory are written first, then the ends that were held
+   * back (and any whose report a failed write interrupted: the adapters take an 'ended' twice, as after
+   * a power cut) are reported. False when a write failed again (the fault goes on).
+   */
+  storageRecovered(): boolean {
+    try {
+      this.d.db.transaction(() => {
+        for (const s of this.unsaved.values()) saveSession(this.d.db, s);
+      })();
+    } catch (err) {
+      if (!storageHealth(this.d.db).failed(err)) throw err;
+      return false;
+    }
+    this.unsaved.clear();
+    for (const s of unreportedEnds<Session>(this.d.db)) {
+      if (this.finishing.has(s.id)) continue;
+      const trigger = this.unreported.get(s.id) ?? 'AbnormalCondition';
+      this.unreported.delete(s.id);
+      this.report(s, trigger);
+    }
+    return !this.storageFaulted;
+  }
 
   get(evseId: number): Session | undefined {
     return this.running.get(evseId);
@@ -186,7 +244,7 @@ export class Sessions {
       // The cached value was provisional; no energy flowed before the power path first closed.
       if (sample && s.endedAt === undefined && (s.meterStartWh === undefined || !everClosed)) {
         s.meterStartWh = sample.reading.energyImportWh;
-        saveSession(this.d.db, s);
+        this.save(s);
       }
     });
     return s;
@@ -211,7 +269,8 @@ export class Sessions {
     if (stopIdToken) s.stopIdToken = stopIdToken;
     const cached = this.d.metering.lastReading(evseId)?.energyImportWh;
     if (cached !== undefined) s.meterStopWh = cached;
-    saveSession(this.d.db, s);
+    this.save(s);
+    this.finishing.add(s.id);
     if (evse?.plugged) this.cableIn.set(evseId, { s, reported: false });
     else this.cableIn.delete(evseId);
     const done = this.finishEnd(s, trigger);
@@ -223,7 +282,8 @@ export class Sessions {
   private async finishEnd(s: Session, trigger: SessionTrigger): Promise<void> {
     const sample = await this.d.metering.sample(s.evseId, 'Transaction.End', s.id);
     if (sample) s.meterStopWh = sample.reading.energyImportWh;
-    saveSession(this.d.db, s);
+    this.save(s);
+    this.finishing.delete(s.id);
     this.report(s, trigger);
     const c = this.cableIn.get(s.evseId);
     if (c?.s === s) {
@@ -249,10 +309,33 @@ export class Sessions {
     }
   }
 
-  /** Report an ended session (also one recovered at start) and note that it was reported. */
+  /**
+   * Report an ended session (also one recovered at start) and note that it was reported. While the
+   * storage takes no writes the report waits for storageRecovered(): the end is on its way to disk
+   * (or kept in memory) and the adapters could not queue its transaction messages anyway.
+   */
   report(s: Session, trigger: SessionTrigger): void {
+    if (this.storageFaulted) {
+      this.unreported.set(s.id, trigger);
+      this.d.log.warn('session end held back until the storage takes writes again', { session: s.id });
+      return;
+    }
     this.emitEvent('ended', trigger, s);
-    markEndReported(this.d.db, s.id);
+    if (this.storageFaulted) {
+      // A listener's write failed with this event (its transaction message may not be queued): not
+      // marked reported, so storageRecovered() reports it again, even if the next write would work.
+      this.unreported.set(s.id, trigger);
+      return;
+    }
+    try {
+      markEndReported(this.d.db, s.id);
+      this.unreported.delete(s.id);
+    } catch (err) {
+      if (!isStorageError(err)) throw err;
+      // Reported again after recovery (unreportedEnds): the adapters' writes failed with this one.
+      storageHealth(this.d.db).failed(err);
+      this.unreported.set(s.id, trigger);
+    }
   }
 
   /** Wait for every end in progress (shutdown). */
@@ -298,8 +381,7 @@ export class Sessions {
    * fsync (commitLazy) for changes that recovery after a power cut does not need.
    */
   private changed(s: Session, type: SessionEventType, trigger: SessionTrigger, durability: 'full' | 'lazy' = 'full'): void {
-    if (durability === 'lazy') commitLazy(this.d.db, () => saveSession(this.d.db, s));
-    else saveSession(this.d.db, s);
+    this.save(s, durability);
     this.emitEvent(type, trigger, s);
   }
 

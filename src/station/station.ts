@@ -3,9 +3,10 @@
  * reservations, availability and reset. The OCPP adapters subscribe to its events before start().
  */
 import { TypedEmitter } from '../../hal/emitter.js';
-import type { Clock } from '../../hal/clock.js';
+import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Hal, HalFault, Logger, TokenRead } from '../../hal/types.js';
-import type { Db } from '../store/db.js';
+import { probeWrite, type Db } from '../store/db.js';
+import { storageHealth, type StorageFault } from '../store/health.js';
 import { kvDelete, kvGet, kvSet, migrateKv } from '../store/kv.js';
 import { loadSession, migrateSessions, openSessions, pruneSessions, saveSession, unreportedEnds } from '../store/sessions.js';
 import { migrateAuthCache } from '../store/auth-cache.js';
@@ -74,6 +75,9 @@ interface Availability {
   evses: Record<string, boolean>;
 }
 
+/** While the storage takes no writes, a probe write is tried this often (station clock). */
+export const STORAGE_PROBE_MS = 10_000;
+
 const KV_AVAILABILITY = 'availability';
 const KV_PENDING_RESET = 'pending-reset';
 /** Ended, reported sessions are kept this long (findSession of recent ones), then pruned at start. */
@@ -131,6 +135,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.tell('fault-cleared', 0, k);
   };
   private readonly onEmergencyStop = (active: boolean): void => this.applyEmergencyStop(active);
+  private storageProbe: TimerHandle | undefined;
+  private readonly onStorageFault = (f: StorageFault): void => this.storageFailed(f);
+  private readonly onStorageRecovered = (): void => this.storageRecovered();
 
   constructor(deps: StationDeps) {
     super();
@@ -304,7 +311,12 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.hal.reader?.on('fault', this.onReaderFault);
     this.hal.reader?.on('fault-cleared', this.onReaderFaultCleared);
     this.hal.emergencyStop?.on('change', this.onEmergencyStop);
+    storageHealth(this.db).on('fault', this.onStorageFault);
+    storageHealth(this.db).on('recovered', this.onStorageRecovered);
     this.tellUnheardFaults();
+    // A write that failed while the station came up (its event came before anyone listened).
+    const storageFault = storageHealth(this.db).fault;
+    if (storageFault) this.storageFailed(storageFault);
     this.log.info('station started', { evses: this.evseIds, lastReset: this.recordedReset });
   }
 
@@ -347,6 +359,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     const trigger: SessionTrigger = ['HardReset', 'SoftReset', 'ImmediateReset', 'Reboot'].includes(reason) ? 'ResetCommand' : 'AbnormalCondition';
     for (const s of this.sess.all()) void this.sess.end(s.evseId, reason, trigger);
     await this.sess.settled();
+    // Records held back by a storage fault: one last try while the adapters still listen. If the
+    // storage still fails, the sessions left open on disk are ended at the next start (PowerLoss).
+    if (storageHealth(this.db).fault && probeWrite(this.db)) this.sess.storageRecovered();
     this.metering.stop();
     this.chargingProfiles.stop();
     this.siteLimit.stop();
@@ -356,7 +371,38 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.hal.reader?.off('fault', this.onReaderFault);
     this.hal.reader?.off('fault-cleared', this.onReaderFaultCleared);
     this.hal.emergencyStop?.off('change', this.onEmergencyStop);
+    storageHealth(this.db).off('fault', this.onStorageFault);
+    storageHealth(this.db).off('recovered', this.onStorageRecovered);
+    this.clock.clear(this.storageProbe);
+    this.storageProbe = undefined;
     this.started = false;
+  }
+
+  // ---- storage faults -------------------------------------------------------------------------
+
+  /**
+   * A durable write failed (disk full, I/O error, read-only): no session may run without its records.
+   * Every EVSE takes a high-severity fault (contactor open, Faulted with the reason, no new session),
+   * which ends the running sessions; their ends are kept (Sessions) and reported once writes work.
+   * A probe write on the station clock finds out when.
+   */
+  private storageFailed(f: StorageFault): void {
+    if (!this.started || this.stopping) return;
+    this.log.error('storage fault: the database takes no writes; charging stopped until it does', { file: f.file, code: f.code, err: f.message });
+    const fault = { kind: 'storage-failure' as const, severity: 'high' as const, detail: f.code, vendorCode: f.code };
+    for (const evse of this.evses.values()) evse.raiseFault(fault);
+    this.clock.clear(this.storageProbe);
+    this.storageProbe = this.clock.setInterval(() => probeWrite(this.db), STORAGE_PROBE_MS);
+  }
+
+  private storageRecovered(): void {
+    if (!this.started || this.stopping) return;
+    // Held-back records first: the ends reach the adapters (and their outbox) before the EVSEs are free.
+    if (!this.sess.storageRecovered()) return;
+    this.clock.clear(this.storageProbe);
+    this.storageProbe = undefined;
+    this.log.info('storage works again: the held-back session records are written, the EVSEs are released');
+    for (const evse of this.evses.values()) evse.clearFault('storage-failure');
   }
 
   lastReset(): ResetKind | undefined {
@@ -413,6 +459,11 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     const local = this.authorizer.lookupLocal(token.idToken);
     if (local?.status === 'Accepted' && this.stopByGroup(token, local, evseId)) return local;
 
+    if (storageHealth(this.db).fault) {
+      // Asking the CSMS would only make it see an Authorize with no transaction after it.
+      this.log.warn('token not taken: storage fault, no session can start', { idToken: token.idToken });
+      return { status: 'Invalid' };
+    }
     const decision = await this.authorizer.authorize(token, evseId);
     const info = decision.info;
     if (info.status !== 'Accepted') return info; // C09.FR.11: only an Accepted token stops a group mate
