@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../hal/clock.js';
 import type { ChargingProfile } from '../src/station/api.js';
-import { evseLimitAt, toAmps, type EvseInfo } from '../src/station/smart-charging.js';
+import { ProfileIndex, evseLimitAt, limOf, type EvseInfo } from '../src/station/composite.js';
 import { openDatabase } from '../src/store/db.js';
 import { charging, makeStation, tok } from './support/station-fixture.js';
 
@@ -32,7 +32,7 @@ function profile(over: Partial<ChargingProfile> & { periods?: [number, number][]
 
 const EVSE3: EvseInfo = { id: 1, phases: 3, maxCurrentA: 32 };
 const at = (profiles: ChargingProfile[], t: number, evse = EVSE3, session?: { id: string; txStart?: number }): number =>
-  evseLimitAt(profiles, evse, session, t, session?.txStart ?? t).amps;
+  Math.floor(evseLimitAt(new ProfileIndex(profiles), evse, session, t, session?.txStart ?? t, 230).a * 10 + 1e-9) / 10;
 
 // ---- the calculator ---------------------------------------------------------------------------
 
@@ -80,10 +80,10 @@ test('Relative schedules count from the transaction start (from now when there i
   assert.equal(at([rel], T0 + 5 * H), 16, 'no transaction: the first period');
 });
 
-test('W → A with the EVSE phases and 230 V; numberPhases of the period caps the phases used', () => {
-  assert.equal(toAmps(11_040, 'W', undefined, 3), 16);
-  assert.equal(toAmps(3_680, 'W', 1, 3), 16);
-  assert.equal(toAmps(3_680, 'W', 3, 1), 16, 'a 1-phase EVSE takes all the power on one phase');
+test('K01.FR.50 W → A with the phases used and 230 V; 1.6 errata §3.34: more phases than the EVSE has keep the limit as given', () => {
+  assert.equal(limOf(11_040, 'W', 3, 3, 230).a, 16);
+  assert.equal(limOf(3_680, 'W', 1, 1, 230).a, 16);
+  assert.equal(limOf(3_680, 'W', 3, 1, 230).a, 16, 'a 1-phase EVSE takes all the power on one phase');
   const w = profile({ schedule: { unit: 'W', startSchedule: T0, periods: [{ startPeriodS: 0, limit: 6_900 }] } });
   assert.equal(at([w], T0), 10);
   assert.equal(at([w], T0, { id: 1, phases: 1, maxCurrentA: 32 }), 30);

@@ -16,6 +16,7 @@ import type {
   LockEvents,
   Logger,
   MeterReading,
+  PhaseSwitch,
   PilotController,
   PilotEvents,
   PilotState,
@@ -35,6 +36,9 @@ export interface SimEvseModel {
   setContactor(closed: boolean): void;
   setLock(locked: boolean): boolean;
   readMeter(): MeterReading;
+  readonly suppliedPhases: 1 | 3;
+  readonly suppliedPhase: 1 | 2 | 3;
+  setPhases(phases: 1 | 3, phase: 1 | 2 | 3): void;
 }
 
 class Firing<E extends { [K in keyof E]: unknown[] }> extends TypedEmitter<E> {
@@ -118,6 +122,20 @@ export class SimMeter extends Firing<FaultEvents> implements EnergyMeter {
       throw new Error('simulated meter does not answer (fault meter-silent)');
     }
     return this.model.readMeter();
+  }
+}
+
+/** The phase-switch relay: the EV draws on what it supplies. */
+export class SimPhaseSwitch implements PhaseSwitch {
+  constructor(private readonly model: SimEvseModel) {}
+  get phases(): 1 | 3 {
+    return this.model.suppliedPhases;
+  }
+  get phase(): 1 | 2 | 3 {
+    return this.model.suppliedPhase;
+  }
+  async setPhases(phases: 1 | 3, phase: 1 | 2 | 3 = 1): Promise<void> {
+    this.model.setPhases(phases, phase);
   }
 }
 

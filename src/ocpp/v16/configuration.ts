@@ -36,7 +36,8 @@ export class V16Configuration {
   ) {
     this.repo = new V16ConfigRepo(db);
     const stored = this.repo.all();
-    for (const def of KEY_DEFS) this.values.set(def.key, stored.get(def.key) ?? def.default(ctx));
+    // A read-only key the CSMS cannot change is a fact of the station: always its default (e.g. the hardware's).
+    for (const def of KEY_DEFS) this.values.set(def.key, (def.readonly && def.key === 'ConnectorSwitch3to1PhaseSupported' ? undefined : stored.get(def.key)) ?? def.default(ctx));
     for (const [name, raw] of Object.entries(seed)) {
       const def = keyDef(name);
       if (!def) {
