@@ -219,9 +219,9 @@ test('composite schedule: periods from now over the duration, in A or W (K08 / 1
   const c = sc.composite(1, 3600)!;
   assert.equal(c.start, T0);
   assert.deepEqual(c.periods, [
-    { startPeriodS: 0, limit: 16 },
-    { startPeriodS: 300, limit: 8 },
-  ]);
+    { startPeriodS: 0, limit: 16, numberPhases: 1 },
+    { startPeriodS: 300, limit: 8, numberPhases: 1 },
+  ], 'the fake EVSE has one phase: its periods say so');
   assert.equal(c.minChargingRate, 6);
   const w = sc.composite(1, 3600, 'W')!;
   assert.deepEqual(w.periods.map((p) => p.limit), [16 * 230, 8 * 230], 'the fake EVSE has one phase');

@@ -110,11 +110,11 @@ export function phaseProblem(
   for (const x of p.schedule.periods) {
     if (x.phaseToUse !== undefined && (x.numberPhases ?? 3) !== 1) return { reason: 'phaseToUse needs numberPhases 1', reasonCode: 'InvalidSchedule' };
     for (const e of targets) {
-      if (!usablePhases(e, x.numberPhases ?? 3).kept) {
-        return { reason: `EVSE ${e.id} cannot keep to ${x.numberPhases} phase(s): it has ${e.phases} and no phase switch`, reasonCode: 'InvalidSchedule' };
-      }
       if (x.phaseToUse !== undefined && !e.phaseSwitch && !(e.phases === 1 && x.phaseToUse === 1)) {
         return { reason: `EVSE ${e.id} cannot choose its phase (no ACPhaseSwitchingSupported)`, reasonCode: 'UnsupportedParam' };
+      }
+      if (!usablePhases(e, x.numberPhases ?? 3).kept) {
+        return { reason: `EVSE ${e.id} cannot keep to ${x.numberPhases} phase(s): it has ${e.phases} and no phase switch`, reasonCode: 'InvalidSchedule' };
       }
     }
   }
