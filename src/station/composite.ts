@@ -323,7 +323,8 @@ export function stationLimitsAt(ix: ProfileIndex, cases: EvseCase[], t: number, 
       .filter((x) => x.at !== undefined)
       .sort((a, b) => a.at! - b.at! || a.i - b.i)
       .map((x) => x.i);
-    for (const i of order) shares[i]![k] = 0;
+    // One whose own limit is below the minimum PWM is offered nothing anyway: it keeps that limit, takes no share.
+    for (const i of order) shares[i]![k] = own[i]!.a >= MIN_PWM_AMPS ? 0 : Math.min(need(i), cap0(pick));
     // Who shares: those that can use a PWM at all, earliest first, as many as the limit can serve.
     const served = order.filter((i) => own[i]!.a >= MIN_PWM_AMPS);
     const cap = pick.period.limit;
@@ -352,6 +353,8 @@ export function stationLimitsAt(ix: ProfileIndex, cases: EvseCase[], t: number, 
     return evseLimitAt(ix, c.evse, c.session, t, c.relStart, v, station, authorized ? shares[i] : undefined);
   });
 }
+
+const cap0 = (p: Picked): number => p.period.limit;
 
 export interface CompositeInput {
   ix: ProfileIndex;
