@@ -211,10 +211,14 @@ export class ProfileIndex {
   }
 }
 
-/** The first profile of a sorted list that applies (accept) and has a period at t. */
-function prevailing(sorted: ChargingProfile[], accept: (p: ChargingProfile) => boolean, t: number, relStart: number): Picked | undefined {
+/**
+ * The first profile of a sorted list on EVSE 0 or `evseId` (-1: EVSE 0 only), of `sessionId` when
+ * given, that has a period at t.
+ */
+function prevailing(sorted: ChargingProfile[], evseId: number, t: number, relStart: number, sessionId?: string): Picked | undefined {
   for (const profile of sorted) {
-    if (!accept(profile)) continue;
+    if (profile.evseId !== 0 && profile.evseId !== evseId) continue;
+    if (sessionId !== undefined && profile.sessionId !== sessionId) continue;
     const period = periodAt(profile, t, relStart);
     if (period) return { profile, period };
   }
@@ -224,9 +228,9 @@ function prevailing(sorted: ChargingProfile[], accept: (p: ChargingProfile) => b
 /** The station-wide limits at t (EVSE 0): the max profile and the external constraints. */
 export function stationPicks(ix: ProfileIndex, t: number): Picked[] {
   const out: Picked[] = [];
-  const max = prevailing(ix.max, (p) => p.evseId === 0, t, t);
+  const max = prevailing(ix.max, -1, t, t);
   if (max) out.push(max);
-  const ext = prevailing(ix.ext, (p) => p.evseId === 0, t, t);
+  const ext = ix.ext.length > 0 ? prevailing(ix.ext.filter((p) => p.evseId === 0), -1, t, t) : undefined;
   if (ext) out.push(ext);
   return out;
 }
@@ -241,12 +245,21 @@ export interface EvseLimit extends Lim {
   minChargingRate?: Lim;
 }
 
+interface OwnPicks {
+  own?: Picked;
+  ext?: Picked;
+}
+
 /** The picks of one EVSE's own purposes at t (not the station-wide ones). */
-function evsePicks(ix: ProfileIndex, evse: EvseInfo, session: SessionInfo | undefined, t: number, relStart: number): { own?: Picked; ext?: Picked } {
-  const tx = session ? prevailing(ix.tx, (p) => p.evseId === evse.id && p.sessionId === session.id, t, relStart) : undefined;
-  const own = tx ?? prevailing(ix.txDefault, (p) => p.evseId === 0 || p.evseId === evse.id, t, relStart);
-  const ext = prevailing(ix.ext, (p) => p.evseId === evse.id, t, t);
-  return { ...(own ? { own } : {}), ...(ext ? { ext } : {}) };
+function evsePicks(ix: ProfileIndex, evse: EvseInfo, session: SessionInfo | undefined, t: number, relStart: number): OwnPicks {
+  // A TxProfile is never on EVSE 0 (K01.FR.16), so EVSE 0 or this one means this one.
+  const tx = session && ix.tx.length > 0 ? prevailing(ix.tx, evse.id, t, relStart, session.id) : undefined;
+  const own = tx ?? prevailing(ix.txDefault, evse.id, t, relStart);
+  const ext = ix.ext.length > 0 ? prevailing(ix.ext.filter((p) => p.evseId === evse.id), evse.id, t, t) : undefined;
+  const out: OwnPicks = {};
+  if (own) out.own = own;
+  if (ext) out.ext = ext;
+  return out;
 }
 
 /**
@@ -262,29 +275,34 @@ export function evseLimitAt(
   v: number,
   station: Picked[] = stationPicks(ix, t),
   shares?: number[],
+  picks0?: OwnPicks,
 ): EvseLimit {
-  const { own, ext } = evsePicks(ix, evse, session, t, relStart);
-  const picks: Picked[] = [...station, ...(ext ? [ext] : []), ...(own ? [own] : [])];
+  const { own, ext } = picks0 ?? evsePicks(ix, evse, session, t, relStart);
   let n = 3;
   let phaseToUse: number | undefined;
-  for (const p of picks) {
+  const see = (p: Picked | undefined): void => {
+    if (!p) return;
     n = Math.min(n, p.period.numberPhases ?? 3);
     if (p.period.phaseToUse !== undefined) phaseToUse = p.period.phaseToUse;
-  }
+  };
+  for (const p of station) see(p);
+  see(ext);
+  see(own);
   const { phases } = usablePhases(evse, n);
   let best: Lim = ampsLim(evse.maxCurrentA, phases, v);
-  const consider = (l: Lim): void => {
-    if (l.a < best.a) best = l;
-  };
-  station.forEach((p, i) => {
+  for (let i = 0; i < station.length; i++) {
+    const p = station[i]!;
     const share = shares?.[i];
-    const unit = p.profile.schedule.unit;
-    const limit = share ?? p.period.limit;
     // A share is already this EVSE's part of the whole: per phase (A) or its power (W).
-    consider(share === undefined ? limOf(limit, unit, p.period.numberPhases ?? 3, phases, v) : limOf(limit, unit, phases, phases, v));
-  });
-  for (const p of [ext, own]) if (p) consider(limOf(p.period.limit, p.profile.schedule.unit, p.period.numberPhases ?? 3, phases, v));
-  const out: EvseLimit = { ...best, profiled: picks.length > 0, numberPhases: n };
+    const l = share === undefined ? limOf(p.period.limit, p.profile.schedule.unit, p.period.numberPhases ?? 3, phases, v) : limOf(share, p.profile.schedule.unit, phases, phases, v);
+    if (l.a < best.a) best = l;
+  }
+  for (const p of [ext, own]) {
+    if (!p) continue;
+    const l = limOf(p.period.limit, p.profile.schedule.unit, p.period.numberPhases ?? 3, phases, v);
+    if (l.a < best.a) best = l;
+  }
+  const out: EvseLimit = { a: best.a, w: best.w, phases: best.phases, profiled: station.length > 0 || own !== undefined || ext !== undefined, numberPhases: n };
   if (phaseToUse !== undefined && phases === 1) out.phaseToUse = phaseToUse;
   const min = own?.profile.schedule.minChargingRate;
   if (own && min !== undefined) out.minChargingRate = limOf(min, own.profile.schedule.unit, own.period.numberPhases ?? 3, phases, v);
@@ -307,8 +325,9 @@ export interface EvseCase {
  */
 export function stationLimitsAt(ix: ProfileIndex, cases: EvseCase[], t: number, v: number): EvseLimit[] {
   const station = stationPicks(ix, t);
-  if (station.length === 0) return cases.map((c) => evseLimitAt(ix, c.evse, c.session, t, c.relStart, v, station));
-  const own = cases.map((c) => evseLimitAt(ix, c.evse, c.session, t, c.relStart, v, []));
+  const picks = cases.map((c) => evsePicks(ix, c.evse, c.session, t, c.relStart));
+  if (station.length === 0) return cases.map((c, i) => evseLimitAt(ix, c.evse, c.session, t, c.relStart, v, station, undefined, picks[i]));
+  const own = cases.map((c, i) => evseLimitAt(ix, c.evse, c.session, t, c.relStart, v, [], undefined, picks[i]));
   const shares = cases.map(() => station.map((p) => p.period.limit));
   station.forEach((pick, k) => {
     const unit = pick.profile.schedule.unit;
@@ -350,7 +369,7 @@ export function stationLimitsAt(ix: ProfileIndex, cases: EvseCase[], t: number, 
   });
   return cases.map((c, i) => {
     const authorized = c.session?.authorizedAt !== undefined;
-    return evseLimitAt(ix, c.evse, c.session, t, c.relStart, v, station, authorized ? shares[i] : undefined);
+    return evseLimitAt(ix, c.evse, c.session, t, c.relStart, v, station, authorized ? shares[i] : undefined, picks[i]);
   });
 }
 
@@ -382,7 +401,12 @@ export interface CompositeOut {
 export function compositeSchedule(c: CompositeInput): CompositeOut {
   const to = c.from + Math.max(0, c.durationS) * 1000;
   const points: number[] = [c.from];
-  for (const k of c.cases) for (const p of c.ix.all) boundaries(p, c.from, to, k.relStart, false, points);
+  // Only a floating schedule (Relative, Absolute without start) depends on the EVSE's transaction start.
+  const relStarts = [...new Set(c.cases.map((k) => k.relStart))];
+  for (const p of c.ix.all) {
+    if (floating(p)) for (const r of relStarts) boundaries(p, c.from, to, r, false, points);
+    else boundaries(p, c.from, to, c.from, false, points);
+  }
   const sorted = [...new Set(points)].sort((a, b) => a - b);
   const periods: ChargingSchedulePeriod[] = [];
   let minChargingRate: number | undefined;
