@@ -92,8 +92,10 @@ test('1.6 §9.4.4 ConnectorSwitch3to1PhaseSupported: false without a phase switc
     await s.run(2000);
     assert.equal(ev(s).pwmAmps, 26, '6000 / 230 = 26.09 A on one phase');
     assert.ok(ev(s).powerW > 5900 && ev(s).powerW <= 6000, `EV draws ${ev(s).powerW} W on one phase`);
-    const c = await call<Composite>(s, 'GetCompositeSchedule', { connectorId: 1, duration: 60 });
+    const c = await call<Composite>(s, 'GetCompositeSchedule', { connectorId: 1, duration: 60, chargingRateUnit: 'A' });
     assert.deepEqual(c.chargingSchedule?.chargingSchedulePeriod, [{ startPeriod: 0, limit: 26, numberPhases: 1 }]);
+    const own = await call<Composite>(s, 'GetCompositeSchedule', { connectorId: 1, duration: 60 });
+    assert.deepEqual([own.chargingSchedule?.chargingRateUnit, own.chargingSchedule?.chargingSchedulePeriod], ['W', [{ startPeriod: 0, limit: 6000, numberPhases: 1 }]], '6.21: no unit asked, the profile\'s own');
     assert.equal((await call(s, 'ClearChargingProfile', { id: 1 })).status, 'Accepted');
     await s.until('three phases again', () => ev(s).phases === 3 && ev(s).contactorClosed);
     await s.run(2000);

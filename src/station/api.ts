@@ -389,7 +389,7 @@ export interface ChargingProfilesApi {
   /** Remove the matching profiles; returns how many. */
   clear(filter: ChargingProfileFilter): number;
   list(filter?: ChargingProfileFilter): ChargingProfile[];
-  /** From now for durationS; evseId 0 = what the whole station may take. undefined for an unknown EVSE. */
+  /** From now for durationS; evseId 0 = what the whole station may take. undefined for an unknown EVSE. Unit absent: the profiles' own when they share one, else A. */
   composite(evseId: number, durationS: number, unit?: ChargingRateUnit): CompositeSchedule | undefined;
 }
 

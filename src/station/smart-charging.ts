@@ -213,9 +213,12 @@ export class SmartCharging implements ChargingProfilesApi {
     this.reapply();
   }
 
-  composite(evseId: number, durationS: number, unit: ChargingRateUnit = 'A'): CompositeSchedule | undefined {
+  /** unit absent: the unit of the profiles that apply when they all have one, else A (nothing converted that need not be). */
+  composite(evseId: number, durationS: number, asked?: ChargingRateUnit): CompositeSchedule | undefined {
     if (evseId !== 0 && !this.d.evses.some((e) => e.id === evseId)) return undefined;
     const from = this.d.clock.now();
+    const units = new Set([...this.profiles.values()].filter((p) => evseId === 0 || p.evseId === 0 || p.evseId === evseId).map((p) => p.schedule.unit));
+    const unit: ChargingRateUnit = asked ?? (units.size === 1 ? [...units][0]! : 'A');
     const c = compositeSchedule({
       ix: new ProfileIndex(this.profiles.values()),
       cases: this.cases(from),
