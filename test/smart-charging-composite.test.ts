@@ -206,3 +206,15 @@ test('pilot: floored to its 0.1 A step (never above the limit, at most one step 
     assert.ok(a * 690 <= w + 1e-6 && w / 690 - a < 0.1 + 1e-9, `${w} W → ${a} A`);
   }
 });
+
+test('2.0.1 §3.5 situation 1 / 2, K08.FR.04: ChargingStationExternalConstraints take part like the station max (min with TxProfile else TxDefaultProfile)', () => {
+  const max = prof(1, 'ChargingStationMaxProfile', 0, [[0, 30]]);
+  const ext = prof(2, 'ChargingStationExternalConstraints', 1, [[0, 25], [600, 12]], { evseId: 0 });
+  const def = prof(3, 'TxDefaultProfile', 2, [[0, 20], [300, 14]]);
+  const tx = prof(4, 'TxProfile', 1, [[0, 18]], { sessionId: 's1', durationS: 900 });
+  assert.deepEqual(composite([max, ext, def], S, 1200), ps([0, 20], [300, 14], [600, 12]), 'situation 1: max, external, TxDefault');
+  const session: SessionInfo = { id: 's1', txStart: S, authorizedAt: S };
+  assert.deepEqual(composite([max, ext, def, tx], S, 1200, 'A', [{ evse: EVSE3, session, relStart: S }]), ps([0, 18], [600, 12]), 'situation 2: the TxProfile overrules the TxDefault');
+  const own = prof(5, 'ChargingStationExternalConstraints', 0, [[0, 9]], { evseId: 1 });
+  assert.deepEqual(composite([max, def, own], S, 60), ps([0, 9]), 'an external limit on the EVSE itself');
+});

@@ -305,3 +305,13 @@ test('a Relative TxDefaultProfile waits for the transaction: its periods count f
   assert.equal(e.pilot.maxCurrent, 8);
   await f.stop();
 });
+
+test('K01.FR.05: an external constraints profile is not replaced by a CSMS profile of the same id; 1.6 rules still replace by slot', async () => {
+  const f = await makeStation();
+  const sc = f.station.chargingProfiles;
+  assert.equal(sc.set(profile({ id: 7, purpose: 'ChargingStationExternalConstraints', periods: [[0, 10]] })).status, 'Accepted');
+  const r = sc.set(profile({ id: 7, periods: [[0, 16]] }), { replace: 'id-only', strictPhases: true });
+  assert.equal(r.status, 'Rejected');
+  assert.deepEqual(sc.list().map((p) => [p.id, p.purpose]), [[7, 'ChargingStationExternalConstraints']]);
+  await f.stop();
+});

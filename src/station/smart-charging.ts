@@ -113,6 +113,10 @@ export class SmartCharging implements ChargingProfilesApi {
     // 1.6 §5.16.3 / §5.16.4: same id, or same stack level + purpose (+ connector), replaces. 2.0.1 K01.FR.05: the id alone.
     const replaced = [...this.profiles.values()].filter((o) => o.id === p.id || (rules.replace === 'id-or-slot' && sameSlot(o)));
     if (rules.replace === 'id-only') {
+      // K01.FR.05: an external constraints profile is not the CSMS's to replace.
+      if (this.profiles.get(p.id)?.purpose === 'ChargingStationExternalConstraints' && p.purpose !== 'ChargingStationExternalConstraints') {
+        return { status: 'Rejected', reason: `profile ${p.id} is an external constraint`, reasonCode: 'InvalidProfile' };
+      }
       // K01.FR.06 / K01.FR.39: two profiles of one slot valid at the same time are the CSMS's error: refused.
       const clash = [...this.profiles.values()].find((o) => o.id !== p.id && sameSlot(o) && overlaps(o, p));
       if (clash) return { status: 'Rejected', reason: `profile ${clash.id} has this stack level and purpose on EVSE ${clash.evseId}`, reasonCode: 'DuplicateProfile' };
