@@ -218,3 +218,12 @@ test('2.0.1 §3.5 situation 1 / 2, K08.FR.04: ChargingStationExternalConstraints
   const own = prof(5, 'ChargingStationExternalConstraints', 0, [[0, 9]], { evseId: 1 });
   assert.deepEqual(composite([max, def, own], S, 60), ps([0, 9]), 'an external limit on the EVSE itself');
 });
+
+test('1.6 lower bound also for a shared station max: 16 A meant for one phase never becomes 16 A on three phases of a charging EVSE', () => {
+  const max = prof(1, 'ChargingStationMaxProfile', 0, [[0, 16, 1]]);
+  const session: SessionInfo = { id: 's', txStart: S, authorizedAt: S };
+  const [l] = stationLimitsAt(new ProfileIndex([max]), [{ evse: EVSE3, session, relStart: S }], S, V);
+  assert.ok(l!.a * 3 <= 16 + 1e-9, `${l!.a} A on 3 phases`);
+  const [sw] = stationLimitsAt(new ProfileIndex([max]), [{ evse: SWITCHED, session, relStart: S }], S, V);
+  assert.deepEqual([sw!.a, sw!.phases], [16, 1], 'with a phase switch: 16 A on one phase');
+});

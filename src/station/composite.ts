@@ -293,8 +293,8 @@ export function evseLimitAt(
   for (let i = 0; i < station.length; i++) {
     const p = station[i]!;
     const share = shares?.[i];
-    // A share is already this EVSE's part of the whole: per phase (A) or its power (W).
-    const l = share === undefined ? limOf(p.period.limit, p.profile.schedule.unit, p.period.numberPhases ?? 3, phases, v) : limOf(share, p.profile.schedule.unit, phases, phases, v);
+    // A share is this EVSE's part of the whole, per phase (A) or its power (W), meant for the pick's phases.
+    const l = limOf(share ?? p.period.limit, p.profile.schedule.unit, p.period.numberPhases ?? 3, phases, v);
     if (l.a < best.a) best = l;
   }
   for (const p of [ext, own]) {
