@@ -94,6 +94,7 @@ export async function createHal(profile: BoardProfile, deps: HalDeps, extras: Ha
         maxCurrentA: e.maxCurrentA,
         phases: e.phases,
         connectorType: e.connectorType,
+        ...(e.phaseSwitch ? { phaseSwitch: await build('phaseSwitch', e.phaseSwitch, `${at} phase switch`, e) } : {}),
       });
     }
     if (profile.reader) reader = await build('reader', profile.reader, 'reader');
@@ -109,6 +110,7 @@ export async function createHal(profile: BoardProfile, deps: HalDeps, extras: Ha
   let closed: Promise<void> | undefined;
   return {
     board: profile.name,
+    nominalVoltageV: profile.nominalVoltageV ?? 230,
     evses,
     reader,
     display,

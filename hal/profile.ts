@@ -11,6 +11,7 @@
  *       {
  *         "id": 1,
  *         "maxCurrentA": 32,               hardware limit per phase (cable, breaker)
+ *         "phaseSwitch": { "driver": … }   optional: a relay that supplies 1 phase instead of 3 (sim only so far)
  *         "phases": 3,                     1 or 3
  *         "connectorType": "cType2",       OCPP 2.0.1 ConnectorEnumType value (e.g. cType2, sType2, cCCS2)
  *         "pilot":     { "driver": "sim" },
@@ -74,12 +75,16 @@ export interface EvseProfile {
   contactor: PartSpec;
   lock?: PartSpec;
   meter: PartSpec;
+  /** Optional phase-switch relay (3 phases or 1, and which): smart charging may then use one phase. */
+  phaseSwitch?: PartSpec;
   ev?: SimEvOptions;
 }
 
 export interface BoardProfile {
   name: string;
   description?: string;
+  /** Nominal phase voltage of the installation, for W <-> A in smart charging (default 230). */
+  nominalVoltageV?: number;
   evses: EvseProfile[];
   reader?: PartSpec;
   display?: PartSpec;
@@ -113,7 +118,7 @@ export function mergeProfile(base: unknown, over: unknown, key?: string): unknow
 }
 
 const EVSE_PARTS = ['pilot', 'contactor', 'meter'] as const;
-const OPTIONAL_EVSE_PARTS = ['lock'] as const;
+const OPTIONAL_EVSE_PARTS = ['lock', 'phaseSwitch'] as const;
 const BOARD_PARTS = ['reader', 'display', 'emergencyStop'] as const;
 const EV_KEYS = ['maxCurrentA', 'phases', 'batteryKWh', 'startSocPercent', 'voltage', 'cableAmps', 'readyOnPlug', 'ventilation'];
 
@@ -132,7 +137,10 @@ export function validateBoardProfile(raw: unknown, source = 'board profile'): Bo
   const known = (o: Record<string, unknown>, keys: readonly string[], where: string): void => {
     for (const k of Object.keys(o)) if (!keys.includes(k)) problems.push(`${where}${k} is not a known key (known: ${keys.join(', ')})`);
   };
-  known(raw, ['$schema', 'name', 'description', 'evses', ...BOARD_PARTS], '');
+  known(raw, ['$schema', 'name', 'description', 'nominalVoltageV', 'evses', ...BOARD_PARTS], '');
+  if (raw.nominalVoltageV !== undefined && !(typeof raw.nominalVoltageV === 'number' && raw.nominalVoltageV >= 50 && raw.nominalVoltageV <= 500)) {
+    problems.push('nominalVoltageV must be a number in [50, 500]');
+  }
   if (typeof raw.name !== 'string' || raw.name === '') problems.push('name must be a non-empty string');
   if (!Array.isArray(raw.evses) || raw.evses.length === 0) {
     problems.push('evses must be a non-empty array');

@@ -15,6 +15,7 @@ import type {
   EnergyMeter,
   HalDeps,
   IdReader,
+  PhaseSwitch,
   PilotController,
   Relay,
   SimControl,
@@ -29,6 +30,7 @@ export interface PartTypes {
   reader: IdReader;
   display: Display;
   emergencyStop: DigitalInput;
+  phaseSwitch: PhaseSwitch;
 }
 
 export type PartKind = keyof PartTypes;
@@ -90,6 +92,9 @@ export const drivers: DriverTable = {
   },
   emergencyStop: {
     gpio: moduleDriver(() => import('./gpio/input.js')),
+  },
+  phaseSwitch: {
+    sim: async (o, d, c) => (await sim()).simPhaseSwitch(o, d, c),
   },
 };
 

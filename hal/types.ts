@@ -148,6 +148,18 @@ export interface DigitalInput extends TypedEmitter<InputEvents>, FaultSource {
   readonly active: boolean;
 }
 
+/**
+ * A phase-switch relay: a 3-phase EVSE that can supply one phase only (and choose which). The station
+ * switches only while the contactor is open; the EV then draws on the phases supplied.
+ */
+export interface PhaseSwitch {
+  /** Phases supplied now. */
+  readonly phases: 1 | 3;
+  /** The line supplied when on one phase (1 = L1). */
+  readonly phase: 1 | 2 | 3;
+  setPhases(phases: 1 | 3, phase?: 1 | 2 | 3): Promise<void>;
+}
+
 /** The parts of one EVSE (one connector per EVSE on this station). */
 export interface EvseHal {
   /** 1-based EVSE id. */
@@ -158,8 +170,11 @@ export interface EvseHal {
   meter: EnergyMeter;
   /** Hardware limit of this EVSE (cable, breaker) in amperes per phase. */
   maxCurrentA: number;
+  /** Phases wired to the EVSE. */
   phases: 1 | 3;
   connectorType: string;
+  /** Present when the board can switch this EVSE between 3 phases and 1. */
+  phaseSwitch?: PhaseSwitch;
 }
 
 /** Controls of the simulated board, used by the control socket, scenarios and tests. */
@@ -187,6 +202,8 @@ export interface SimEvseStatus {
   plugged: boolean;
   pilot: PilotState;
   pwmAmps: number;
+  /** Phases supplied to the EV (the wiring, or what the phase switch selected). */
+  phases: number;
   contactorClosed: boolean;
   locked: boolean;
   powerW: number;
@@ -203,6 +220,8 @@ export interface SimStatus {
 
 export interface Hal {
   readonly board: string;
+  /** Nominal phase voltage of the installation (board profile nominalVoltageV, default 230): W <-> A. */
+  readonly nominalVoltageV?: number;
   readonly evses: EvseHal[];
   readonly reader?: IdReader;
   readonly display?: Display;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../hal/clock.js';
 import type { ChargingProfile } from '../src/station/api.js';
-import { evseLimitAt, toAmps, type EvseInfo } from '../src/station/smart-charging.js';
+import { ProfileIndex, evseLimitAt, limOf, type EvseInfo } from '../src/station/composite.js';
 import { openDatabase } from '../src/store/db.js';
 import { charging, makeStation, tok } from './support/station-fixture.js';
 
@@ -32,7 +32,7 @@ function profile(over: Partial<ChargingProfile> & { periods?: [number, number][]
 
 const EVSE3: EvseInfo = { id: 1, phases: 3, maxCurrentA: 32 };
 const at = (profiles: ChargingProfile[], t: number, evse = EVSE3, session?: { id: string; txStart?: number }): number =>
-  evseLimitAt(profiles, evse, session, t, session?.txStart ?? t).amps;
+  Math.floor(evseLimitAt(new ProfileIndex(profiles), evse, session, t, session?.txStart ?? t, 230).a * 10 + 1e-9) / 10;
 
 // ---- the calculator ---------------------------------------------------------------------------
 
@@ -80,10 +80,10 @@ test('Relative schedules count from the transaction start (from now when there i
   assert.equal(at([rel], T0 + 5 * H), 16, 'no transaction: the first period');
 });
 
-test('W → A with the EVSE phases and 230 V; numberPhases of the period caps the phases used', () => {
-  assert.equal(toAmps(11_040, 'W', undefined, 3), 16);
-  assert.equal(toAmps(3_680, 'W', 1, 3), 16);
-  assert.equal(toAmps(3_680, 'W', 3, 1), 16, 'a 1-phase EVSE takes all the power on one phase');
+test('K01.FR.50 W → A with the phases used and 230 V; 1.6 errata §3.34: more phases than the EVSE has keep the limit as given', () => {
+  assert.equal(limOf(11_040, 'W', 3, 3, 230).a, 16);
+  assert.equal(limOf(3_680, 'W', 1, 1, 230).a, 16);
+  assert.equal(limOf(3_680, 'W', 3, 1, 230).a, 16, 'a 1-phase EVSE takes all the power on one phase');
   const w = profile({ schedule: { unit: 'W', startSchedule: T0, periods: [{ startPeriodS: 0, limit: 6_900 }] } });
   assert.equal(at([w], T0), 10);
   assert.equal(at([w], T0, { id: 1, phases: 1, maxCurrentA: 32 }), 30);
@@ -219,9 +219,9 @@ test('composite schedule: periods from now over the duration, in A or W (K08 / 1
   const c = sc.composite(1, 3600)!;
   assert.equal(c.start, T0);
   assert.deepEqual(c.periods, [
-    { startPeriodS: 0, limit: 16 },
-    { startPeriodS: 300, limit: 8 },
-  ]);
+    { startPeriodS: 0, limit: 16, numberPhases: 1 },
+    { startPeriodS: 300, limit: 8, numberPhases: 1 },
+  ], 'the fake EVSE has one phase: its periods say so');
   assert.equal(c.minChargingRate, 6);
   const w = sc.composite(1, 3600, 'W')!;
   assert.deepEqual(w.periods.map((p) => p.limit), [16 * 230, 8 * 230], 'the fake EVSE has one phase');
@@ -303,5 +303,15 @@ test('a Relative TxDefaultProfile waits for the transaction: its periods count f
   assert.equal(e.pilot.maxCurrent, 16);
   await f.clock.advance(1_000);
   assert.equal(e.pilot.maxCurrent, 8);
+  await f.stop();
+});
+
+test('K01.FR.05: an external constraints profile is not replaced by a CSMS profile of the same id; 1.6 rules still replace by slot', async () => {
+  const f = await makeStation();
+  const sc = f.station.chargingProfiles;
+  assert.equal(sc.set(profile({ id: 7, purpose: 'ChargingStationExternalConstraints', periods: [[0, 10]] })).status, 'Accepted');
+  const r = sc.set(profile({ id: 7, periods: [[0, 16]] }), { replace: 'id-only', strictPhases: true });
+  assert.equal(r.status, 'Rejected');
+  assert.deepEqual(sc.list().map((p) => [p.id, p.purpose]), [[7, 'ChargingStationExternalConstraints']]);
   await f.stop();
 });

@@ -119,7 +119,8 @@ export class LinePilot extends TypedEmitter<PilotEvents> implements PilotControl
     if (!Number.isFinite(amps) || amps < 0) throw new RangeError(`max current must be >= 0, got ${amps}`);
     if (amps > 0 && amps < 6) throw new RangeError(`IEC 61851 PWM starts at 6 A, got ${amps}`);
     if (amps > 80 && !this.options.allowAbove80A) throw new RangeError(`IEC 61851 PWM ends at 80 A, got ${amps}`);
-    this.amps = Math.round(amps * 10) / 10;
+    // The protocol takes one decimal: floor to it (never offer more than asked; at most one 0.1 A step less).
+    this.amps = Math.floor(amps * 10 + 1e-9) / 10;
     if (!this.port.isOpen) {
       // The board stops PWM itself when the host goes quiet, so "off" is already true.
       if (this.amps === 0) return;

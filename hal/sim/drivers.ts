@@ -3,7 +3,7 @@
  * of a board share one SimWorld, so the meter integrates what the virtual EV draws through the
  * simulated contactor under the simulated pilot's PWM limit.
  */
-import type { ConnectorLock, Display, EnergyMeter, HalDeps, IdReader, PilotController, Relay } from '../types.js';
+import type { ConnectorLock, Display, EnergyMeter, HalDeps, IdReader, PhaseSwitch, PilotController, Relay } from '../types.js';
 import type { DriverContext } from '../registry.js';
 import { SimWorld } from './world.js';
 import type { SimEvse } from './evse.js';
@@ -49,4 +49,8 @@ export async function simReader(_o: Record<string, unknown>, deps: HalDeps, ctx:
 
 export async function simDisplay(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<Display> {
   return (await world(deps, ctx)).display;
+}
+
+export async function simPhaseSwitch(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<PhaseSwitch> {
+  return (await evseOf(deps, ctx)).phaseSwitch;
 }

@@ -14,7 +14,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { HalFault, HalFaultKind, MeterReading, Phase, PilotState, SimEvseStatus, SimFaultKind } from '../types.js';
 import type { EvseProfile, SimEvOptions } from '../profile.js';
-import { SimContactor, SimLock, SimMeter, SimPilot, type SimEvseModel } from './parts.js';
+import { SimContactor, SimLock, SimMeter, SimPhaseSwitch, SimPilot, type SimEvseModel } from './parts.js';
 import { METER_SILENT_AFTER_FAILED_READS } from './faults.js';
 
 export interface EvParams {
@@ -74,6 +74,10 @@ export class SimEvse implements SimEvseModel {
   readonly contactor: SimContactor;
   readonly lock: SimLock;
   readonly meter: SimMeter;
+  readonly phaseSwitch: SimPhaseSwitch;
+  /** What the phase switch supplies (the wiring until it is switched). */
+  private supplied: 1 | 3;
+  private suppliedLine: 1 | 2 | 3 = 1;
 
   private plugged = false;
   private wantsEnergy = false;
@@ -106,6 +110,8 @@ export class SimEvse implements SimEvseModel {
     this.pilot = new SimPilot(this);
     this.contactor = new SimContactor(this);
     this.lock = new SimLock(this);
+    this.phaseSwitch = new SimPhaseSwitch(this);
+    this.supplied = evsePhases;
     this.meter = new SimMeter(
       this,
       () => this.faults.has('meter-silent'),
@@ -148,10 +154,28 @@ export class SimEvse implements SimEvseModel {
     return this.soc >= 100 - FULL_EPSILON;
   }
 
-  /** Phases the EV draws on: the fewer of the EV's charger and the EVSE. */
+  /** Phases the EV draws on: the fewest of the EV's charger, the EVSE's wiring and what the phase switch supplies. */
   private get drawPhases(): Phase[] {
-    const n = Math.min(this.ev.phases, this.evsePhases);
-    return (['L1', 'L2', 'L3'] as Phase[]).slice(0, n);
+    const n = Math.min(this.ev.phases, this.evsePhases, this.supplied);
+    const lines: Phase[] = ['L1', 'L2', 'L3'];
+    if (n === 1 && this.supplied === 1) return [lines[this.suppliedLine - 1]!];
+    return lines.slice(0, n);
+  }
+
+  get suppliedPhases(): 1 | 3 {
+    return this.supplied;
+  }
+
+  get suppliedPhase(): 1 | 2 | 3 {
+    return this.suppliedLine;
+  }
+
+  setPhases(phases: 1 | 3, phase: 1 | 2 | 3): void {
+    if (phases === 3 && this.evsePhases !== 3) throw new Error(`EVSE ${this.id}: wired for ${this.evsePhases} phase(s)`);
+    this.change(() => {
+      this.supplied = phases;
+      this.suppliedLine = phase;
+    });
   }
 
   /** Amperes per phase the EV draws right now. */
@@ -296,6 +320,7 @@ export class SimEvse implements SimEvseModel {
       plugged: this.plugged,
       pilot: this.pilotState,
       pwmAmps: this.pwm,
+      phases: this.drawPhases.length,
       contactorClosed: this.contactsClosed,
       locked: this.lockedNow,
       powerW: this.powerW,

@@ -16,6 +16,7 @@ import type {
   LockEvents,
   Logger,
   MeterReading,
+  PhaseSwitch,
   PilotController,
   PilotEvents,
   PilotState,
@@ -36,6 +37,9 @@ export interface SimEvseModel {
   setContactor(closed: boolean): void;
   setLock(locked: boolean): boolean;
   readMeter(): MeterReading;
+  readonly suppliedPhases: 1 | 3;
+  readonly suppliedPhase: 1 | 2 | 3;
+  setPhases(phases: 1 | 3, phase: 1 | 2 | 3): void;
 }
 
 class Firing<E extends { [K in keyof E]: unknown[] }> extends TypedEmitter<E> {
@@ -179,6 +183,20 @@ export class SimSiteMeter extends Firing<FaultEvents> implements EnergyMeter {
       currentA: { L1: a, L2: a, L3: a },
       voltageV: { L1: v, L2: v, L3: v },
     };
+  }
+}
+
+/** The phase-switch relay: the EV draws on what it supplies. */
+export class SimPhaseSwitch implements PhaseSwitch {
+  constructor(private readonly model: SimEvseModel) {}
+  get phases(): 1 | 3 {
+    return this.model.suppliedPhases;
+  }
+  get phase(): 1 | 2 | 3 {
+    return this.model.suppliedPhase;
+  }
+  async setPhases(phases: 1 | 3, phase: 1 | 2 | 3 = 1): Promise<void> {
+    this.model.setPhases(phases, phase);
   }
 }
 

@@ -7,16 +7,20 @@
  * The calculator (smart-charging.ts) is left as it is: its answer is capped here, period by period, with
  * the cap of now held over the whole duration (the station cannot know the building's future load).
  */
-import { NOMINAL_VOLTAGE_V, SmartCharging, type SmartChargingDeps } from './smart-charging.js';
+import { SmartCharging, type SmartChargingDeps } from './smart-charging.js';
 import type { ChargingRateUnit, ChargingSchedulePeriod, CompositeSchedule } from './api.js';
 
-/** Cap every period of `c` at `capA` amperes per phase (turned into W with `phases`), merging equal neighbours. */
-export function capComposite(c: CompositeSchedule, capA: number, phases: number): CompositeSchedule {
-  const cap = c.unit === 'A' ? capA : capA * NOMINAL_VOLTAGE_V * phases;
+/**
+ * Cap every period of `c` at `capA` amperes per phase, merging equal neighbours. In W the cap is turned
+ * into power with the phases the period really uses (its numberPhases, else the EVSE's `phases`).
+ */
+export function capComposite(c: CompositeSchedule, capA: number, phases: number, voltageV: number): CompositeSchedule {
   const periods: ChargingSchedulePeriod[] = [];
   for (const p of c.periods) {
+    const cap = c.unit === 'A' ? capA : capA * voltageV * (p.numberPhases ?? phases);
     const limit = Math.floor(Math.min(p.limit, cap) * 10) / 10;
-    if (periods.at(-1)?.limit === limit) continue;
+    const last = periods.at(-1);
+    if (last?.limit === limit && last.numberPhases === p.numberPhases) continue;
     periods.push({ ...p, limit });
   }
   const out: CompositeSchedule = { ...c, periods };
@@ -40,10 +44,10 @@ export class CappedSmartCharging extends SmartCharging {
     const c = super.composite(evseId, durationS, unit);
     const cap = this.localCapA(evseId);
     if (!c || cap === undefined) return c;
-    return capComposite(c, cap, this.phasesOf(evseId));
+    return capComposite(c, cap, this.wiringPhases(evseId), this.voltage);
   }
 
-  private phasesOf(evseId: number): number {
+  private wiringPhases(evseId: number): number {
     const phases = [...this.phases].filter(([id]) => evseId === 0 || id === evseId).map(([, p]) => p);
     return Math.max(1, ...phases);
   }

@@ -1,22 +1,7 @@
 /**
- * Smart charging: the installed charging profiles and the ONE composite schedule calculator both
- * OCPP adapters use (1.6 chapter 3.13, 2.0.1 K01/K08/K10).
- *
- * At any instant the limit of an EVSE is
- *
- *   min(hardware maximum, its share of the station max profile, TxProfile of its session if one applies, else TxDefaultProfile)
- *
- * where each purpose contributes its highest stack level that is valid and has a period at that
- * instant (1.6 3.13.2: "the prevailing charging profile SHALL be the charging profile with the highest
- * stackLevel among the profiles that are valid at that point in time"). A TxDefaultProfile of one
- * EVSE wins over one for every EVSE (evse 0) at the same stack level (1.6 3.13.1: replaced "only for
- * that specific connector"). Limits in W become A with the EVSE's phases (at most numberPhases of the
- * period) at 230 V nominal.
- *
- * The station max is for all EVSEs together (1.6 3.13.3): EVSEs with an authorized session share it,
- * each taking no more than its own limit and the rest going to the others (water filling). When the
- * shares would fall below the minimum PWM (6 A) the sessions that started last get nothing until
- * there is room. An EVSE without an authorized session is capped by the whole station max.
+ * Smart charging: the installed charging profiles (kept in SQLite, K01.FR.27) and applying the
+ * composite limit of now to every EVSE. The arithmetic is in composite.ts (one calculator for 1.6 and
+ * 2.0.1); this file decides what may be installed, what replaces what, and when to look again.
  *
  * The station applies the limit now and arms one timer, on the injected clock, at the next instant
  * any profile can change it (a period start, an end of duration, validFrom/validTo, a recurrence).
@@ -24,7 +9,6 @@
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
 import type { Db } from '../store/db.js';
-import { MIN_PWM_AMPS } from './evse.js';
 import { profileDelete, profilePut, profilesAll, profilesDeleteForSession } from '../store/charging-profiles.js';
 import type {
   ChargingProfile,
@@ -32,212 +16,39 @@ import type {
   ChargingProfileLimits,
   ChargingProfilesApi,
   ChargingRateUnit,
-  ChargingSchedulePeriod,
   CompositeSchedule,
+  EvsePhaseInfo,
   SetProfileResult,
+  SetProfileRules,
 } from './api.js';
+import {
+  DEFAULT_NOMINAL_VOLTAGE_V,
+  ProfileIndex,
+  boundaries,
+  compositeSchedule,
+  phaseProblem,
+  pilotAmps,
+  stationLimitsAt,
+  type EvseCase,
+  type EvseInfo,
+  type EvseLimit,
+  type SessionInfo,
+} from './composite.js';
 
-export const NOMINAL_VOLTAGE_V = 230;
+export { evseLimitAt, periodAt, stationLimitsAt, type EvseInfo, type SessionInfo, type EvseCase, type EvseLimit } from './composite.js';
+
 export const DEFAULT_PROFILE_LIMITS: ChargingProfileLimits = { maxStackLevel: 8, maxPeriods: 48, maxProfiles: 32 };
 const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
 /** Without a boundary in sight, look again after this long (a validFrom weeks away still gets its timer). */
 const HORIZON_MS = DAY_MS;
+const RULES_16: SetProfileRules = { replace: 'id-or-slot', strictPhases: false };
 
-export interface EvseInfo {
-  id: number;
-  phases: 1 | 3;
-  maxCurrentA: number;
-}
-
-/** What the calculator needs to know of the session running on an EVSE. */
-export interface SessionInfo {
-  id: string;
-  /** Start of the transaction (Relative schedules count from it); undefined while not started. */
-  txStart?: number;
-  /** Authorized (may draw): takes part in sharing the station max; the earliest keeps its share. */
-  authorizedAt?: number;
-}
-
-/** W → A per phase for an EVSE with `evsePhases`; the period's numberPhases (default 3) caps the phases used. */
-export function toAmps(limit: number, unit: ChargingRateUnit, numberPhases: number | undefined, evsePhases: number): number {
-  if (unit === 'A') return limit;
-  const phases = Math.max(1, Math.min(numberPhases ?? 3, evsePhases));
-  return limit / (NOMINAL_VOLTAGE_V * phases);
-}
-
-export function fromAmps(amps: number, unit: ChargingRateUnit, phases: number): number {
-  return unit === 'A' ? amps : amps * NOMINAL_VOLTAGE_V * phases;
-}
-
-/** Start of the occurrence of p's schedule that covers t. relStart: the transaction start, or the instant asked about. */
-function scheduleStart(p: ChargingProfile, t: number, relStart: number): number {
-  const s = p.schedule.startSchedule ?? relStart;
-  switch (p.kind) {
-    case 'Relative':
-      return relStart;
-    case 'Absolute':
-      return s;
-    case 'Recurring': {
-      const every = p.recurrency === 'Weekly' ? WEEK_MS : DAY_MS;
-      return s + Math.floor((t - s) / every) * every;
-    }
-  }
-}
-
-/** The period of p in force at t; undefined when p says nothing then (not valid, not started, past its duration). */
-export function periodAt(p: ChargingProfile, t: number, relStart: number): ChargingSchedulePeriod | undefined {
-  if (p.validFrom !== undefined && t < p.validFrom) return undefined;
-  if (p.validTo !== undefined && t >= p.validTo) return undefined;
-  const offset = t - scheduleStart(p, t, relStart);
-  if (offset < 0) return undefined;
-  if (p.schedule.durationS !== undefined && offset >= p.schedule.durationS * 1000) return undefined;
-  let found: ChargingSchedulePeriod | undefined;
-  for (const period of p.schedule.periods) {
-    if (period.startPeriodS * 1000 > offset) break;
-    found = period;
-  }
-  return found;
-}
-
-/** A schedule that starts with the transaction: without one it starts "now", whenever now is. */
-const floating = (p: ChargingProfile): boolean => p.kind === 'Relative' || (p.kind === 'Absolute' && p.schedule.startSchedule === undefined);
-
-/**
- * Every instant in (from, to) where p's contribution may change. live: the station's own timer
- * without a transaction start, where a floating schedule is always at its first period.
- */
-function boundaries(p: ChargingProfile, from: number, to: number, relStart: number, live = false): number[] {
-  const out: number[] = [];
-  if (p.validFrom !== undefined) out.push(p.validFrom);
-  if (p.validTo !== undefined) out.push(p.validTo);
-  if (live && floating(p)) return out.filter((x) => x > from && x < to);
-  const starts: number[] = [];
-  if (p.kind === 'Recurring') {
-    const s = p.schedule.startSchedule ?? relStart;
-    const every = p.recurrency === 'Weekly' ? WEEK_MS : DAY_MS;
-    for (let k = Math.floor((from - s) / every); s + k * every < to; k++) starts.push(s + k * every);
-  } else {
-    starts.push(scheduleStart(p, from, relStart));
-  }
-  for (const st of starts) {
-    out.push(st);
-    for (const period of p.schedule.periods) out.push(st + period.startPeriodS * 1000);
-    if (p.schedule.durationS !== undefined) out.push(st + p.schedule.durationS * 1000);
-  }
-  return out.filter((x) => x > from && x < to);
-}
-
-interface Pick {
-  profile: ChargingProfile;
-  period: ChargingSchedulePeriod;
-}
-
-/** Highest stack level with a period at t; at equal levels the EVSE's own profile beats the station-wide one. */
-function prevailing(candidates: ChargingProfile[], t: number, relStart: number): Pick | undefined {
-  const sorted = [...candidates].sort((a, b) => b.stackLevel - a.stackLevel || b.evseId - a.evseId);
-  for (const profile of sorted) {
-    const period = periodAt(profile, t, relStart);
-    if (period) return { profile, period };
-  }
-  return undefined;
-}
-
-export interface EvseLimit {
-  /** Amperes per phase, hardware maximum included; 0 = no energy. */
+/** What the pilot of an EVSE is to offer: amperes per phase (pilot step, 0 below the minimum PWM) on `phases`. */
+export interface OfferedLimit {
   amps: number;
-  /** False when no profile says anything (the station then runs without a limit). */
-  profiled: boolean;
-  minChargingRateA?: number;
-}
-
-/** The composite limit of one EVSE at t. Pure: the profiles, the EVSE and its session are all it reads. */
-export function evseLimitAt(
-  profiles: ChargingProfile[],
-  evse: EvseInfo,
-  session: SessionInfo | undefined,
-  t: number,
-  relStart: number,
-  /** Its share of the station max, when the caller shared it out; else the whole station max applies. */
-  stationShareA?: number,
-): EvseLimit {
-  const amps = (pick: Pick): number => toAmps(pick.period.limit, pick.profile.schedule.unit, pick.period.numberPhases, evse.phases);
-  const stationMax =
-    stationShareA === undefined
-      ? prevailing(
-          profiles.filter((p) => p.purpose === 'ChargingStationMaxProfile'),
-          t,
-          relStart,
-        )
-      : undefined;
-  const tx = session
-    ? prevailing(
-        profiles.filter((p) => p.purpose === 'TxProfile' && p.evseId === evse.id && p.sessionId === session.id),
-        t,
-        relStart,
-      )
-    : undefined;
-  const own =
-    tx ??
-    prevailing(
-      profiles.filter((p) => p.purpose === 'TxDefaultProfile' && (p.evseId === 0 || p.evseId === evse.id)),
-      t,
-      relStart,
-    );
-  let limit = evse.maxCurrentA;
-  if (stationMax) limit = Math.min(limit, amps(stationMax));
-  if (stationShareA !== undefined) limit = Math.min(limit, stationShareA);
-  if (own) limit = Math.min(limit, amps(own));
-  const profiled = stationMax !== undefined || stationShareA !== undefined || own !== undefined;
-  const out: EvseLimit = { amps: Math.max(0, Math.floor(limit * 10) / 10), profiled };
-  const min = own?.profile.schedule.minChargingRate;
-  if (own && min !== undefined) out.minChargingRateA = toAmps(min, own.profile.schedule.unit, own.period.numberPhases, evse.phases);
-  return out;
-}
-
-export interface EvseCase {
-  evse: EvseInfo;
-  session: SessionInfo | undefined;
-  relStart: number;
-}
-
-/** The limits of all EVSEs at t, the station max shared among those with an authorized session. */
-export function stationLimitsAt(profiles: ChargingProfile[], cases: EvseCase[], t: number): EvseLimit[] {
-  const max = prevailing(
-    profiles.filter((p) => p.purpose === 'ChargingStationMaxProfile'),
-    t,
-    t,
-  );
-  if (!max) return cases.map((c) => evseLimitAt(profiles, c.evse, c.session, t, c.relStart));
-  const phases = Math.max(1, ...cases.map((c) => c.evse.phases));
-  const cap = toAmps(max.period.limit, max.profile.schedule.unit, max.period.numberPhases, phases);
-  const own = cases.map((c) => evseLimitAt(profiles, c.evse, c.session, t, c.relStart, Infinity));
-  const share = cases.map(() => cap);
-  // Who shares: authorized sessions that can take a PWM at all, earliest first.
-  const order = cases
-    .map((c, i) => ({ i, at: c.session?.authorizedAt }))
-    .filter((x) => x.at !== undefined && own[x.i]!.amps >= MIN_PWM_AMPS)
-    .sort((a, b) => a.at! - b.at! || a.i - b.i)
-    .map((x) => x.i);
-  for (const i of cases.keys()) if (cases[i]!.session?.authorizedAt !== undefined && !order.includes(i)) share[i] = 0;
-  const served = [...order];
-  while (served.length > 0 && cap / served.length < MIN_PWM_AMPS) share[served.pop()!] = 0;
-  // Water filling: the smallest own limits are met first, what they leave goes to the rest.
-  let left = cap;
-  const pending = [...served].sort((a, b) => own[a]!.amps - own[b]!.amps);
-  while (pending.length > 0) {
-    const fair = left / pending.length;
-    const first = pending[0]!;
-    if (own[first]!.amps <= fair) {
-      share[first] = own[first]!.amps;
-      left -= own[first]!.amps;
-      pending.shift();
-    } else {
-      for (const i of pending) share[i] = fair;
-      break;
-    }
-  }
-  return cases.map((c, i) => evseLimitAt(profiles, c.evse, c.session, t, c.relStart, share[i]));
+  phases: 1 | 3;
+  /** The one phase to use when on one phase (2.0.1 phaseToUse), when a profile says so. */
+  phaseToUse?: number;
 }
 
 export interface SmartChargingDeps {
@@ -248,8 +59,10 @@ export interface SmartChargingDeps {
   /** The session running on an EVSE. */
   sessionOf: (evseId: number) => SessionInfo | undefined;
   /** Put a limit on an EVSE (undefined = no profile limits it). */
-  apply: (evseId: number, amps: number | undefined) => void;
+  apply: (evseId: number, limit: OfferedLimit | undefined) => void;
   limits?: ChargingProfileLimits;
+  /** Nominal phase voltage for W <-> A (default 230 V). */
+  nominalVoltageV?: number;
 }
 
 export class SmartCharging implements ChargingProfilesApi {
@@ -258,10 +71,17 @@ export class SmartCharging implements ChargingProfilesApi {
   private readonly profiles = new Map<number, ChargingProfile>();
   private timer: TimerHandle | undefined;
   private running = false;
+  readonly voltage: number;
 
   constructor(d: SmartChargingDeps) {
     this.d = d;
     this.limits = d.limits ?? DEFAULT_PROFILE_LIMITS;
+    this.voltage = d.nominalVoltageV ?? DEFAULT_NOMINAL_VOLTAGE_V;
+  }
+
+  phasesOf(evseId: number): EvsePhaseInfo | undefined {
+    const e = this.d.evses.find((x) => x.id === evseId);
+    return e ? { phases: e.phases, phaseSwitch: e.phaseSwitch === true } : undefined;
   }
 
   /** Load the stored profiles, dropping TxProfiles of sessions that are no longer running, and apply them. */
@@ -284,15 +104,23 @@ export class SmartCharging implements ChargingProfilesApi {
     this.timer = undefined;
   }
 
-  set(input: ChargingProfile): SetProfileResult {
+  set(input: ChargingProfile, rules: SetProfileRules = RULES_16): SetProfileResult {
     const p: ChargingProfile = structuredClone(input);
-    const bad = this.check(p);
-    if (bad) return { status: 'Rejected', reason: bad };
-    const replaced = [...this.profiles.values()].filter(
-      (o) =>
-        o.id === p.id ||
-        (o.purpose === p.purpose && o.stackLevel === p.stackLevel && o.evseId === p.evseId && (p.purpose !== 'TxProfile' || o.sessionId === p.sessionId)),
-    );
+    const bad = this.check(p, rules);
+    if (bad) return { status: 'Rejected', ...bad };
+    const sameSlot = (o: ChargingProfile): boolean =>
+      o.purpose === p.purpose && o.stackLevel === p.stackLevel && o.evseId === p.evseId && (p.purpose !== 'TxProfile' || o.sessionId === p.sessionId);
+    // 1.6 §5.16.3 / §5.16.4: same id, or same stack level + purpose (+ connector), replaces. 2.0.1 K01.FR.05: the id alone.
+    const replaced = [...this.profiles.values()].filter((o) => o.id === p.id || (rules.replace === 'id-or-slot' && sameSlot(o)));
+    if (rules.replace === 'id-only') {
+      // K01.FR.05: an external constraints profile is not the CSMS's to replace.
+      if (this.profiles.get(p.id)?.purpose === 'ChargingStationExternalConstraints' && p.purpose !== 'ChargingStationExternalConstraints') {
+        return { status: 'Rejected', reason: `profile ${p.id} is an external constraint`, reasonCode: 'InvalidProfile' };
+      }
+      // K01.FR.06 / K01.FR.39: two profiles of one slot valid at the same time are the CSMS's error: refused.
+      const clash = [...this.profiles.values()].find((o) => o.id !== p.id && sameSlot(o) && overlaps(o, p));
+      if (clash) return { status: 'Rejected', reason: `profile ${clash.id} has this stack level and purpose on EVSE ${clash.evseId}`, reasonCode: 'DuplicateProfile' };
+    }
     if (this.profiles.size - replaced.length + 1 > this.limits.maxProfiles) return { status: 'Rejected', reason: 'too many profiles installed' };
     for (const o of replaced) {
       this.profiles.delete(o.id);
@@ -306,20 +134,27 @@ export class SmartCharging implements ChargingProfilesApi {
   }
 
   /** Why p cannot be installed, or undefined. Fills in the session of a TxProfile given without one. */
-  private check(p: ChargingProfile): string | undefined {
+  private check(p: ChargingProfile, rules: SetProfileRules): { reason: string; reasonCode?: string } | undefined {
     const known = this.d.evses.some((e) => e.id === p.evseId);
-    if (p.evseId !== 0 && !known) return 'unknown EVSE';
-    if (p.purpose === 'ChargingStationMaxProfile' && p.evseId !== 0) return 'a station max profile belongs to EVSE 0';
+    if (p.evseId !== 0 && !known) return { reason: 'unknown EVSE', reasonCode: 'UnknownEvse' };
+    if (p.purpose === 'ChargingStationMaxProfile' && p.evseId !== 0) return { reason: 'a station max profile belongs to EVSE 0' };
     if (p.purpose === 'TxProfile') {
-      if (p.evseId === 0) return 'a TxProfile needs an EVSE';
+      if (p.evseId === 0) return { reason: 'a TxProfile needs an EVSE' };
       const s = this.d.sessionOf(p.evseId);
-      if (!s) return 'no transaction on the EVSE';
-      if (p.sessionId !== undefined && p.sessionId !== s.id) return 'the transaction is not running on the EVSE';
+      if (!s) return { reason: 'no transaction on the EVSE', reasonCode: 'TxNotFound' };
+      if (p.sessionId !== undefined && p.sessionId !== s.id) return { reason: 'the transaction is not running on the EVSE', reasonCode: 'TxNotFound' };
       p.sessionId = s.id;
     } else {
       delete p.sessionId;
     }
-    return this.checkShape(p);
+    const shape = this.checkShape(p);
+    if (shape) return { reason: shape };
+    return rules.strictPhases ? this.checkPhases(p) : undefined;
+  }
+
+  /** K01.FR.43 / K01.FR.48 / K01.FR.19 (2.0.1): see phaseProblem(). */
+  checkPhases(p: ChargingProfile): { reason: string; reasonCode: string } | undefined {
+    return phaseProblem(p, p.evseId === 0 ? this.d.evses : this.d.evses.filter((e) => e.id === p.evseId));
   }
 
   /** What is wrong with p itself (stack level, periods, recurrence, validity), whatever is installed. */
@@ -330,6 +165,8 @@ export class SmartCharging implements ChargingProfilesApi {
     if (periods[0]!.startPeriodS !== 0) return 'the first period must start at 0';
     for (let i = 1; i < periods.length; i++) if (periods[i]!.startPeriodS <= periods[i - 1]!.startPeriodS) return 'periods must ascend';
     if (periods.some((x) => !Number.isFinite(x.limit) || x.limit < 0)) return 'negative limit';
+    if (periods.some((x) => x.numberPhases !== undefined && (!Number.isInteger(x.numberPhases) || x.numberPhases < 1 || x.numberPhases > 3))) return 'numberPhases must be 1, 2 or 3';
+    if (periods.some((x) => x.phaseToUse !== undefined && (!Number.isInteger(x.phaseToUse) || x.phaseToUse < 1 || x.phaseToUse > 3))) return 'phaseToUse must be 1, 2 or 3';
     if (p.kind === 'Recurring' && (p.recurrency === undefined || p.schedule.startSchedule === undefined)) return 'a recurring profile needs recurrency and startSchedule';
     if (p.validFrom !== undefined && p.validTo !== undefined && p.validTo <= p.validFrom) return 'validTo before validFrom';
     return undefined;
@@ -380,40 +217,23 @@ export class SmartCharging implements ChargingProfilesApi {
     this.reapply();
   }
 
-  composite(evseId: number, durationS: number, unit: ChargingRateUnit = 'A'): CompositeSchedule | undefined {
-    const evse = this.d.evses.find((e) => e.id === evseId);
-    if (evseId !== 0 && !evse) return undefined;
+  /** unit absent: the unit of the profiles that apply when they all have one, else A (nothing converted that need not be). */
+  composite(evseId: number, durationS: number, asked?: ChargingRateUnit): CompositeSchedule | undefined {
+    if (evseId !== 0 && !this.d.evses.some((e) => e.id === evseId)) return undefined;
     const from = this.d.clock.now();
-    const to = from + Math.max(0, durationS) * 1000;
-    const targets = evse ? [evse] : this.d.evses;
-    const phases = Math.max(...targets.map((e) => e.phases));
-    const all = [...this.profiles.values()];
-    const cases = this.cases(from);
-    const points = new Set<number>([from]);
-    for (const c of cases) for (const p of all) for (const b of boundaries(p, from, to, c.relStart)) points.add(b);
-    const periods: ChargingSchedulePeriod[] = [];
-    let minChargingRate: number | undefined;
-    for (const t of [...points].sort((a, b) => a - b)) {
-      const every = stationLimitsAt(all, cases, t);
-      const limits = evse ? [every[cases.findIndex((c) => c.evse.id === evse.id)]!] : every;
-      let amps = limits.reduce((sum, l) => sum + l.amps, 0);
-      if (!evse) {
-        // The whole station: what its EVSEs may take together, under the station max profile.
-        const max = prevailing(
-          all.filter((p) => p.purpose === 'ChargingStationMaxProfile'),
-          t,
-          from,
-        );
-        if (max) amps = Math.min(amps, toAmps(max.period.limit, max.profile.schedule.unit, max.period.numberPhases, phases));
-      } else if (t === from && limits[0]!.minChargingRateA !== undefined) {
-        minChargingRate = round(fromAmps(limits[0]!.minChargingRateA, unit, phases));
-      }
-      const limit = round(fromAmps(amps, unit, phases));
-      if (periods.at(-1)?.limit === limit) continue;
-      periods.push({ startPeriodS: Math.round((t - from) / 1000), limit });
-    }
-    const out: CompositeSchedule = { evseId, start: from, durationS, unit, periods };
-    if (minChargingRate !== undefined) out.minChargingRate = minChargingRate;
+    const units = new Set([...this.profiles.values()].filter((p) => evseId === 0 || p.evseId === 0 || p.evseId === evseId).map((p) => p.schedule.unit));
+    const unit: ChargingRateUnit = asked ?? (units.size === 1 ? [...units][0]! : 'A');
+    const c = compositeSchedule({
+      ix: new ProfileIndex(this.profiles.values()),
+      cases: this.cases(from),
+      ...(evseId !== 0 ? { evseId } : {}),
+      from,
+      durationS,
+      unit,
+      v: this.voltage,
+    });
+    const out: CompositeSchedule = { evseId, start: from, durationS, unit, periods: c.periods };
+    if (c.minChargingRate !== undefined) out.minChargingRate = c.minChargingRate;
     return out;
   }
 
@@ -424,19 +244,38 @@ export class SmartCharging implements ChargingProfilesApi {
     });
   }
 
+  /**
+   * THE SEAM for further caps: what the pilot of an EVSE offers for a composite limit (undefined: no
+   * profile limits it). A cap from elsewhere (a site limit) is min()'d with `amps` after this.
+   */
+  offered(l: EvseLimit): OfferedLimit | undefined {
+    if (!l.profiled) return undefined;
+    const out: OfferedLimit = { amps: pilotAmps(l.a), phases: l.phases === 1 ? 1 : 3 };
+    if (l.phaseToUse !== undefined) out.phaseToUse = l.phaseToUse;
+    return out;
+  }
+
+  /** The offered limit of one EVSE at `at` (default now), from the composite schedule. */
+  offeredAt(evseId: number, at: number = this.d.clock.now()): OfferedLimit | undefined {
+    const cases = this.cases(at);
+    const i = cases.findIndex((c) => c.evse.id === evseId);
+    if (i < 0) return undefined;
+    return this.offered(stationLimitsAt(new ProfileIndex(this.profiles.values()), cases, at, this.voltage)[i]!);
+  }
+
   /** Put the limit of now on every EVSE and arm the timer for the next change. */
   reapply(): void {
     if (!this.running) return;
     this.d.clock.clear(this.timer);
     this.timer = undefined;
     const now = this.d.clock.now();
-    const all = [...this.profiles.values()];
+    const ix = new ProfileIndex(this.profiles.values());
+    const all = ix.all;
     let next = Infinity;
     const cases = this.cases(now);
-    const limits = stationLimitsAt(all, cases, now);
+    const limits = stationLimitsAt(ix, cases, now, this.voltage);
     for (const [i, c] of cases.entries()) {
-      const l = limits[i]!;
-      this.d.apply(c.evse.id, l.profiled ? l.amps : undefined);
+      this.d.apply(c.evse.id, this.offered(limits[i]!));
       const live = c.session?.txStart === undefined;
       for (const p of all) for (const b of boundaries(p, now, now + HORIZON_MS, c.relStart, live)) next = Math.min(next, b);
     }
@@ -449,4 +288,7 @@ export class SmartCharging implements ChargingProfilesApi {
   }
 }
 
-const round = (v: number): number => Math.round(v * 10) / 10;
+/** Validity intervals [validFrom, validTo) that share an instant (absent = unbounded). */
+function overlaps(a: ChargingProfile, b: ChargingProfile): boolean {
+  return (a.validFrom ?? -Infinity) < (b.validTo ?? Infinity) && (b.validFrom ?? -Infinity) < (a.validTo ?? Infinity);
+}

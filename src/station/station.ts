@@ -117,6 +117,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   /** Limits set through setLimit(), combined with the smart-charging ones (the lower wins). */
   private readonly manualLimits = new Map<number, number>();
   private readonly profileLimits = new Map<number, number>();
+  /** EVSEs whose phase switch is moving: no current is offered until it has. */
+  private readonly switchingPhases = new Set<number>();
   /** Last effective limit told per EVSE ('limit' event); absent = its hardware maximum. */
   private readonly toldLimits = new Map<number, number>();
   private availability: Availability = { station: true, evses: {} };
@@ -229,7 +231,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       db: this.db,
       clock: this.clock,
       log: this.log,
-      evses: deps.hal.evses.map((h) => ({ id: h.id, phases: h.phases, maxCurrentA: h.maxCurrentA })),
+      evses: deps.hal.evses.map((h) => ({ id: h.id, phases: h.phases, maxCurrentA: h.maxCurrentA, phaseSwitch: h.phaseSwitch !== undefined })),
+      nominalVoltageV: deps.hal.nominalVoltageV,
       sessionOf: (id) => {
         const s = this.sess.get(id);
         if (!s) return undefined;
@@ -237,9 +240,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         const txStart = s.authorizedAt !== undefined && s.evConnectedAt !== undefined ? Math.max(s.authorizedAt, s.evConnectedAt) : undefined;
         return { id: s.id, ...(txStart !== undefined ? { txStart } : {}), ...(s.authorizedAt !== undefined ? { authorizedAt: s.authorizedAt } : {}) };
       },
-      apply: (id, amps) => {
-        if (amps === undefined) this.profileLimits.delete(id);
-        else this.profileLimits.set(id, amps);
+      apply: (id, offered) => {
+        if (offered === undefined) this.profileLimits.delete(id);
+        else this.profileLimits.set(id, offered.amps);
+        this.switchPhases(id, offered);
         this.applyLimit(id);
       },
     }, (id) => this.localCapA(id));
@@ -749,13 +753,47 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   }
 
   /**
+   * Put the EVSE's phase switch where the profiles want it (one phase, or its wiring). The switch moves
+   * only with no current offered: the limit is held at 0 (the contactor opens in that tick) until the
+   * relay has moved, so a per-phase limit meant for one phase is never offered on three. A switch that
+   * fails keeps the hold, and the next reapply tries again.
+   */
+  private switchPhases(evseId: number, offered: { phases: 1 | 3; phaseToUse?: number } | undefined): void {
+    const sw = this.evses.get(evseId)?.hal.phaseSwitch;
+    if (!sw || this.switchingPhases.has(evseId)) return;
+    const wiring = this.evses.get(evseId)!.hal.phases;
+    const phases = offered?.phases ?? wiring;
+    const line = (offered?.phaseToUse ?? 1) as 1 | 2 | 3;
+    if (sw.phases === phases && (phases === 3 || sw.phase === line)) return;
+    this.switchingPhases.add(evseId);
+    this.applyLimit(evseId);
+    this.log.info('switching phases', { evse: evseId, from: sw.phases, to: phases, ...(phases === 1 ? { phase: line } : {}) });
+    sw.setPhases(phases, line).then(
+      () => {
+        this.switchingPhases.delete(evseId);
+        // What the profiles want may have moved on meanwhile: ask again (switches again if needed).
+        this.chargingProfiles.reapply();
+        this.applyLimit(evseId);
+      },
+      (err: unknown) => {
+        this.log.error('phase switch failed: no current offered on the EVSE until it works', { evse: evseId, err: String(err) });
+        this.clock.setTimeout(() => {
+          this.switchingPhases.delete(evseId);
+          this.chargingProfiles.reapply();
+        }, 10_000);
+      },
+    );
+  }
+
+  /**
    * The lowest of the manual limit, the charging profiles' one, the external limits on the EVSE and its
    * share of the site goes to the EVSE (pilot PWM, contactor). The last two are caps no profile lifts.
    */
   private applyLimit(evseId: number): void {
     const evse = this.evses.get(evseId);
     if (!evse) return;
-    const limit = lowest(this.manualLimits.get(evseId), this.profileLimits.get(evseId), this.externalLimits.capA(evseId), this.siteLimit.capOf(evseId));
+    let limit = lowest(this.manualLimits.get(evseId), this.profileLimits.get(evseId), this.externalLimits.capA(evseId), this.siteLimit.capOf(evseId));
+    if (this.switchingPhases.has(evseId)) limit = 0;
     if (limit !== evse.limit) evse.setLimit(limit);
     const max = evse.hal.maxCurrentA;
     const effective = limit === undefined ? max : Math.min(limit, max);

@@ -4,7 +4,7 @@
  * power (nothing is ended gracefully) and builds everything again on the same database, as the next
  * boot of a real station would.
  */
-import type { SimEvOptions } from '../../hal/profile.js';
+import type { BoardProfile, SimEvOptions } from '../../hal/profile.js';
 import { createV16AdapterWithExtras, type V16Adapter } from '../../src/ocpp/v16/index.js';
 import { startCsms, type Csms } from './csms.js';
 import { ocppConfig } from './ocpp-link.js';
@@ -19,6 +19,8 @@ export interface V16StationOptions {
   /** config.ocpp.v16.configuration (seeds, first start only). */
   v16?: Record<string, string>;
   ev?: SimEvOptions;
+  /** Changes to the simulated board profile (e.g. a phase switch). */
+  board?: (p: BoardProfile) => BoardProfile;
   /** Runs on the CSMS before the station first connects (e.g. setHandler('BootNotification', ...)). */
   csmsSetup?: (csms: Csms) => void;
 }
@@ -35,7 +37,7 @@ export async function startV16Station(opts: V16StationOptions = {}): Promise<V16
     dirPrefix: 'v16-station-',
     config: () => testConfig({ v16: opts.v16 ?? {}, csmsUrl: csms.url }),
     linkOcpp: ocppConfig({ csmsUrl: csms.url }),
-    profile: () => simProfile(opts.ev ?? {}, opts.evses ?? 1, 3),
+    profile: () => (opts.board ?? ((p: BoardProfile): BoardProfile => p))(simProfile(opts.ev ?? {}, opts.evses ?? 1, 3)),
     adapter: createV16AdapterWithExtras,
     socketMs: 2,
     untilStepMs: 50,

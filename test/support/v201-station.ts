@@ -4,7 +4,7 @@
  * every frame is checked against the official schemas). restart() cuts the power and builds everything
  * again on the same database, as the next boot of a real station would.
  */
-import type { SimEvOptions } from '../../hal/profile.js';
+import type { BoardProfile, SimEvOptions } from '../../hal/profile.js';
 import type { StationConfig } from '../../src/config/types.js';
 import { V201Adapter } from '../../src/ocpp/v201/index.js';
 import { startCsms, type Csms } from './csms.js';
@@ -30,6 +30,8 @@ export interface V201StationOptions {
   /** config.ocpp.v201.variables (seeds, first start only). */
   variables?: Record<string, string>;
   ev?: SimEvOptions;
+  /** Changes to the simulated board profile (e.g. a phase switch). */
+  board?: (p: BoardProfile) => BoardProfile;
   /** Use this CSMS instead of starting one (it is not closed by close()). */
   csms?: Csms;
 }
@@ -47,7 +49,7 @@ export async function startV201Station(opts: V201StationOptions = {}): Promise<V
     identity: IDENTITY,
     dirPrefix: 'v201-station-',
     config: () => v201Config(csms.url, opts.variables),
-    profile: () => simProfile(opts.ev ?? {}, opts.evses ?? 1, 3),
+    profile: () => (opts.board ?? ((p: BoardProfile): BoardProfile => p))(simProfile(opts.ev ?? {}, opts.evses ?? 1, 3)),
     adapter: (deps) => new V201Adapter(deps),
     socketMs: 2,
     untilStepMs: 50,

@@ -13,6 +13,8 @@ export type KeyType = 'boolean' | 'integer' | 'csl' | 'string';
 export interface KeyContext {
   /** 1.6 connector ids (= EVSE ids on this station). */
   connectorIds: number[];
+  /** Every connector's board can switch it from 3 phases to 1 (ConnectorSwitch3to1PhaseSupported). */
+  phaseSwitch?: boolean;
   heartbeatIntervalS: number;
   pingIntervalS: number;
   callTimeoutS: number;
@@ -38,6 +40,8 @@ export interface KeyDef {
   rebootRequired?: boolean;
   /** Never read back (GetConfiguration gives the key without a value): the AuthorizationKey. */
   writeOnly?: boolean;
+  /** Read-only and derived from the station every start (never a stored or seeded value). */
+  fact?: boolean;
   /** string: check the value. */
   check?: (value: string, ctx: KeyContext) => boolean;
 }
@@ -122,6 +126,8 @@ export const KEY_DEFS: readonly KeyDef[] = [
   { key: 'ChargingScheduleAllowedChargingRateUnit', type: 'csl', readonly: true, default: () => 'Current,Power' },
   readonlyInt('ChargingScheduleMaxPeriods', DEFAULT_PROFILE_LIMITS.maxPeriods),
   readonlyInt('MaxChargingProfilesInstalled', DEFAULT_PROFILE_LIMITS.maxProfiles),
+  // 9.4.4: a fact of the board (a phase-switch relay on every connector), not a setting.
+  { key: 'ConnectorSwitch3to1PhaseSupported', type: 'boolean', readonly: true, fact: true, default: (c) => String(c.phaseSwitch === true) },
   // Local Auth List Management (9.2)
   bool('LocalAuthListEnabled', true),
   readonlyInt('LocalAuthListMaxLength', 10_000),

@@ -36,11 +36,16 @@ export class V16Configuration {
   ) {
     this.repo = new V16ConfigRepo(db);
     const stored = this.repo.all();
-    for (const def of KEY_DEFS) this.values.set(def.key, stored.get(def.key) ?? def.default(ctx));
+    // A fact of the station (e.g. of its hardware) is never taken from storage: the board may have changed.
+    for (const def of KEY_DEFS) this.values.set(def.key, (def.fact ? undefined : stored.get(def.key)) ?? def.default(ctx));
     for (const [name, raw] of Object.entries(seed)) {
       const def = keyDef(name);
       if (!def) {
         warn(`config.ocpp.v16.configuration: unknown key ${name} ignored`);
+        continue;
+      }
+      if (def.fact) {
+        warn(`config.ocpp.v16.configuration: ${def.key} is a fact of the station, not a setting: ignored`);
         continue;
       }
       const value = normaliseValue(def, raw, ctx, this.maxItems(def));

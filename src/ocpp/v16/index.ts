@@ -59,6 +59,7 @@ class V16AdapterImpl implements V16Adapter {
       db,
       {
         connectorIds: station.evseIds.map(connectorOf),
+        phaseSwitch: station.evseIds.length > 0 && station.evseIds.every((id) => station.chargingProfiles?.phasesOf(id)?.phaseSwitch === true),
         heartbeatIntervalS: 300,
         pingIntervalS: config.ocpp.pingIntervalS,
         callTimeoutS: config.ocpp.callTimeoutS,

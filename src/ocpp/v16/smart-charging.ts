@@ -136,14 +136,19 @@ export function smartChargingHandlers(d: SmartChargingDeps16): Record<string, Ca
       const sc = station.chargingProfiles;
       const { connectorId, duration, chargingRateUnit } = p as { connectorId: number; duration: number; chargingRateUnit?: ChargingRateUnit };
       if (!sc || (connectorId !== 0 && !known(connectorId))) return { status: 'Rejected' };
-      const c = sc.composite(connectorId === 0 ? 0 : evseOf(connectorId), duration, chargingRateUnit ?? 'A');
+      // 6.21: chargingRateUnit forces a unit; without it the profiles' own (A when they mix).
+      const c = sc.composite(connectorId === 0 ? 0 : evseOf(connectorId), duration, chargingRateUnit);
       if (!c) return { status: 'Rejected' };
       const start = ctx.iso(c.start);
+      // 1.6 errata §3.57: in GetCompositeSchedule.conf the schedule's startSchedule is omitted (scheduleStart says it).
       const schedule: Record<string, unknown> = {
         duration: c.durationS,
-        startSchedule: start,
         chargingRateUnit: c.unit,
-        chargingSchedulePeriod: c.periods.map((x) => ({ startPeriod: x.startPeriodS, limit: decimal1(x.limit) })),
+        chargingSchedulePeriod: c.periods.map((x) => ({
+          startPeriod: x.startPeriodS,
+          limit: decimal1(x.limit),
+          ...(x.numberPhases !== undefined ? { numberPhases: x.numberPhases } : {}),
+        })),
       };
       if (c.minChargingRate !== undefined) schedule.minChargingRate = decimal1(c.minChargingRate);
       return { status: 'Accepted', connectorId, scheduleStart: start, chargingSchedule: schedule };

@@ -218,6 +218,9 @@ export function smartChargingVariables(limits: { maxStackLevel: number; maxPerio
     { component: 'SmartChargingCtrlr', variable: 'Entries', variableInstance: 'ChargingProfiles', dataType: 'integer', mutability: 'ReadOnly', persistent: false, minLimit: 0, ...(on ? { maxLimit: limits.maxProfiles } : {}), defaults: { Actual: '0' } },
     int('SmartChargingCtrlr', 'ProfileStackLevel', limits?.maxStackLevel ?? 0, { mutability: 'ReadOnly' }),
     int('SmartChargingCtrlr', 'PeriodsPerSchedule', limits?.maxPeriods ?? 0, { mutability: 'ReadOnly' }),
+    // Facts of the board (a phase-switch relay on every EVSE), read live (smart-charging.ts).
+    bool('SmartChargingCtrlr', 'ACPhaseSwitchingSupported', false, 'ReadOnly'),
+    bool('SmartChargingCtrlr', 'Phases3to1', false, 'ReadOnly'),
     { component: 'SmartChargingCtrlr', variable: 'RateUnit', dataType: 'MemberList', mutability: 'ReadOnly', persistent: true, valuesList: 'A,W', defaults: { Actual: 'A,W' } },
     // Thins out ChargingRateChanged (transactions.ts) and NotifyChargingLimit (external-limits.ts), SC.03.
     { component: 'SmartChargingCtrlr', variable: 'LimitChangeSignificance', dataType: 'decimal', mutability: 'ReadWrite', persistent: true, unit: 'Percent', minLimit: 0, maxLimit: 100, defaults: { Actual: '1.0' } },

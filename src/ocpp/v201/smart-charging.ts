@@ -13,6 +13,7 @@ import type {
   ChargingProfilesApi,
   ChargingRateUnit,
 } from '../../station/api.js';
+import { phaseProblem } from '../../station/composite.js';
 import { kvGet, kvSet, migrateKv } from '../../store/kv.js';
 import type { V201Context } from './context.js';
 import type { VariableDef } from './device-model-data.js';
@@ -131,6 +132,11 @@ export class SmartCharging {
         return api ? String(api.limits.maxStackLevel) : undefined;
       case 'PeriodsPerSchedule':
         return api ? String(api.limits.maxPeriods) : undefined;
+      case 'ACPhaseSwitchingSupported':
+      case 'Phases3to1': {
+        const ids = this.ctx.station.evseIds;
+        return String(api !== undefined && ids.length > 0 && ids.every((id) => api.phasesOf(id)?.phaseSwitch === true));
+      }
       default:
         return undefined;
     }
@@ -141,8 +147,12 @@ export class SmartCharging {
     const api = this.need();
     const checked = this.check(req.chargingProfile, req.evseId, 'set');
     if ('rejected' in checked) return this.rejected('SetChargingProfile', req.chargingProfile.id, checked.rejected);
-    const res = api.set(checked.profile);
-    if (res.status !== 'Accepted') return this.rejected('SetChargingProfile', req.chargingProfile.id, coreReason(res.reason));
+    // K01.FR.05: only the same id replaces; K01.FR.06 / K01.FR.39: a second profile of one slot is refused.
+    const res = api.set(checked.profile, { replace: 'id-only', strictPhases: true });
+    if (res.status !== 'Accepted') {
+      const info = res.reasonCode ? { reasonCode: res.reasonCode, additionalInfo: res.reason.slice(0, 512) } : coreReason(res.reason);
+      return this.rejected('SetChargingProfile', req.chargingProfile.id, info);
+    }
     this.rememberScheduleId(checked.profile.id, checked.scheduleId);
     return { status: 'Accepted' };
   }
@@ -205,13 +215,6 @@ export class SmartCharging {
       if (periods[i]!.startPeriod <= periods[i - 1]!.startPeriod) return reject('InvalidSchedule', 'startPeriod must increase'); // K01.FR.35
     }
     if (periods.some((x) => x.limit < 0)) return reject('InvalidSchedule', 'negative limit');
-    // K01.FR.48: no ACPhaseSwitchingSupported, so no phase can be chosen.
-    if (periods.some((x) => x.phaseToUse !== undefined)) return reject('UnsupportedParam', 'phaseToUse: no phase switching');
-    const supply = Math.max(1, this.ctx.dm.int('ChargingStation.SupplyPhases'));
-    // K01.FR.43: the EV draws on every phase the station supplies; fewer cannot be ensured.
-    if (periods.some((x) => x.numberPhases !== undefined && x.numberPhases < supply)) {
-      return reject('InvalidSchedule', `numberPhases below the ${supply} supplied phases cannot be ensured`);
-    }
     if (sched.duration !== undefined && sched.duration < 0) return reject('InvalidSchedule', 'negative duration');
     if (sched.minChargingRate !== undefined && sched.minChargingRate < 0) return reject('InvalidSchedule', 'negative minChargingRate');
 
@@ -245,11 +248,12 @@ export class SmartCharging {
       kind: p.chargingProfileKind,
       schedule: {
         unit: sched.chargingRateUnit,
-        // K01.FR.45: more phases than supplied are imposed on the supplied ones.
+        // Kept as sent; the calculator imposes more phases than the EVSE has on the ones it has (K01.FR.45).
         periods: periods.map((x) => ({
           startPeriodS: x.startPeriod,
           limit: x.limit,
-          ...(x.numberPhases !== undefined ? { numberPhases: Math.min(x.numberPhases, supply) } : {}),
+          ...(x.numberPhases !== undefined ? { numberPhases: x.numberPhases } : {}),
+          ...(x.phaseToUse !== undefined ? { phaseToUse: x.phaseToUse } : {}),
         })),
         ...(startSchedule !== undefined ? { startSchedule } : {}),
         ...(sched.duration !== undefined ? { durationS: sched.duration } : {}),
@@ -260,6 +264,13 @@ export class SmartCharging {
       ...(validTo !== undefined ? { validTo } : {}),
       ...(sessionId !== undefined ? { sessionId } : {}),
     };
+    // K01.FR.43 / K01.FR.48 / K01.FR.19: phases the EVSE(s) cannot keep to are refused, never offered on more.
+    const targets = (evseId === 0 ? station.evseIds : [evseId]).flatMap((id) => {
+      const info = api.phasesOf(id);
+      return info ? [{ id, phases: info.phases, phaseSwitch: info.phaseSwitch }] : [];
+    });
+    const phases = phaseProblem(profile, targets);
+    if (phases) return reject(phases.reasonCode, phases.reason);
     return { profile, scheduleId: sched.id };
   }
 
@@ -384,6 +395,7 @@ export function toWire(p: ChargingProfile, scheduleId = p.id): ChargingProfileTy
       startPeriod: x.startPeriodS,
       limit: x.limit,
       ...(x.numberPhases !== undefined ? { numberPhases: x.numberPhases } : {}),
+      ...(x.phaseToUse !== undefined ? { phaseToUse: x.phaseToUse } : {}),
     })),
   };
   if (s.startSchedule !== undefined) schedule.startSchedule = iso(s.startSchedule);
