@@ -234,8 +234,17 @@ export interface StationEvents {
 export interface CsmsGateway {
   /** True while the link to the CSMS is up and the boot is accepted. */
   readonly online: boolean;
-  /** Ask the CSMS. Rejects when offline or on timeout, so the station can apply offline rules. */
+  /**
+   * Ask the CSMS. Rejects with CsmsUnreachableError when there is no answer to be had (not connected,
+   * call timed out): only then does the station apply its offline rules. Any other rejection means the
+   * CSMS answered (a CALLERROR, an answer that does not parse) and the token is not authorized.
+   */
   authorize(token: IdToken, evseId?: number): Promise<AuthInfo>;
+}
+
+/** The CSMS could not be asked (no connection, no answer in time): the offline rules apply. */
+export class CsmsUnreachableError extends Error {
+  override name = 'CsmsUnreachableError';
 }
 
 /** Authorization behaviour; the adapters keep it in step with their config keys / device model. */
