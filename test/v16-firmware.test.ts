@@ -122,6 +122,41 @@ test('5.9 GetDiagnostics to a location that answers 404: 1 + retries attempts re
   }
 });
 
+test('issue 10 #9: GetDiagnostics with retries 1000000, retryInterval 0: at most 1 + 5 attempts (maintenance defaults), at least 10 s apart, then UploadFailed', async () => {
+  const f = await fixture();
+  try {
+    writeMessageLog(f.dir);
+    await call(f.s, 'GetDiagnostics', { location: `${f.files.url}/nowhere`, retries: 1_000_000, retryInterval: 0 });
+    await f.s.until('first attempt', () => f.files.requests.length === 1, 2000);
+    await f.s.run(9_000, 500);
+    assert.equal(f.files.requests.length, 1, 'retryInterval 0 is raised to the 10 s minimum');
+    await f.s.run(60_000, 500);
+    await f.s.until('UploadFailed', () => statuses(f.s, 'DiagnosticsStatusNotification').length === 2, 2000);
+    assert.deepEqual(statuses(f.s, 'DiagnosticsStatusNotification'), ['Uploading', 'UploadFailed']);
+    assert.equal(f.files.requests.length, 6, 'retries capped at maintenance.transferMaxRetries (5)');
+    assert.ok(f.s.log.entries.some((e) => e.level === 'warn' && /within the configured bounds/.test(e.msg)));
+  } finally {
+    await f.close();
+  }
+});
+
+test('issue 10 #9: UpdateFirmware retries follow maintenance.transferMaxRetries / transferMinRetryIntervalS from the config', async () => {
+  const f = await fixture();
+  try {
+    f.s.config.maintenance = { transferMaxRetries: 1, transferMinRetryIntervalS: 60 };
+    await call(f.s, 'UpdateFirmware', { location: `${f.files.url}/fw/missing.bin`, retrieveDate: '2020-01-01T00:00:00Z', retries: 50, retryInterval: 1 });
+    await f.s.until('first download', () => f.files.requests.length === 1, 2000);
+    await f.s.run(50_000, 1000);
+    assert.equal(f.files.requests.length, 1, 'retryInterval 1 is raised to 60 s');
+    await f.s.run(20_000, 1000);
+    await f.s.until('DownloadFailed', () => statuses(f.s, 'FirmwareStatusNotification').length === 2, 2000);
+    assert.deepEqual(statuses(f.s, 'FirmwareStatusNotification'), ['Downloading', 'DownloadFailed']);
+    assert.equal(f.files.requests.length, 2, '1 + transferMaxRetries (1)');
+  } finally {
+    await f.close();
+  }
+});
+
 test('5.19 / 4.5 UpdateFirmware waits for retrieveDate, then Downloading → Downloaded → Installing → Installed; the hook gets the file; TriggerMessage reports the real status; restart once idle', async () => {
   const f = await fixture();
   try {

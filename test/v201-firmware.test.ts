@@ -117,6 +117,27 @@ test('N01.FR.10 GetLog to a location answering 404: 1 + retries attempts, then U
   }
 });
 
+test('issue 10 #9 N01: GetLog with retries 1000000, retryInterval 0: at most 1 + 5 attempts, at least 10 s apart, then UploadFailure', async () => {
+  const f = await fixture();
+  try {
+    writeMessageLog(f.dir);
+    const r = await f.s.call('GetLog', { logType: 'DiagnosticsLog', requestId: 31, retries: 1_000_000, retryInterval: 0, log: { remoteLocation: `${f.files.url}/nowhere` } });
+    assert.equal(r.status, 'Accepted');
+    await f.s.until('first attempt', () => f.files.requests.length === 1, 2000);
+    await f.s.run(9_000, 500);
+    assert.equal(f.files.requests.length, 1, 'retryInterval 0 is raised to the 10 s minimum');
+    await f.s.run(60_000, 500);
+    await f.s.until('UploadFailure', () => notes(f.s, 'LogStatusNotification').length === 2, 2000);
+    assert.deepEqual(notes(f.s, 'LogStatusNotification'), [
+      { status: 'Uploading', requestId: 31 },
+      { status: 'UploadFailure', requestId: 31 },
+    ]);
+    assert.equal(f.files.requests.length, 6);
+  } finally {
+    await f.close();
+  }
+});
+
 test('TC_L_03_CS L01.FR.01/10/13/28/31 UpdateFirmware with a future retrieveDateTime: DownloadScheduled, then Downloading → Downloaded → Installing → Installed (requestId each), the hook gets the file, SecurityEvent FirmwareUpdated, restart only once idle', async () => {
   const f = await fixture();
   try {

@@ -11,7 +11,7 @@ import type { Logger } from '../../hal/types.js';
 import { redactConfig } from '../config/redact.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
-import { TransferError, safeUrl, upload } from './file-transfer.js';
+import { TransferError, boundRetries, safeUrl, upload } from './file-transfer.js';
 
 export interface BundleOptions {
   stateDir: string;
@@ -129,8 +129,7 @@ export class DiagnosticsUploader {
       await upload(job.location, path, job.fileName, 'POST', {
         clock,
         log,
-        retries: job.retries,
-        retryIntervalS: job.retryIntervalS,
+        ...boundRetries(job, config.maintenance, log),
         cancelled: () => this.stopped,
       });
       log.info('diagnostics uploaded', { location: safeUrl(job.location), fileName: job.fileName });

@@ -13,7 +13,7 @@ import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
-import { TransferError, download, safeUrl } from './file-transfer.js';
+import { TransferError, boundRetries, download, safeUrl } from './file-transfer.js';
 
 export type FirmwareStep = 'Downloading' | 'Downloaded' | 'DownloadFailed' | 'Installing' | 'Installed' | 'InstallationFailed';
 
@@ -113,8 +113,7 @@ export class FirmwareUpdater {
       file = await download(job.location, path, config.maintenance?.firmwareMaxBytes ?? FIRMWARE_MAX_BYTES, {
         clock,
         log,
-        retries: job.retries,
-        retryIntervalS: job.retryIntervalS,
+        ...boundRetries(job, config.maintenance, log),
         cancelled: () => this.stopped,
       });
       if (file.bytes === 0) throw new Error('empty file');
