@@ -136,6 +136,7 @@ class V16AdapterImpl implements V16Adapter {
     ))
       link.handle(action, h);
     this.tx.attach();
+    this.firmware.recoverInterrupted();
     station.setCsms(this.gateway);
     station.on('status', this.onStatus);
     station.on('session', this.onSession);
