@@ -136,6 +136,12 @@ export interface Session {
   stopIdToken?: IdToken;
   /** True when authorization happened while offline. */
   offline?: boolean;
+  /**
+   * Last time (epoch ms) the running station checkpointed this session, and the energy register of its
+   * last meter sample: a session cut by a power loss ends at that time, with at least that energy.
+   */
+  lastActiveAt?: number;
+  lastEnergyWh?: number;
 }
 
 /** What moved a session, close to 2.0.1 TriggerReasonEnumType so that adapter mapping is direct. */
