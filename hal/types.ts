@@ -34,7 +34,8 @@ export type HalFaultKind =
   | 'high-temperature'
   | 'ground-failure'
   | 'emergency-stop'
-  | 'port-lost'; // a serial/USB port went away
+  | 'port-lost' // a serial/USB port went away
+  | 'comm-failure'; // a command to a part could not be delivered (port gone, no answer): its state is unknown
 
 export type FaultSeverity = 'high' | 'low';
 

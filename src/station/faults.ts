@@ -17,6 +17,8 @@ const codes: Record<HalFaultKind, ErrorCode> = {
   'high-temperature': 'HighTemperature',
   'emergency-stop': 'OtherError',
   'port-lost': 'OtherError',
+  // Not PowerSwitchFailure: nothing says the hardware failed, only that it could not be told.
+  'comm-failure': 'OtherError',
 };
 
 export function errorCodeFor(kind: HalFaultKind): ErrorCode {
