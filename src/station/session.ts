@@ -269,8 +269,9 @@ export class Sessions {
    * was last seen or the start (a meter whose register restarted at 0 with the power is not believed).
    */
   endRecovered(s: Session, reason: StopReason, trigger: SessionTrigger, reading: number | undefined): void {
+    // Not clamped to now: a clock that restarted behind the last checkpoint (no RTC yet) is the one wrong.
     const known = [s.lastActiveAt, s.authorizedAt, s.evConnectedAt, s.startedAt].filter((t): t is number => t !== undefined);
-    s.endedAt = Math.min(this.d.clock.now(), Math.max(...known));
+    s.endedAt = Math.max(...known);
     s.stoppedReason = reason;
     s.powerPathClosed = false;
     const energy = [reading, s.lastEnergyWh, s.meterStartWh].filter((w): w is number => w !== undefined && Number.isFinite(w));
