@@ -35,7 +35,8 @@ export type HalFaultKind =
   | 'ground-failure'
   | 'emergency-stop'
   | 'port-lost' // a serial/USB port went away
-  | 'storage-failure'; // raised by the station, not a driver: its database takes no writes (src/store/health.ts)
+  | 'storage-failure' // raised by the station, not a driver: its database takes no writes (src/store/health.ts)
+  | 'comm-failure'; // a command to a part could not be delivered (port gone, no answer): its state is unknown
 
 export type FaultSeverity = 'high' | 'low';
 

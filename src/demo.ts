@@ -60,7 +60,7 @@ async function main(): Promise<number> {
     scenarios: {
       demo: [
         { afterS: 2, action: 'plug', evse: 1 },
-        { afterS: 1, action: 'tap', idToken: '04A1B2C3D4' },
+        { afterS: 1, action: 'tap', idToken: '04A1B2C3D4E5F6' },
         { afterS: chargeS, action: 'ev-pause', evse: 1 },
         { afterS: 1, action: 'unplug', evse: 1 },
       ],
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
 
   console.log(`CSMS (in-process, strict OCPP ${version} schemas) listening on ${csms.url}`);
   console.log(`daemon on the simulated board; its log: ${join(dir, 'daemon.log')}`);
-  console.log('scenario: plug EVSE 1, tap card 04A1B2C3D4, charge, EV stops, unplug\n');
+  console.log('scenario: plug EVSE 1, tap card 04A1B2C3D4E5F6, charge, EV stops, unplug\n');
 
   const daemonLog = createWriteStream(join(dir, 'daemon.log'));
   const daemon = spawn(process.execPath, [join(repo, 'dist', 'src', 'cli.js'), 'run', '--config', configPath], {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './support/paths.js';
 
@@ -33,4 +34,20 @@ test('npm run demo (2.0.1): TransactionEvent Started before Ended, no CALLERROR'
   const ended = out.indexOf('"eventType":"Ended"');
   assert.ok(started > 0 && ended > started, out);
   assert.match(out, / 0 CALLERRORs/);
+});
+
+/**
+ * Issue 10 #12: the card a newcomer copies from the README, the example config or the demo must be a
+ * UID a production CSMS takes: ISO 14443 UIDs are 4 or 7 bytes (8 or 14 hex digits).
+ */
+test('the documented token (README, example config, demo) is a valid ISO 14443 UID: 8 or 14 hex digits', () => {
+  const files = ['README.md', 'src/demo.ts', ...readdirSync(join(repoRoot(), 'config')).filter((f) => f.endsWith('.json')).map((f) => `config/${f}`)];
+  const found: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(join(repoRoot(), f), 'utf8');
+    const patterns = [/sim tap ([^\s`]+)/g, /"?idToken"?:\s*['"]([^'"]+)['"]/g, /"idTag":"([^"]+)"/g, /tap card ([0-9A-Za-z]+)/g];
+    for (const re of patterns) for (const m of text.matchAll(re)) found.push(`${f}: ${m[1]!}`);
+  }
+  assert.ok(found.length >= 4, `tokens found: ${found.join(', ')}`);
+  for (const entry of found) assert.match(entry.split(': ')[1]!, /^(?:[0-9A-F]{8}|[0-9A-F]{14})$/, entry);
 });

@@ -201,3 +201,15 @@ test('deauthorize with StopTransactionOnInvalidId=false: energy stops, the sessi
   assert.equal(cacheGet(f.db, 'AA11')?.status, 'Invalid', 'the cache learns the new status');
   await f.stop();
 });
+
+test('issue 10 #12: a CSMS that answers with an error refuses the token; the cache, local list and unknown-id rules do not apply', async () => {
+  const f = await makeStation({ auth: { allowOfflineTxForUnknownId: true, localAuthorizeOffline: true, localPreAuthorize: false } });
+  f.station.updateLocalList(1, true, [entry('LISTED')]);
+  f.csms.callError = Object.assign(new Error('cannot parse'), { rpcErrorCode: 'FormationViolation' });
+  assert.equal((await f.station.presentToken(tok('NEW1'), 1)).status, 'Invalid');
+  assert.equal((await f.station.presentToken(tok('LISTED'), 1)).status, 'Invalid');
+  assert.deepEqual(f.csms.calls, ['NEW1', 'LISTED']);
+  assert.equal(f.station.session(1)?.authorizedAt, undefined);
+  assert.equal(cacheGet(f.db, 'NEW1'), undefined);
+  await f.stop();
+});

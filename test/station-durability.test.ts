@@ -13,11 +13,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { VirtualClock } from '../hal/clock.js';
 import { commitLazy, openDatabase, type Db } from '../src/store/db.js';
+import { loadSession } from '../src/store/sessions.js';
 import type { Session } from '../src/station/api.js';
-import { makeStation, tok } from './support/station-fixture.js';
+import { charging, makeStation, tok } from './support/station-fixture.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'support', 'session-crash-child.js');
+const SAMPLES_CHILD = join(dirname(fileURLToPath(import.meta.url)), 'support', 'session-samples-crash-child.js');
 const FULL = 2;
 const NORMAL = 1;
 
@@ -176,6 +179,63 @@ test('SIGKILL during a session whose last changes were lazy: the next start ends
     assert.equal(again.sessionEvents('ended').length, 0);
     await again.stop();
   } finally {
+    t.done();
+  }
+});
+
+test('issue 10 #7: SIGKILL mid-charge, restart an hour later with a meter that restarted at 0: the session ends (PowerLoss) at its last checkpoint with the last sampled energy', async () => {
+  const t = tempDb();
+  try {
+    const child = spawn(process.execPath, [SAMPLES_CHILD, t.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const lines = createInterface({ input: child.stdout });
+    const ready = await new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('exit', () => reject(new Error('child exited before ready')));
+    });
+    const [word, lastSampleAt, lastEnergy, cutAt] = ready.split(' ');
+    assert.equal(word, 'ready');
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+    lines.close();
+    assert.equal(Number(lastEnergy), 1500);
+
+    const restartAt = Number(cutAt) + 3_600_000;
+    const f = await makeStation({ dbPath: t.path, clock: new VirtualClock(restartAt), beforeStation: (hal) => (hal.evse(1).meter.energyWh = 0) });
+    try {
+      const ended = f.sessionEvents('ended');
+      assert.equal(ended.length, 1);
+      const s: Session = ended[0]!.session;
+      assert.equal(s.stoppedReason, 'PowerLoss');
+      assert.equal(s.meterStartWh, 1000);
+      assert.equal(s.meterStopWh, 1500, 'the last sampled register, not the 0 of the restarted meter');
+      assert.equal(s.endedAt, Number(lastSampleAt), 'the last checkpoint, not the restart an hour later');
+      assert.equal(ended[0]!.at, s.endedAt, 'the event carries the time it ended');
+    } finally {
+      await f.stop();
+    }
+  } finally {
+    t.done();
+  }
+});
+
+test('issue 10 #7: energy checkpoints cost no fsync: a periodic sample of a running session is a lazy commit', async () => {
+  const t = tempDb();
+  const db = openDatabase(t.path);
+  const commits = countCommits(db);
+  const f = await makeStation({ db });
+  try {
+    f.station.setSampleInterval(60);
+    await charging(f);
+    commits.reset();
+    await f.clock.advance(60_000);
+    assert.equal(f.ev.meter.filter((m) => m.context === 'Sample.Periodic').length, 1);
+    assert.equal(commits.full, 0, 'no FULL commit for the sample');
+    assert.ok(commits.lazy >= 1, 'checkpointed lazily');
+    assert.equal(loadSession<Session>(db, f.station.session(1)!.id)?.lastEnergyWh, 1000);
+  } finally {
+    await f.stop();
+    db.close();
     t.done();
   }
 });

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../hal/clock.js';
-import { Evse, FEEDBACK_SETTLE_MS } from '../src/station/evse.js';
+import { COMM_RETRY_MS, Evse, FEEDBACK_SETTLE_MS } from '../src/station/evse.js';
 import { Station } from '../src/station/station.js';
 import { FakeHal, MemoryLog } from './support/fake-hal.js';
 import { charging, makeStation, tok } from './support/station-fixture.js';
@@ -316,6 +316,31 @@ test('relay stuck open (feedback open while commanded closed): PowerSwitchFailur
   assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
   await f.clock.advance(10 * FEEDBACK_SETTLE_MS);
   assert.deepEqual(e.contactor.commands, [true, false], 'no chattering retries within the session');
+  await f.stop();
+});
+
+test('issue 10 #11: an open command that cannot be delivered is comm-failure (OtherError), not a welded contactor; retried until delivered, then Available without restart', async () => {
+  const f = await makeStation();
+  const e = f.hal.evse(1);
+  await charging(f);
+  e.contactor.unreachable = true;
+  await f.station.presentToken(tok('AA11'), 1); // same token: stop → open command
+  await f.clock.advance(0);
+  assert.deepEqual(f.ev.faults.map(([, x]) => x.kind), ['comm-failure']);
+  assert.equal(f.lastStatus()?.status, 'Faulted');
+  assert.equal(f.lastStatus()?.errorCode, 'OtherError');
+  assert.equal(f.lastStatus()?.vendorErrorCode, 'ContactorCommandUndelivered');
+  assert.match(f.lastStatus()?.info ?? '', /^comm-failure/);
+  assert.equal(e.contactor.commanded, false, 'commanded open');
+  assert.equal(await f.station.requestStart(1, tok('BB22'), { preAuthorized: true }), 'Rejected', 'no session while unreachable');
+  await f.clock.advance(5 * COMM_RETRY_MS);
+  assert.equal(f.lastStatus()?.status, 'Faulted', 'still unreachable');
+  e.contactor.unreachable = false;
+  await f.clock.advance(COMM_RETRY_MS);
+  assert.equal(f.lastStatus()?.status, 'Finishing', 'the open command went through: fault cleared (cable still in)');
+  assert.deepEqual(e.contactor.commands.at(-1), false);
+  e.pilot.setState('A');
+  assert.equal(f.lastStatus()?.status, 'Available');
   await f.stop();
 });
 

@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRPCError } from 'ocpp-rpc';
+import { cacheGet } from '../src/store/auth-cache.js';
 import { startV16Station, IDENTITY, type V16Station } from './support/v16-station.js';
 
 const call = <T = Record<string, unknown>>(s: V16Station, action: string, params: unknown): Promise<T> => s.csms.call<T>(IDENTITY, action, params);
@@ -121,6 +123,25 @@ test('4.1 Authorize answered Blocked: no StartTransaction', async () => {
     await s.run(5000);
     assert.deepEqual(s.calls('Authorize'), [{ idTag: 'BAD-TAG' }]);
     assert.equal(s.calls('StartTransaction').length, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('issue 10 #12 / 4.1: an Authorize answered with a CALLERROR is a refusal, not "offline": no transaction even with AllowOfflineTxForUnknownId', async () => {
+  const s = await booted({ AuthorizationCacheEnabled: 'true', LocalAuthorizeOffline: 'true', AllowOfflineTxForUnknownId: 'true' });
+  try {
+    s.csms.setHandler('Authorize', () => {
+      throw createRPCError('InternalError', 'cannot check this card');
+    });
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    await s.until('Authorize answered', () => s.calls('Authorize').length === 1);
+    await s.run(5000);
+    assert.equal(s.calls('StartTransaction').length, 0, 'no StartTransaction for a token the CSMS did not accept');
+    assert.equal(s.station.session(1)?.authorizedAt, undefined);
+    assert.equal(s.link.pendingCount(), 0);
+    assert.equal(cacheGet(s.db, '04A1B2C3'), undefined, 'a refusal by error is not cached');
   } finally {
     await s.close();
   }

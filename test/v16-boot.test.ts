@@ -143,3 +143,43 @@ test('3.7 / 4.10 transaction started offline, then a power cut: at the next star
     await s.close();
   }
 });
+
+type MV = { timestamp: string; sampledValue: { value: string; measurand?: string }[] };
+const energyOf = (mv: MV): number => Number(mv.sampledValue.find((v) => (v.measurand ?? 'Energy.Active.Import.Register') === 'Energy.Active.Import.Register')!.value);
+
+test('issue 10 #7 / 4.10: a transaction cut by a power loss stops at the last persisted activity time, with the last persisted energy (not the restart time, not the restarted meter)', async () => {
+  const ref: { st?: V16Station } = {};
+  // The CSMS keeps the station clock: timestamps in the frames are station time, comparable across boots.
+  const now = (): string => new Date(ref.st?.clock.now() ?? Date.UTC(2026, 0, 1, 8)).toISOString();
+  const s = await startV16Station({
+    v16: { MeterValueSampleInterval: '60', MeterValuesSampledData: 'Energy.Active.Import.Register' },
+    csmsSetup: (c) => {
+      c.setHandler('BootNotification', () => ({ status: 'Accepted', currentTime: now(), interval: 3600 }));
+      c.setHandler('Heartbeat', () => ({ currentTime: now() }));
+    },
+  });
+  ref.st = s;
+  try {
+    await s.until('boot', () => s.adapter.registration === 'Accepted');
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('StartTransaction answered', () => s.calls('StartTransaction').length === 1 && s.link.pendingCount() === 0);
+    await s.run(5 * 60_000 + 15_000);
+    const samples = s.calls<{ meterValue: MV[] }>('MeterValues').flatMap((m) => m.meterValue);
+    assert.ok(samples.length >= 4, 'periodic samples went out');
+    const last = samples.at(-1)!;
+    const meterStart = s.calls<{ meterStart: number }>('StartTransaction')[0]!.meterStart;
+    assert.ok(energyOf(last) > meterStart + 100, 'energy flowed');
+    const cutAt = s.clock.now();
+    await s.restart();
+    await s.until('StopTransaction', () => s.calls('StopTransaction').length === 1);
+    const stop = s.calls<{ reason: string; meterStop: number; timestamp: string }>('StopTransaction')[0]!;
+    assert.equal(stop.reason, 'PowerLoss');
+    assert.equal(stop.meterStop, Math.round(energyOf(last)), 'the last persisted register, not the restarted meter');
+    const t = Date.parse(stop.timestamp);
+    assert.ok(t >= Date.parse(last.timestamp) && t <= cutAt - 10_000, `stop at ${stop.timestamp}: the last activity before the cut (last sample ${last.timestamp}), not the restart ${new Date(cutAt).toISOString()}`);
+  } finally {
+    await s.close();
+  }
+});

@@ -122,6 +122,41 @@ test('5.9 GetDiagnostics to a location that answers 404: 1 + retries attempts re
   }
 });
 
+test('issue 10 #9: GetDiagnostics with retries 1000000, retryInterval 0: at most 1 + 5 attempts (maintenance defaults), at least 10 s apart, then UploadFailed', async () => {
+  const f = await fixture();
+  try {
+    writeMessageLog(f.dir);
+    await call(f.s, 'GetDiagnostics', { location: `${f.files.url}/nowhere`, retries: 1_000_000, retryInterval: 0 });
+    await f.s.until('first attempt', () => f.files.requests.length === 1, 2000);
+    await f.s.run(9_000, 500);
+    assert.equal(f.files.requests.length, 1, 'retryInterval 0 is raised to the 10 s minimum');
+    await f.s.run(60_000, 500);
+    await f.s.until('UploadFailed', () => statuses(f.s, 'DiagnosticsStatusNotification').length === 2, 2000);
+    assert.deepEqual(statuses(f.s, 'DiagnosticsStatusNotification'), ['Uploading', 'UploadFailed']);
+    assert.equal(f.files.requests.length, 6, 'retries capped at maintenance.transferMaxRetries (5)');
+    assert.ok(f.s.log.entries.some((e) => e.level === 'warn' && /within the configured bounds/.test(e.msg)));
+  } finally {
+    await f.close();
+  }
+});
+
+test('issue 10 #9: UpdateFirmware retries follow maintenance.transferMaxRetries / transferMinRetryIntervalS from the config', async () => {
+  const f = await fixture();
+  try {
+    f.s.config.maintenance = { transferMaxRetries: 1, transferMinRetryIntervalS: 60 };
+    await call(f.s, 'UpdateFirmware', { location: `${f.files.url}/fw/missing.bin`, retrieveDate: '2020-01-01T00:00:00Z', retries: 50, retryInterval: 1 });
+    await f.s.until('first download', () => f.files.requests.length === 1, 2000);
+    await f.s.run(50_000, 1000);
+    assert.equal(f.files.requests.length, 1, 'retryInterval 1 is raised to 60 s');
+    await f.s.run(20_000, 1000);
+    await f.s.until('DownloadFailed', () => statuses(f.s, 'FirmwareStatusNotification').length === 2, 2000);
+    assert.deepEqual(statuses(f.s, 'FirmwareStatusNotification'), ['Downloading', 'DownloadFailed']);
+    assert.equal(f.files.requests.length, 2, '1 + transferMaxRetries (1)');
+  } finally {
+    await f.close();
+  }
+});
+
 test('5.19 / 4.5 UpdateFirmware waits for retrieveDate, then Downloading → Downloaded → Installing → Installed; the hook gets the file; TriggerMessage reports the real status; restart once idle', async () => {
   const f = await fixture();
   try {
@@ -181,6 +216,70 @@ test('5.19 UpdateFirmware without an install command configured: downloaded but 
     assert.ok(f.s.log.entries.some((e) => e.level === 'error' && /maintenance\.firmwareInstallCommand/.test(e.msg)));
     await f.s.run(5_000);
     assert.deepEqual(restarts, []);
+  } finally {
+    await f.close();
+  }
+});
+
+/** Index of the CALL of action (its n-th, 0-based) among everything the Central System received. */
+const nth = (s: V16Station, action: string, n: number): number => s.actions().reduce<number[]>((acc, a, i) => (a === action ? [...acc, i] : acc), [])[n] ?? -1;
+const fileJobs = (s: V16Station): unknown[] => s.db.prepare('SELECT kind, status FROM file_jobs').all();
+
+test('issue 10 #6 / 5.19: a firmware download cut by a power cut is reported DownloadFailed after the next accepted boot', async () => {
+  const f = await fixture();
+  try {
+    await call(f.s, 'UpdateFirmware', { location: `${f.files.url}/fw/missing.bin`, retrieveDate: '2020-01-01T00:00:00Z', retries: 3, retryInterval: 60 });
+    await f.s.until('first download attempt', () => f.files.requests.length === 1, 2000);
+    assert.deepEqual(statuses(f.s, 'FirmwareStatusNotification'), ['Downloading']);
+    assert.deepEqual(fileJobs(f.s), [{ kind: 'firmware', status: 'Downloading' }], 'the job state is in SQLite');
+    await f.s.restart();
+    await f.s.until('reported after the boot', () => statuses(f.s, 'FirmwareStatusNotification').length === 2);
+    assert.deepEqual(statuses(f.s, 'FirmwareStatusNotification'), ['Downloading', 'DownloadFailed']);
+    assert.ok(nth(f.s, 'FirmwareStatusNotification', 1) > nth(f.s, 'BootNotification', 1), 'after the second BootNotification');
+    await f.s.until('delivered', () => f.s.link.pendingCount() === 0);
+    assert.deepEqual(fileJobs(f.s), []);
+    await f.s.restart();
+    await f.s.until('boot', () => nth(f.s, 'BootNotification', 2) >= 0 && f.s.adapter.registration === 'Accepted');
+    await f.s.run(5000);
+    assert.equal(statuses(f.s, 'FirmwareStatusNotification').length, 2, 'reported once only');
+  } finally {
+    await f.close();
+  }
+});
+
+test('issue 10 #6 / 5.14 / 5.19: Reset while the firmware installs is Rejected; an installation cut by a power cut is InstallationFailed after the boot', async () => {
+  const f = await fixture();
+  try {
+    f.files.serve('/fw/fw-3.bin', 'FIRMWARE-3');
+    f.s.config.maintenance = { firmwareInstallCommand: hook(f.dir, true) };
+    await call(f.s, 'UpdateFirmware', { location: `${f.files.url}/fw/fw-3.bin`, retrieveDate: '2020-01-01T00:00:00Z' });
+    await f.s.until('Installing', () => statuses(f.s, 'FirmwareStatusNotification').length === 3, 2000);
+    assert.deepEqual(await call(f.s, 'Reset', { type: 'Hard' }), { status: 'Rejected' });
+    assert.deepEqual(await call(f.s, 'Reset', { type: 'Soft' }), { status: 'Rejected' });
+    await f.s.restart();
+    writeFileSync(join(f.dir, 'go'), ''); // let the old run's hook end
+    await f.s.until('reported after the boot', () => statuses(f.s, 'FirmwareStatusNotification').length === 4);
+    assert.deepEqual(statuses(f.s, 'FirmwareStatusNotification'), ['Downloading', 'Downloaded', 'Installing', 'InstallationFailed']);
+    assert.ok(nth(f.s, 'FirmwareStatusNotification', 3) > nth(f.s, 'BootNotification', 1));
+    assert.deepEqual(await call(f.s, 'Reset', { type: 'Soft' }), { status: 'Accepted' }, 'nothing installs any more');
+  } finally {
+    await f.close();
+  }
+});
+
+test('issue 10 #6 / 5.9: a diagnostics upload cut by a power cut is reported UploadFailed after the next accepted boot', async () => {
+  const f = await fixture();
+  try {
+    writeMessageLog(f.dir);
+    await call(f.s, 'GetDiagnostics', { location: `${f.files.url}/nowhere`, retries: 2, retryInterval: 60 });
+    await f.s.until('first attempt', () => f.files.requests.length === 1, 2000);
+    assert.deepEqual(fileJobs(f.s), [{ kind: 'diagnostics', status: 'Uploading' }]);
+    await f.s.restart();
+    await f.s.until('reported after the boot', () => statuses(f.s, 'DiagnosticsStatusNotification').length === 2);
+    assert.deepEqual(statuses(f.s, 'DiagnosticsStatusNotification'), ['Uploading', 'UploadFailed']);
+    assert.ok(nth(f.s, 'DiagnosticsStatusNotification', 1) > nth(f.s, 'BootNotification', 1));
+    await f.s.until('delivered', () => f.s.link.pendingCount() === 0);
+    assert.deepEqual(fileJobs(f.s), []);
   } finally {
     await f.close();
   }

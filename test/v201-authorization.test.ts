@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRPCError } from 'ocpp-rpc';
 import { startCsms, type Csms } from './support/csms.js';
 import { bootedV201Station, IDENTITY, type V201Station } from './support/v201-station.js';
 
@@ -238,6 +239,27 @@ test('C15.FR.02 / C15.FR.04 offline start of an unknown id that the CSMS then an
     const last = txs(s).at(-1)!;
     assert.equal(last.triggerReason, 'Deauthorized');
     assert.equal(last.transactionInfo.stoppedReason, 'DeAuthorized');
+  } finally {
+    await s.close();
+    await csms.close();
+  }
+});
+
+test('issue 10 #12 C01/C15: an Authorize answered with a CALLERROR is a refusal, not offline: no transaction even with OfflineTxForUnknownIdEnabled', async () => {
+  const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
+  csms.setHandler('Authorize', () => {
+    throw createRPCError('FormatViolation', 'idToken not understood');
+  });
+  const s = await booted({ 'AuthCtrlr.OfflineTxForUnknownIdEnabled': 'true', 'AuthCtrlr.LocalAuthorizeOffline': 'true' }, csms);
+  try {
+    s.sim.plug(1);
+    s.sim.tap('04A1B2C3');
+    s.sim.evReady(1);
+    await s.until('Authorize', () => s.calls('Authorize').length === 1);
+    await s.run(5000);
+    assert.equal(txs(s).length, 0, 'a token the CSMS could not parse starts nothing');
+    assert.equal(s.station.session(1)?.authorizedAt, undefined);
+    assert.equal(s.link.pendingCount(), 0);
   } finally {
     await s.close();
     await csms.close();

@@ -117,6 +117,79 @@ test('N01.FR.10 GetLog to a location answering 404: 1 + retries attempts, then U
   }
 });
 
+test('issue 10 #9 N01: GetLog with retries 1000000, retryInterval 0: at most 1 + 5 attempts, at least 10 s apart, then UploadFailure', async () => {
+  const f = await fixture();
+  try {
+    writeMessageLog(f.dir);
+    const r = await f.s.call('GetLog', { logType: 'DiagnosticsLog', requestId: 31, retries: 1_000_000, retryInterval: 0, log: { remoteLocation: `${f.files.url}/nowhere` } });
+    assert.equal(r.status, 'Accepted');
+    await f.s.until('first attempt', () => f.files.requests.length === 1, 2000);
+    await f.s.run(9_000, 500);
+    assert.equal(f.files.requests.length, 1, 'retryInterval 0 is raised to the 10 s minimum');
+    await f.s.run(60_000, 500);
+    await f.s.until('UploadFailure', () => notes(f.s, 'LogStatusNotification').length === 2, 2000);
+    assert.deepEqual(notes(f.s, 'LogStatusNotification'), [
+      { status: 'Uploading', requestId: 31 },
+      { status: 'UploadFailure', requestId: 31 },
+    ]);
+    assert.equal(f.files.requests.length, 6);
+  } finally {
+    await f.close();
+  }
+});
+
+const nth = (s: V201Station, action: string, n: number): number => s.actions().reduce<number[]>((acc, a, i) => (a === action ? [...acc, i] : acc), [])[n] ?? -1;
+const fileJobs = (s: V201Station): unknown[] => s.db.prepare('SELECT kind, status, request_id FROM file_jobs').all();
+
+test('issue 10 #6 N01.FR.07: a log upload cut by a power cut is reported UploadFailure with its requestId after the next accepted boot', async () => {
+  const f = await fixture();
+  try {
+    writeMessageLog(f.dir);
+    await f.s.call('GetLog', { logType: 'DiagnosticsLog', requestId: 44, retries: 2, retryInterval: 60, log: { remoteLocation: `${f.files.url}/nowhere` } });
+    await f.s.until('first attempt', () => f.files.requests.length === 1, 2000);
+    assert.deepEqual(fileJobs(f.s), [{ kind: 'diagnostics', status: 'Uploading', request_id: 44 }]);
+    await f.s.restart();
+    await f.s.until('reported after the boot', () => notes(f.s, 'LogStatusNotification').length === 2);
+    assert.deepEqual(notes(f.s, 'LogStatusNotification'), [
+      { status: 'Uploading', requestId: 44 },
+      { status: 'UploadFailure', requestId: 44 },
+    ]);
+    assert.ok(nth(f.s, 'LogStatusNotification', 1) > nth(f.s, 'BootNotification', 1), 'after the second BootNotification');
+    await f.s.until('delivered', () => f.s.link.pendingCount() === 0);
+    assert.deepEqual(fileJobs(f.s), []);
+  } finally {
+    await f.close();
+  }
+});
+
+test('issue 10 #6 B11.FR.06 / L01.FR.10: Reset while the firmware installs is Rejected; an installation cut by a power cut is InstallationFailed (requestId) after the boot; a cut download DownloadFailed', async () => {
+  const f = await fixture();
+  try {
+    f.files.serve('/fw/image-9.bin', 'NEW-FIRMWARE-9');
+    const script = join(f.dir, 'install.sh');
+    writeFileSync(script, `while [ ! -f '${f.dir}/go' ]; do sleep 0.02; done\nexit 0\n`);
+    f.s.config.maintenance = { firmwareInstallCommand: `/bin/sh ${script}` };
+    const now = new Date(f.s.clock.now()).toISOString();
+    await f.s.call('UpdateFirmware', { requestId: 9, firmware: { location: `${f.files.url}/fw/image-9.bin`, retrieveDateTime: now } });
+    await f.s.until('Installing', () => notes(f.s, 'FirmwareStatusNotification').length === 3, 2000);
+    assert.deepEqual(await f.s.call('Reset', { type: 'Immediate' }), { status: 'Rejected' });
+    assert.deepEqual(await f.s.call('Reset', { type: 'OnIdle' }), { status: 'Rejected' });
+    await f.s.restart();
+    writeFileSync(join(f.dir, 'go'), ''); // let the old run's hook end
+    await f.s.until('reported after the boot', () => notes(f.s, 'FirmwareStatusNotification').length === 4);
+    assert.deepEqual(notes(f.s, 'FirmwareStatusNotification'), ['Downloading', 'Downloaded', 'Installing', 'InstallationFailed'].map((status) => ({ status, requestId: 9 })));
+    assert.ok(nth(f.s, 'FirmwareStatusNotification', 3) > nth(f.s, 'BootNotification', 1));
+
+    await f.s.call('UpdateFirmware', { requestId: 10, retries: 3, retryInterval: 60, firmware: { location: `${f.files.url}/fw/missing.bin`, retrieveDateTime: now } });
+    await f.s.until('Downloading', () => notes(f.s, 'FirmwareStatusNotification').length === 5, 2000);
+    await f.s.restart();
+    await f.s.until('reported after the boot', () => notes(f.s, 'FirmwareStatusNotification').length === 6);
+    assert.deepEqual(notes(f.s, 'FirmwareStatusNotification')[5], { status: 'DownloadFailed', requestId: 10 });
+  } finally {
+    await f.close();
+  }
+});
+
 test('TC_L_03_CS L01.FR.01/10/13/28/31 UpdateFirmware with a future retrieveDateTime: DownloadScheduled, then Downloading → Downloaded → Installing → Installed (requestId each), the hook gets the file, SecurityEvent FirmwareUpdated, restart only once idle', async () => {
   const f = await fixture();
   try {

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRPCError } from 'ocpp-rpc';
+import { startCsms } from './support/csms.js';
 import { bootedV201Station, startCharging, startV201Station, type V201Station } from './support/v201-station.js';
 
 export type Tx = {
@@ -310,5 +311,39 @@ test('TC_E_41_CS / TC_E_50_CS E13 a TransactionEvent the CSMS keeps refusing is 
     assert.equal(list[3]!.seqNo, 1);
   } finally {
     await s.close();
+  }
+});
+
+type MeterValue = { timestamp: string; sampledValue: { value: number; measurand?: string; context?: string }[] };
+type TxEv = { eventType: string; timestamp: string; triggerReason: string; meterValue?: MeterValue[]; transactionInfo: { stoppedReason?: string } };
+const registerOf = (mv: MeterValue): number | undefined => mv.sampledValue.find((v) => (v.measurand ?? 'Energy.Active.Import.Register') === 'Energy.Active.Import.Register')?.value;
+
+test('issue 10 #7 E06 / E13: a transaction cut by a power loss ends (PowerLoss) at the last persisted activity time with an energy register never below the last one sent', async () => {
+  const ref: { st?: V201Station } = {};
+  const now = (): string => new Date(ref.st?.clock.now() ?? Date.UTC(2026, 0, 1, 8)).toISOString();
+  const csms = await startCsms({ protocols: ['ocpp2.0.1'] });
+  csms.setHandler('BootNotification', () => ({ status: 'Accepted', currentTime: now(), interval: 3600 }));
+  csms.setHandler('Heartbeat', () => ({ currentTime: now() }));
+  const s = await bootedV201Station({ csms });
+  ref.st = s;
+  try {
+    await startCharging(s);
+    await s.run(5 * 60_000 + 15_000);
+    const updated = s.calls<TxEv>('TransactionEvent').filter((e) => e.eventType === 'Updated' && e.meterValue);
+    const last = updated.flatMap((e) => e.meterValue!).filter((mv) => registerOf(mv) !== undefined).at(-1)!;
+    assert.ok(registerOf(last)! > 0, 'energy flowed and was sent');
+    const cutAt = s.clock.now();
+    await s.restart();
+    await s.until('Ended', () => s.calls<TxEv>('TransactionEvent').some((e) => e.eventType === 'Ended'));
+    const ended = s.calls<TxEv>('TransactionEvent').find((e) => e.eventType === 'Ended')!;
+    assert.equal(ended.transactionInfo.stoppedReason, 'PowerLoss');
+    const t = Date.parse(ended.timestamp);
+    assert.ok(t >= Date.parse(last.timestamp) && t <= cutAt - 10_000, `Ended at ${ended.timestamp}: the last activity (last sample ${last.timestamp}), not the restart ${new Date(cutAt).toISOString()}`);
+    const endValue = ended.meterValue?.find((mv) => mv.sampledValue.some((v) => v.context === 'Transaction.End'));
+    assert.ok(endValue, 'Transaction.End meter value');
+    assert.equal(registerOf(endValue), registerOf(last), 'not 0 Wh from the restarted meter');
+  } finally {
+    await s.close();
+    await csms.close();
   }
 });

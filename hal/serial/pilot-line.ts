@@ -9,6 +9,7 @@ import type { TimerHandle } from '../clock.js';
 import type { HalDeps, HalFault, HalFaultKind, PilotController, PilotEvents, PilotState } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
 import { asObject, bool, num, onlyKeys, str } from '../driver-options.js';
+import { UndeliveredError } from '../errors.js';
 import { ManagedPort } from './port.js';
 
 export interface LinePilotOptions {
@@ -124,7 +125,7 @@ export class LinePilot extends TypedEmitter<PilotEvents> implements PilotControl
     if (!this.port.isOpen) {
       // The board stops PWM itself when the host goes quiet, so "off" is already true.
       if (this.amps === 0) return;
-      throw new Error(`pilot board port ${this.options.port} is not open`);
+      throw new UndeliveredError(`pilot board port ${this.options.port} is not open`);
     }
     await this.port.write(`SET ${this.amps}\n`);
   }

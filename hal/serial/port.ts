@@ -10,6 +10,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import { TypedEmitter } from '../emitter.js';
 import type { TimerHandle } from '../clock.js';
 import type { HalDeps } from '../types.js';
+import { UndeliveredError } from '../errors.js';
 
 export interface ManagedPortOptions {
   path: string;
@@ -65,11 +66,13 @@ export class ManagedPort extends TypedEmitter<ManagedPortEvents> {
 
   async write(data: string | Buffer): Promise<void> {
     const port = this.port;
-    if (!port || !this.opened) throw new Error(`serial port ${this.opts.path} is not open`);
+    if (!port || !this.opened) throw new UndeliveredError(`serial port ${this.opts.path} is not open`);
+    // A failed write (device unplugged under us) is a command that did not reach the device.
+    const undelivered = (err: Error): UndeliveredError => new UndeliveredError(`serial port ${this.opts.path}: ${err.message}`);
     await new Promise<void>((resolve, reject) => {
-      port.write(data, (err) => (err ? reject(err) : resolve()));
+      port.write(data, (err) => (err ? reject(undelivered(err)) : resolve()));
     });
-    await new Promise<void>((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => port.drain((err) => (err ? reject(undelivered(err)) : resolve())));
   }
 
   async close(): Promise<void> {

@@ -50,6 +50,11 @@ export class RapiError extends Error {
   ) {
     super(message);
   }
+
+  /** No $OK / $NK came back (port gone, timeout, garbled): hal/errors.ts isUndelivered. */
+  get undelivered(): boolean {
+    return !this.refused;
+  }
 }
 
 export interface RapiLinkEvents {

@@ -36,6 +36,7 @@ export function configDefaults(): DefaultedConfig {
       v201: { variables: {} },
     },
     hal: { board: 'sim' },
+    maintenance: { transferMaxRetries: 5, transferMinRetryIntervalS: 10, transferMaxRetryIntervalS: 3600 },
     stateDir: 'state',
     log: { level: 'info' },
     scenarios: {},

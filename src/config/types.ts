@@ -110,4 +110,10 @@ export interface MaintenanceConfig {
   firmwareInstallCommand?: string;
   /** Largest firmware download accepted, in bytes (default 256 MiB). */
   firmwareMaxBytes?: number;
+  /** Most retries of a firmware download / log upload, whatever the CSMS asks (default 5). */
+  transferMaxRetries?: number;
+  /** Shortest wait between two transfer attempts, in seconds, whatever the CSMS asks (default 10). */
+  transferMinRetryIntervalS?: number;
+  /** Longest wait between two transfer attempts, in seconds (default 3600). */
+  transferMaxRetryIntervalS?: number;
 }

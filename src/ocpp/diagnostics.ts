@@ -12,7 +12,8 @@ import type { Logger } from '../../hal/types.js';
 import { redactConfig } from '../config/redact.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
-import { TransferError, safeUrl, upload } from './file-transfer.js';
+import type { FileJobJournal } from './file-job-journal.js';
+import { TransferError, boundRetries, safeUrl, upload } from './file-transfer.js';
 
 export interface BundleOptions {
   stateDir: string;
@@ -83,6 +84,8 @@ export interface UploadJob {
   fileName: string;
   from?: number;
   to?: number;
+  /** 2.0.1 requestId, kept with the job's state for a report after a restart. */
+  requestId?: number;
 }
 
 export interface DiagnosticsDeps {
@@ -90,8 +93,10 @@ export interface DiagnosticsDeps {
   log: Logger;
   config: StationConfig;
   station: StationApi;
-  /** Told each step; awaited so that the notifications go out in order. */
+  /** Told each step; awaited so that the notifications go out in order. Rejects when not delivered. */
   report: (step: UploadStep) => Promise<void>;
+  /** Where the upload's state survives a restart (issue 10 #6). */
+  journal?: FileJobJournal;
 }
 
 /** One diagnostics upload at a time. */
@@ -114,6 +119,7 @@ export class DiagnosticsUploader {
   run(job: UploadJob): Promise<void> | false {
     if (this.running) return false;
     this.running = true;
+    this.d.journal?.begin('Uploading', job.requestId);
     return this.work(job)
       .catch((err: unknown) => this.d.log.error('diagnostics upload failed', { error: String(err) }))
       .finally(() => {
@@ -121,8 +127,19 @@ export class DiagnosticsUploader {
       });
   }
 
+  private async report(step: UploadStep): Promise<void> {
+    this.d.journal?.step(step);
+    try {
+      await this.d.report(step);
+      this.d.journal?.delivered(step);
+    } catch (err) {
+      this.d.log.warn('diagnostics status not delivered', { status: step, error: String(err) });
+    }
+  }
+
   private async work(job: UploadJob): Promise<void> {
-    const { clock, log, config, station, report } = this.d;
+    const { clock, log, config, station } = this.d;
+    const report = (step: UploadStep): Promise<void> => this.report(step);
     await report('Uploading');
     let path: string | undefined;
     try {
@@ -130,8 +147,7 @@ export class DiagnosticsUploader {
       await upload(job.location, path, job.fileName, 'POST', {
         clock,
         log,
-        retries: job.retries,
-        retryIntervalS: job.retryIntervalS,
+        ...boundRetries(job, config.maintenance, log),
         cancelled: () => this.stopped,
       });
       log.info('diagnostics uploaded', { location: safeUrl(job.location), fileName: job.fileName });

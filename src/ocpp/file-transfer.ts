@@ -13,6 +13,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Clock } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
+import type { MaintenanceConfig } from '../config/types.js';
 import { PRIVATE_FILE_MODE } from '../store/private-files.js';
 
 export interface RetryOptions {
@@ -30,6 +31,37 @@ export interface DownloadResult {
   bytes: number;
   sha256: string;
   md5: string;
+}
+
+/**
+ * Bounds on the retries a CSMS asks for (1.6 UpdateFirmware / GetDiagnostics, 2.0.1 UpdateFirmware /
+ * GetLog): the request's numbers are taken as given only inside them. Without bounds,
+ * `retries: 1000000, retryInterval: 0` hammers the file server thousands of times a second.
+ * Config keys maintenance.transferMaxRetries / transferMinRetryIntervalS / transferMaxRetryIntervalS.
+ */
+export const TRANSFER_RETRY_DEFAULTS = { maxRetries: 5, minIntervalS: 10, maxIntervalS: 3600 } as const;
+
+export interface RequestedRetries {
+  retries: number;
+  retryIntervalS: number;
+}
+
+/** The request's retries and interval within the configured bounds; a change is logged once. */
+export function boundRetries(requested: RequestedRetries, m: MaintenanceConfig | undefined, log: Logger): RequestedRetries {
+  const maxRetries = m?.transferMaxRetries ?? TRANSFER_RETRY_DEFAULTS.maxRetries;
+  const minIntervalS = m?.transferMinRetryIntervalS ?? TRANSFER_RETRY_DEFAULTS.minIntervalS;
+  const maxIntervalS = Math.max(minIntervalS, m?.transferMaxRetryIntervalS ?? TRANSFER_RETRY_DEFAULTS.maxIntervalS);
+  const finite = (n: number, fallback: number): number => (Number.isFinite(n) ? n : fallback);
+  const retries = Math.min(maxRetries, Math.max(0, Math.floor(finite(requested.retries, 0))));
+  const retryIntervalS = Math.min(maxIntervalS, Math.max(minIntervalS, finite(requested.retryIntervalS, minIntervalS)));
+  if (retries !== requested.retries || retryIntervalS !== requested.retryIntervalS) {
+    log.warn('transfer retries requested by the CSMS kept within the configured bounds', {
+      requested,
+      used: { retries, retryIntervalS },
+      bounds: { maxRetries, minIntervalS, maxIntervalS },
+    });
+  }
+  return { retries, retryIntervalS };
 }
 
 /** A transfer that cannot work whatever the retries (unsupported scheme, bad URL). */

@@ -14,7 +14,8 @@ import type { Logger } from '../../hal/types.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
 import { ensurePrivateDir } from '../store/private-files.js';
-import { TransferError, download, safeUrl } from './file-transfer.js';
+import type { FileJobJournal } from './file-job-journal.js';
+import { TransferError, boundRetries, download, safeUrl } from './file-transfer.js';
 
 export type FirmwareStep = 'Downloading' | 'Downloaded' | 'DownloadFailed' | 'Installing' | 'Installed' | 'InstallationFailed';
 
@@ -26,6 +27,8 @@ export interface FirmwareJob {
   retryIntervalS: number;
   /** Hex digest to compare with, when the CSMS gives one. */
   checksum?: { algorithm: 'sha256' | 'md5'; value: string };
+  /** 2.0.1 requestId, kept with the job's state for a report after a restart. */
+  requestId?: number;
 }
 
 export interface FirmwareDeps {
@@ -33,8 +36,13 @@ export interface FirmwareDeps {
   log: Logger;
   config: StationConfig;
   station: StationApi;
-  /** Told each step; awaited so that the notifications go out in order (and before the restart). */
+  /**
+   * Told each step; awaited so that the notifications go out in order (and before the restart).
+   * Rejects when the CSMS was not told: a final step then stays in the journal for the next boot.
+   */
   report: (step: FirmwareStep) => Promise<void>;
+  /** Where the job's state survives a restart (issue 10 #6); none in unit tests that do not need it. */
+  journal?: FileJobJournal;
 }
 
 /** Default cap of a firmware download; maintenance.firmwareMaxBytes overrides it. */
@@ -55,6 +63,11 @@ export class FirmwareUpdater {
     return this.running || this.timer !== undefined;
   }
 
+  /** The install command runs: a Reset now would cut it (2.0.1 B11.FR.06, 1.6 §5.19). */
+  get installing(): boolean {
+    return this.running && this.last === 'Installing';
+  }
+
   /** The last step of the current update; undefined when idle (1.6 TriggerMessage answers Idle). */
   get current(): FirmwareStep | undefined {
     return this.busy ? this.last : undefined;
@@ -71,6 +84,7 @@ export class FirmwareUpdater {
     if (this.running || this.timer === undefined) return false;
     this.d.clock.clear(this.timer);
     this.timer = undefined;
+    this.d.journal?.forget();
     return true;
   }
 
@@ -78,6 +92,7 @@ export class FirmwareUpdater {
   start(job: FirmwareJob, onDone?: () => void): boolean {
     if (this.busy) return false;
     this.last = undefined;
+    this.d.journal?.begin('DownloadScheduled', job.requestId);
     const go = (): void => {
       this.timer = undefined;
       this.running = true;
@@ -95,8 +110,10 @@ export class FirmwareUpdater {
 
   private async step(s: FirmwareStep): Promise<void> {
     this.last = s;
+    this.d.journal?.step(s);
     try {
       await this.d.report(s);
+      this.d.journal?.delivered(s);
     } catch (err) {
       this.d.log.warn('firmware status not delivered', { status: s, error: String(err) });
     }
@@ -114,8 +131,7 @@ export class FirmwareUpdater {
       file = await download(job.location, path, config.maintenance?.firmwareMaxBytes ?? FIRMWARE_MAX_BYTES, {
         clock,
         log,
-        retries: job.retries,
-        retryIntervalS: job.retryIntervalS,
+        ...boundRetries(job, config.maintenance, log),
         cancelled: () => this.stopped,
       });
       if (file.bytes === 0) throw new Error('empty file');

@@ -139,6 +139,12 @@ export interface Session {
   stopIdToken?: IdToken;
   /** True when authorization happened while offline. */
   offline?: boolean;
+  /**
+   * Last time (epoch ms) the running station checkpointed this session, and the energy register of its
+   * last meter sample: a session cut by a power loss ends at that time, with at least that energy.
+   */
+  lastActiveAt?: number;
+  lastEnergyWh?: number;
 }
 
 /** What moved a session, close to 2.0.1 TriggerReasonEnumType so that adapter mapping is direct. */
@@ -243,8 +249,17 @@ export interface StationEvents {
 export interface CsmsGateway {
   /** True while the link to the CSMS is up and the boot is accepted. */
   readonly online: boolean;
-  /** Ask the CSMS. Rejects when offline or on timeout, so the station can apply offline rules. */
+  /**
+   * Ask the CSMS. Rejects with CsmsUnreachableError when there is no answer to be had (not connected,
+   * call timed out): only then does the station apply its offline rules. Any other rejection means the
+   * CSMS answered (a CALLERROR, an answer that does not parse) and the token is not authorized.
+   */
   authorize(token: IdToken, evseId?: number): Promise<AuthInfo>;
+}
+
+/** The CSMS could not be asked (no connection, no answer in time): the offline rules apply. */
+export class CsmsUnreachableError extends Error {
+  override name = 'CsmsUnreachableError';
 }
 
 /** Authorization behaviour; the adapters keep it in step with their config keys / device model. */

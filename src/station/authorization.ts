@@ -8,7 +8,7 @@ import type { Logger } from '../../hal/types.js';
 import type { Db } from '../store/db.js';
 import { cacheClear, cacheGet, cachePut, cacheTrim, type CachedAuth } from '../store/auth-cache.js';
 import { localApply, localCount, localGet, localVersion } from '../store/local-list.js';
-import type { AuthInfo, AuthSettings, AuthStatus, CsmsGateway, IdToken, LocalListEntry } from './api.js';
+import { CsmsUnreachableError, type AuthInfo, type AuthSettings, type AuthStatus, type CsmsGateway, type IdToken, type LocalListEntry } from './api.js';
 
 /** A decision and how it was reached. */
 export interface AuthDecision {
@@ -49,7 +49,13 @@ export class Authorizer {
         this.remember(token, info);
         return { info, offline: false, source: 'csms' };
       } catch (err) {
-        this.log.warn('CSMS authorize failed; applying offline rules', { err: String(err) });
+        if (!(err instanceof CsmsUnreachableError)) {
+          // The CSMS answered, with a CALLERROR or something unreadable: that is no, not "offline".
+          // Not cached: the next tap asks again.
+          this.log.warn('CSMS did not accept the Authorize request; token not authorized', { err: String(err) });
+          return { info: { status: 'Invalid' }, offline: false, source: 'csms' };
+        }
+        this.log.warn('CSMS unreachable for Authorize; applying offline rules', { err: String(err) });
       }
     }
     return this.offlineDecision(known, now);

@@ -12,6 +12,7 @@ import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { EvseHal, FaultEvents, FaultSource, HalFault, HalFaultKind, Logger, MeterReading, PilotState } from '../../hal/types.js';
 import type { ChargingState, ConnectorState, ConnectorStatus, ErrorCode } from './api.js';
 import { errorCodeFor } from './faults.js';
+import { isUndelivered } from '../../hal/errors.js';
 
 /** IEC 61851-1: below 6 A there is no valid PWM, so the EV gets no offer at all. */
 export const MIN_PWM_AMPS = 6;
@@ -21,6 +22,8 @@ export const FEEDBACK_SETTLE_MS = 1000;
 export const NOT_DRAWING_W = 50;
 /** An EV may take a few seconds to start drawing after the contactor closes. */
 export const DRAW_GRACE_MS = 10_000;
+/** While a contactor command could not be delivered, the open command is sent again this often. */
+export const COMM_RETRY_MS = 2000;
 const WELDED = 'feedback closed while commanded open';
 const STUCK_OPEN = 'feedback open while commanded closed';
 
@@ -78,6 +81,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
   private locking = false;
   private unlocking = false;
   private feedbackTimer: TimerHandle | undefined;
+  private commRetryTimer: TimerHandle | undefined;
   private lastStatus: ConnectorState | undefined;
   private lastChargingState: ChargingState | undefined;
   private powerPath = false;
@@ -114,7 +118,11 @@ export class Evse extends TypedEmitter<EvseEvents> {
     const parts: (TypedEmitter<FaultEvents> & FaultSource)[] = [pilot, contactor, meter, ...(lock ? [lock] : [])];
     for (const part of parts) {
       part.on('fault', (f) => this.raiseFault(f));
-      part.on('fault-cleared', (k) => this.clearFault(k));
+      part.on('fault-cleared', (k) => {
+        this.clearFault(k);
+        // A part's link is back: the undelivered command need not wait for the next retry.
+        if ((k === 'port-lost' || k === 'pilot-board-lost') && this.faults.has('comm-failure')) this.retryOpen();
+      });
       // Drivers raise faults while they are created (port missing, board silent), before this
       // listener existed: take them now, as if their event came at this moment.
       for (const f of part.activeFaults ?? []) this.raiseFault(f);
@@ -230,6 +238,8 @@ export class Evse extends TypedEmitter<EvseEvents> {
     this.authorized = false;
     this.clock.clear(this.feedbackTimer);
     this.feedbackTimer = undefined;
+    this.clock.clear(this.commRetryTimer);
+    this.commRetryTimer = undefined;
     this.update();
   }
 
@@ -355,9 +365,50 @@ export class Evse extends TypedEmitter<EvseEvents> {
     }
     this.hal.contactor.set(closed).catch((err: unknown) => {
       this.log.error('contactor command failed', { evse: this.id, closed, err: String(err) });
-      this.raiseFault({ kind: closed ? 'contactor-stuck-open' : 'contactor-welded', severity: closed ? 'low' : 'high', detail: String(err) });
+      if (isUndelivered(err)) this.commFailed(closed, err);
+      else this.raiseFault({ kind: closed ? 'contactor-stuck-open' : 'contactor-welded', severity: closed ? 'low' : 'high', detail: String(err) });
     });
     this.scheduleFeedbackCheck();
+  }
+
+  /**
+   * The command never reached the board (port gone, no answer): a communication fault, not a welded or
+   * stuck contactor. High, so the contactor stays commanded open and no session starts here; the board
+   * itself must open its relay when the host falls silent (docs/board-profiles.md). The open command
+   * is sent again until it is delivered, which clears the fault: no restart needed.
+   */
+  private commFailed(closed: boolean, err: unknown): void {
+    this.raiseFault({
+      kind: 'comm-failure',
+      severity: 'high',
+      detail: `contactor ${closed ? 'close' : 'open'} not delivered: ${String(err)}`,
+      vendorCode: 'ContactorCommandUndelivered',
+    });
+    this.armCommRetry();
+  }
+
+  private armCommRetry(): void {
+    if (this.stopped || this.commRetryTimer) return;
+    this.commRetryTimer = this.clock.setTimeout(() => {
+      this.commRetryTimer = undefined;
+      this.retryOpen();
+    }, COMM_RETRY_MS);
+  }
+
+  private retryOpen(): void {
+    if (!this.faults.has('comm-failure')) return;
+    this.hal.contactor.set(false).then(
+      () => {
+        this.clock.clear(this.commRetryTimer);
+        this.commRetryTimer = undefined;
+        this.log.info('contactor command delivered again', { evse: this.id });
+        this.clearFault('comm-failure');
+      },
+      (err: unknown) => {
+        if (isUndelivered(err)) this.armCommRetry();
+        else this.raiseFault({ kind: 'contactor-welded', severity: 'high', detail: String(err) });
+      },
+    );
   }
 
   private applyPwm(): void {

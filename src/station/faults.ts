@@ -18,6 +18,8 @@ const codes: Record<HalFaultKind, ErrorCode> = {
   'emergency-stop': 'OtherError',
   'port-lost': 'OtherError',
   'storage-failure': 'OtherError',
+  // Not PowerSwitchFailure: nothing says the hardware failed, only that it could not be told.
+  'comm-failure': 'OtherError',
 };
 
 export function errorCodeFor(kind: HalFaultKind): ErrorCode {

@@ -9,9 +9,19 @@ import type { Logger } from '../../hal/types.js';
 import { commitLazy, type Db } from '../store/db.js';
 import { isStorageError, storageHealth } from '../store/health.js';
 import { markEndReported, saveSession, unreportedEnds } from '../store/sessions.js';
-import type { AuthInfo, AuthSettings, ChargingState, IdToken, Session, SessionEvent, SessionEventType, SessionTrigger, StopReason } from './api.js';
+import type { AuthInfo, AuthSettings, ChargingState, IdToken, MeterSample, Session, SessionEvent, SessionEventType, SessionTrigger, StopReason } from './api.js';
 import type { Evse } from './evse.js';
 import type { Metering } from './metering.js';
+
+/**
+ * A running session's activity time is checkpointed this often (station clock), and its energy with
+ * every meter sample. Those writes skip the fsync (commitLazy): they survive a crash of the process at
+ * once, and a power cut from the next FULL commit on (any FULL commit, e.g. the outbox's, makes the
+ * earlier WAL frames durable too); every CHECKPOINT_FULL_EVERY-th checkpoint is FULL itself, so a power
+ * cut loses at most that many intervals of activity time even on a quiet station.
+ */
+export const CHECKPOINT_MS = 30_000;
+const CHECKPOINT_FULL_EVERY = 10;
 
 export interface SessionDeps {
   db: Db;
@@ -39,6 +49,8 @@ export interface AuthorizeFacts {
 export class Sessions {
   private readonly running = new Map<number, Session>();
   private readonly timeouts = new Map<number, TimerHandle>();
+  private readonly checkpoints = new Map<number, TimerHandle>();
+  private checkpointCount = 0;
   private readonly ending = new Set<Promise<void>>();
   private readonly closedWatchers = new Set<(e: SessionEvent) => void>();
   /** Per EVSE, the session that ended with the cable in, until the cable leaves or a new session takes it. */
@@ -234,6 +246,7 @@ export class Sessions {
     s.chargingState = evse.chargingState();
     this.changed(s, 'started', trigger);
     this.d.metering.startPeriodic(evse.id);
+    this.armCheckpoint(evse.id);
     let everClosed = false;
     const watch = (e: SessionEvent): void => {
       if (e.session.id === s.id && e.type === 'power-path-closed') everClosed = true;
@@ -261,6 +274,7 @@ export class Sessions {
     this.running.delete(evseId);
     evse?.endSession(s.authorizedAt !== undefined);
     this.disarmTimeout(evseId);
+    this.disarmCheckpoint(evseId);
     this.d.metering.stopPeriodic(evseId);
     s.endedAt = this.d.clock.now();
     s.stoppedReason = reason;
@@ -310,6 +324,24 @@ export class Sessions {
   }
 
   /**
+   * End a session the last run left open (power cut, crash, reset) and report it: it ended when the
+   * station last showed it alive, not at this restart, and its energy register never goes below what
+   * was last seen or the start (a meter whose register restarted at 0 with the power is not believed).
+   */
+  endRecovered(s: Session, reason: StopReason, trigger: SessionTrigger, reading: number | undefined): void {
+    // Not clamped to now: a clock that restarted behind the last checkpoint (no RTC yet) is the one wrong.
+    const known = [s.lastActiveAt, s.authorizedAt, s.evConnectedAt, s.startedAt].filter((t): t is number => t !== undefined);
+    s.endedAt = Math.max(...known);
+    s.stoppedReason = reason;
+    s.powerPathClosed = false;
+    const energy = [reading, s.lastEnergyWh, s.meterStartWh].filter((w): w is number => w !== undefined && Number.isFinite(w));
+    if (energy.length > 0) s.meterStopWh = Math.max(...energy);
+    saveSession(this.d.db, s);
+    this.d.evses.get(s.evseId)?.endSession(s.authorizedAt !== undefined);
+    this.report(s, trigger);
+  }
+
+  /**
    * Report an ended session (also one recovered at start) and note that it was reported. While the
    * storage takes no writes the report waits for storageRecovered(): the end is on its way to disk
    * (or kept in memory) and the adapters could not queue its transaction messages anyway.
@@ -320,7 +352,8 @@ export class Sessions {
       this.d.log.warn('session end held back until the storage takes writes again', { session: s.id });
       return;
     }
-    this.emitEvent('ended', trigger, s);
+    // A recovered end is told at the time it happened, not at the time of the restart.
+    this.emitEvent('ended', trigger, s, s.endedAt);
     if (this.storageFaulted) {
       // A listener's write failed with this event (its transaction message may not be queued): not
       // marked reported, so storageRecovered() reports it again, even if the next write would work.
@@ -336,6 +369,41 @@ export class Sessions {
       storageHealth(this.d.db).failed(err);
       this.unreported.set(s.id, trigger);
     }
+  }
+
+  /** A meter sample of a running session: its energy is checkpointed (lazily, see CHECKPOINT_MS). */
+  noteSample(sample: MeterSample): void {
+    const s = this.running.get(sample.evseId);
+    if (!s || sample.sessionId !== s.id) return;
+    this.checkpoint(s, sample.reading.energyImportWh);
+  }
+
+  private checkpoint(s: Session, energyWh?: number): void {
+    s.lastActiveAt = this.d.clock.now();
+    if (energyWh !== undefined && Number.isFinite(energyWh)) s.lastEnergyWh = energyWh;
+    try {
+      if (++this.checkpointCount % CHECKPOINT_FULL_EVERY === 0) saveSession(this.d.db, s);
+      else commitLazy(this.d.db, () => saveSession(this.d.db, s));
+    } catch (err) {
+      // Only the precision of a later power-loss stop is at stake; the session goes on.
+      this.d.log.warn('session checkpoint not written', { session: s.id, err: String(err) });
+    }
+  }
+
+  private armCheckpoint(evseId: number): void {
+    this.disarmCheckpoint(evseId);
+    this.checkpoints.set(
+      evseId,
+      this.d.clock.setInterval(() => {
+        const s = this.running.get(evseId);
+        if (s) this.checkpoint(s);
+      }, CHECKPOINT_MS),
+    );
+  }
+
+  private disarmCheckpoint(evseId: number): void {
+    this.d.clock.clear(this.checkpoints.get(evseId));
+    this.checkpoints.delete(evseId);
   }
 
   /** Wait for every end in progress (shutdown). */
@@ -372,6 +440,7 @@ export class Sessions {
 
   stopTimers(): void {
     for (const id of [...this.timeouts.keys()]) this.disarmTimeout(id);
+    for (const id of [...this.checkpoints.keys()]) this.disarmCheckpoint(id);
   }
 
   // ---- persistence and events -----------------------------------------------------------------
@@ -385,8 +454,8 @@ export class Sessions {
     this.emitEvent(type, trigger, s);
   }
 
-  private emitEvent(type: SessionEventType, trigger: SessionTrigger, s: Session): void {
-    const e: SessionEvent = { type, trigger, at: this.d.clock.now(), session: structuredClone(s) };
+  private emitEvent(type: SessionEventType, trigger: SessionTrigger, s: Session, at = this.d.clock.now()): void {
+    const e: SessionEvent = { type, trigger, at, session: structuredClone(s) };
     for (const w of this.closedWatchers) w(e);
     try {
       this.d.emit(e);

@@ -8,7 +8,7 @@ import type { Hal, HalFault, Logger, TokenRead } from '../../hal/types.js';
 import { probeWrite, type Db } from '../store/db.js';
 import { storageHealth, type StorageFault } from '../store/health.js';
 import { kvDelete, kvGet, kvSet, migrateKv } from '../store/kv.js';
-import { loadSession, migrateSessions, openSessions, pruneSessions, saveSession, unreportedEnds } from '../store/sessions.js';
+import { loadSession, migrateSessions, openSessions, pruneSessions, unreportedEnds } from '../store/sessions.js';
 import { migrateAuthCache } from '../store/auth-cache.js';
 import { migrateLocalList } from '../store/local-list.js';
 import { migrateReservations } from '../store/reservations.js';
@@ -160,7 +160,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       log: this.log,
       evses: evseList,
       sessionOf: (id) => this.sess.get(id)?.id,
-      emit: (s) => this.tell('meter', s),
+      emit: (s) => {
+        this.sess.noteSample(s);
+        this.tell('meter', s);
+      },
     });
     this.authorizer = new Authorizer(this.db, this.clock, this.log, this.auth);
     this.sess = new Sessions({
@@ -343,16 +346,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     for (const s of unreportedEnds<Session>(this.db)) this.sess.report(s, s.stoppedReason === 'PowerLoss' ? 'AbnormalCondition' : 'ResetCommand');
     const reason: StopReason = this.recordedReset ? RESET_STOP[this.recordedReset] : 'PowerLoss';
     for (const s of openSessions<Session>(this.db)) {
-      const evse = this.evses.get(s.evseId);
-      s.endedAt = this.clock.now();
-      s.stoppedReason = reason;
-      s.powerPathClosed = false;
-      const reading = this.metering.lastReading(s.evseId);
-      if (reading) s.meterStopWh = reading.energyImportWh;
-      saveSession(this.db, s);
-      this.log.warn('session left open by a restart ended', { session: s.id, evse: s.evseId, reason });
-      evse?.endSession(s.authorizedAt !== undefined);
-      this.sess.report(s, this.recordedReset ? 'ResetCommand' : 'AbnormalCondition');
+      this.log.warn('session left open by a restart ended', { session: s.id, evse: s.evseId, reason, lastActiveAt: s.lastActiveAt });
+      this.sess.endRecovered(s, reason, this.recordedReset ? 'ResetCommand' : 'AbnormalCondition', this.metering.lastReading(s.evseId)?.energyImportWh);
     }
   }
 

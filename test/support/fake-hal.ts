@@ -4,6 +4,7 @@
  * Commands take effect synchronously so that tests can check them in the same tick.
  */
 import { TypedEmitter } from '../../hal/emitter.js';
+import { UndeliveredError } from '../../hal/errors.js';
 import type {
   ConnectorLock,
   DigitalInput,
@@ -57,7 +58,17 @@ export class FakeRelay extends Faulty<RelayEvents> implements Relay {
     this.feedback = withFeedback ? false : undefined;
   }
 
+  /**
+   * While true every command is undeliverable (the board's port is gone): the intent is recorded as
+   * commanded, as a driver whose board state is shared does, and the call rejects with UndeliveredError.
+   */
+  unreachable = false;
+
   set(closed: boolean): Promise<void> {
+    if (this.unreachable) {
+      this.commanded = closed;
+      return Promise.reject(new UndeliveredError('port /dev/ttyUSB0 is not open'));
+    }
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new Error('relay driver failure'));

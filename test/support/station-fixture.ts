@@ -3,7 +3,7 @@ import { VirtualClock } from '../../hal/clock.js';
 import type { HalFault } from '../../hal/types.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { Station } from '../../src/station/station.js';
-import type { AuthInfo, AuthSettings, ConnectorState, CsmsGateway, IdToken, MeterSample, SessionEvent } from '../../src/station/api.js';
+import { CsmsUnreachableError, type AuthInfo, type AuthSettings, type ConnectorState, type CsmsGateway, type IdToken, type MeterSample, type SessionEvent } from '../../src/station/api.js';
 import { FakeHal, MemoryLog, type FakeHalOptions } from './fake-hal.js';
 
 export class FakeCsms implements CsmsGateway {
@@ -13,10 +13,13 @@ export class FakeCsms implements CsmsGateway {
   readonly calls: string[] = [];
   /** Reject every call (timeout) while true. */
   failing = false;
+  /** Answer every call with this CALLERROR-like rejection while set (the CSMS answered, with an error). */
+  callError: Error | undefined;
 
   authorize(token: IdToken): Promise<AuthInfo> {
     this.calls.push(token.idToken);
-    if (!this.online || this.failing) return Promise.reject(new Error('timeout'));
+    if (!this.online || this.failing) return Promise.reject(new CsmsUnreachableError('timeout'));
+    if (this.callError) return Promise.reject(this.callError);
     return Promise.resolve(this.answers.get(token.idToken) ?? { status: 'Invalid' });
   }
 }

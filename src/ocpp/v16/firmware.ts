@@ -6,6 +6,7 @@
  */
 import type { CallHandler } from '../link.js';
 import { DiagnosticsUploader, diagnosticsFileName } from '../diagnostics.js';
+import { FileJobJournal } from '../file-job-journal.js';
 import { FirmwareUpdater } from '../firmware.js';
 import type { V16Context } from './context.js';
 
@@ -17,14 +18,20 @@ export class V16Firmware {
   private readonly uploader: DiagnosticsUploader;
   private readonly updater: FirmwareUpdater;
 
+  private readonly diagnosticsJournal: FileJobJournal;
+  private readonly firmwareJournal: FileJobJournal;
+
   constructor(private readonly ctx: V16Context) {
-    const { clock, log, config, station } = ctx;
+    const { clock, log, config, station, db } = ctx;
+    this.diagnosticsJournal = new FileJobJournal(db, clock, log, 'diagnostics');
+    this.firmwareJournal = new FileJobJournal(db, clock, log, 'firmware');
     this.uploader = new DiagnosticsUploader({
       clock,
       log,
       config,
       station,
       report: (step) => this.notify('DiagnosticsStatusNotification', step),
+      journal: this.diagnosticsJournal,
     });
     this.updater = new FirmwareUpdater({
       clock,
@@ -32,7 +39,31 @@ export class V16Firmware {
       config,
       station,
       report: (step) => this.notify('FirmwareStatusNotification', step),
+      journal: this.firmwareJournal,
     });
+  }
+
+  /**
+   * At start: an update or upload the last run left unfinished (reset, crash, power cut) is reported
+   * as failed, and a final status that never reached the Central System is sent now. Queued, so it
+   * goes out after the next accepted BootNotification and survives another restart.
+   */
+  recoverInterrupted(): void {
+    for (const [journal, action] of [
+      [this.firmwareJournal, 'FirmwareStatusNotification'],
+      [this.diagnosticsJournal, 'DiagnosticsStatusNotification'],
+    ] as const) {
+      const job = journal.interrupted();
+      if (!job) continue;
+      this.ctx.log.warn(`1.6: ${action} ${job.status} for a job the last run left in ${job.leftIn}`);
+      this.ctx.link.enqueue(action, { status: job.status });
+      journal.forget();
+    }
+  }
+
+  /** An install command runs: a Reset is Rejected until it ends (§5.19, the update is not cut). */
+  get installing(): boolean {
+    return this.updater.installing;
   }
 
   stop(): void {
@@ -99,11 +130,8 @@ export class V16Firmware {
     };
   }
 
+  /** Rejects when not delivered (logged by the caller), so that a final status is kept for the next boot. */
   private async notify(action: string, status: string): Promise<void> {
-    try {
-      await this.ctx.link.call(action, { status });
-    } catch (err) {
-      this.ctx.log.warn(`${action} not delivered`, { status, error: String(err) });
-    }
+    await this.ctx.link.call(action, { status });
   }
 }

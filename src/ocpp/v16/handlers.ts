@@ -125,6 +125,11 @@ export function v16Handlers(d: HandlerDeps): Record<string, CallHandler> {
 
     Reset: (p) => {
       const { type } = p as { type: 'Soft' | 'Hard' };
+      // §5.19: an installation under way is not cut; the Central System may ask again once it ended.
+      if (d.firmware.installing) {
+        ctx.log.warn('1.6 Reset rejected: a firmware installation is under way');
+        return { status: 'Rejected' };
+      }
       const r = station.reset(type);
       return { status: r === 'Rejected' ? 'Rejected' : 'Accepted' };
     },

@@ -7,6 +7,7 @@
 import type { HalFault, HalFaultKind } from '../../../hal/types.js';
 import type { AdapterDeps, AdapterFactory, OcppAdapter } from '../adapter.js';
 import type { OutboxMessage } from '../link.js';
+import { callGateway } from '../call-failure.js';
 import type { AuthInfo, ConnectorState, CsmsGateway, IdToken, MeterSample, SessionEvent } from '../../station/api.js';
 import { Registration } from './boot.js';
 import { V16Configuration } from './configuration.js';
@@ -137,6 +138,7 @@ class V16AdapterImpl implements V16Adapter {
     ))
       link.handle(action, h);
     this.tx.attach();
+    this.firmware.recoverInterrupted();
     station.setCsms(this.gateway);
     station.on('status', this.onStatus);
     station.on('session', this.onSession);
@@ -273,8 +275,8 @@ class V16AdapterImpl implements V16Adapter {
 
   /** Authorize.req (spec 4.1) for the station's authorization flow. */
   async authorize(token: IdToken): Promise<AuthInfo> {
-    if (!this.deps.link.connected || this.reg.state !== 'Accepted') throw new Error('CSMS offline');
-    const conf = await this.deps.link.call<{ idTagInfo: IdTagInfo }>('Authorize', { idTag: token.idToken });
+    const online = this.deps.link.connected && this.reg.state === 'Accepted';
+    const conf = await callGateway(online, () => this.deps.link.call<{ idTagInfo: IdTagInfo }>('Authorize', { idTag: token.idToken }));
     this.guard('Authorize answer', () => this.conflicts.check(token.idToken, conf.idTagInfo, 'Authorize'));
     return authInfoOf(conf.idTagInfo, this.ctx.fromIso);
   }

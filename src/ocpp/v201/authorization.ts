@@ -4,6 +4,7 @@
  * offline / master-pass / group rules themselves live in the station.
  */
 import type { AuthInfo, AuthStatus, CsmsGateway, IdToken, IdTokenType, LocalListEntry } from '../../station/api.js';
+import { callGateway } from '../call-failure.js';
 import type { V201Context } from './context.js';
 
 interface IdTokenInfo {
@@ -36,10 +37,9 @@ export class Authorization implements CsmsGateway {
   }
 
   async authorize(token: IdToken, _evseId?: number): Promise<AuthInfo> {
-    if (!this.online) throw new Error('CSMS offline');
-    const res = await this.ctx.link.call<{ idTokenInfo: IdTokenInfo }>('Authorize', {
-      idToken: { idToken: token.idToken, type: token.type },
-    });
+    const res = await callGateway(this.online, () =>
+      this.ctx.link.call<{ idTokenInfo: IdTokenInfo }>('Authorize', { idToken: { idToken: token.idToken, type: token.type } }),
+    );
     return toAuthInfo(res.idTokenInfo);
   }
 

@@ -10,6 +10,7 @@
  * Rejected), SecurityLog (answered Rejected).
  */
 import { DiagnosticsUploader, diagnosticsFileName, type UploadStep } from '../diagnostics.js';
+import { FileJobJournal } from '../file-job-journal.js';
 import { FirmwareUpdater, type FirmwareStep } from '../firmware.js';
 import type { V201Context } from './context.js';
 
@@ -42,19 +43,52 @@ export class V201Firmware {
   /** Last FirmwareStatusNotification status sent (L01.FR.25/26). */
   private lastFirmwareStatus: string | undefined;
 
+  private readonly logJournal: FileJobJournal;
+  private readonly firmwareJournal: FileJobJournal;
+
   constructor(private readonly ctx: V201Context) {
-    const { clock, log, config, station } = ctx.deps;
+    const { clock, log, config, station, db } = ctx.deps;
+    this.logJournal = new FileJobJournal(db, clock, log, 'diagnostics');
+    this.firmwareJournal = new FileJobJournal(db, clock, log, 'firmware');
     this.uploader = new DiagnosticsUploader({
       clock,
       log,
       config,
       station,
       report: (step) => this.logStatus(LOG_STATUS[step]),
+      journal: this.logJournal,
     });
-    this.updater = new FirmwareUpdater({ clock, log, config, station, report: (step) => this.firmwareStatus(step) });
+    this.updater = new FirmwareUpdater({ clock, log, config, station, report: (step) => this.firmwareStatus(step), journal: this.firmwareJournal });
+  }
+
+  /** B11.FR.06: an installation under way is not cut by a Reset. */
+  get installing(): boolean {
+    return this.updater.installing;
+  }
+
+  /**
+   * At start: an update or log upload the last run left unfinished (reset, crash, power cut) is reported
+   * failed with its requestId (L01.FR.10, N01.FR.07), and a final status that never reached the CSMS
+   * is sent now. Queued: it goes out after the next accepted boot (B01.FR.08) and survives a restart.
+   */
+  private recoverInterrupted(): void {
+    const fw = this.firmwareJournal.interrupted();
+    if (fw) {
+      this.ctx.log.warn(`v201: FirmwareStatusNotification ${fw.status} for an update the last run left in ${fw.leftIn}`);
+      this.ctx.link.enqueue('FirmwareStatusNotification', { status: fw.status, requestId: fw.requestId ?? 0 });
+      this.firmwareJournal.forget();
+    }
+    const up = this.logJournal.interrupted();
+    if (up) {
+      const status = LOG_STATUS[up.status as UploadStep] ?? 'UploadFailure';
+      this.ctx.log.warn(`v201: LogStatusNotification ${status} for an upload the last run left in ${up.leftIn}`);
+      this.ctx.link.enqueue('LogStatusNotification', { status, requestId: up.requestId ?? 0 });
+      this.logJournal.forget();
+    }
   }
 
   register(): void {
+    this.recoverInterrupted();
     this.ctx.handle('UpdateFirmware', (p) => this.updateFirmware(p as UpdateFirmwareRequest));
     this.ctx.handle('GetLog', (p) => this.getLog(p as GetLogRequest));
   }
@@ -92,13 +126,16 @@ export class V201Firmware {
     this.firmwareRequestId = req.requestId;
     this.lastFirmwareStatus = undefined;
     this.updater.start({
+      requestId: req.requestId,
       location: req.firmware.location,
       retrieveAt,
       retries: req.retries ?? DEFAULT_RETRIES,
       retryIntervalS: req.retryInterval ?? DEFAULT_RETRY_INTERVAL_S,
     });
     // L01.FR.13: not downloading yet because retrieveDateTime is in the future.
-    if (retrieveAt > clock.now()) this.ctx.afterResponse(() => this.firmwareStatus('DownloadScheduled'));
+    if (retrieveAt > clock.now()) {
+      this.ctx.afterResponse(() => this.firmwareStatus('DownloadScheduled').catch((err: unknown) => log.warn('v201: firmware status not delivered', { error: String(err) })));
+    }
     return { status };
   }
 
@@ -112,6 +149,7 @@ export class V201Firmware {
     // N01.FR.02: the upload starts after the answer went out.
     this.ctx.afterResponse(async () => {
       await this.uploader.run({
+        requestId: req.requestId,
         location: req.log.remoteLocation,
         fileName,
         retries: req.retries ?? DEFAULT_RETRIES,
@@ -125,12 +163,14 @@ export class V201Firmware {
 
   private async firmwareStatus(status: FirmwareStep | 'DownloadScheduled'): Promise<void> {
     this.lastFirmwareStatus = status;
-    await this.ctx.send('FirmwareStatusNotification', { status, requestId: this.firmwareRequestId });
+    const sent = await this.ctx.send('FirmwareStatusNotification', { status, requestId: this.firmwareRequestId });
     // L01.FR.31
     if (status === 'Installed') this.ctx.link.enqueue('SecurityEventNotification', { type: 'FirmwareUpdated', timestamp: this.ctx.iso() });
+    if (sent === undefined) throw new Error(`FirmwareStatusNotification ${status} not delivered`);
   }
 
   private async logStatus(status: string): Promise<void> {
-    await this.ctx.send('LogStatusNotification', { status, requestId: this.logRequestId });
+    const sent = await this.ctx.send('LogStatusNotification', { status, requestId: this.logRequestId });
+    if (sent === undefined) throw new Error(`LogStatusNotification ${status} not delivered`);
   }
 }

@@ -95,7 +95,7 @@ export class V201Adapter implements OcppAdapter {
     this.auth = new Authorization(this.ctx);
     this.metering = new Metering(this.ctx);
     this.transactions = new Transactions(this.ctx, this.metering);
-    this.provisioning = new Provisioning(this.ctx, this.boot);
+    this.provisioning = new Provisioning(this.ctx, this.boot, () => this.firmware.installing);
     this.smartCharging = new SmartCharging(this.ctx, (id) => this.transactions.isStarted(id));
     this.firmware = new V201Firmware(this.ctx);
     this.externalLimits = new ExternalLimitReports(this.ctx);

@@ -54,6 +54,8 @@ export class Provisioning {
   constructor(
     private readonly ctx: V201Context,
     private readonly boot: BootController,
+    /** A firmware installation runs (B11.FR.06: a Reset then is Rejected). */
+    private readonly firmwareInstalling: () => boolean = () => false,
   ) {}
 
   register(): void {
@@ -171,6 +173,11 @@ export class Provisioning {
 
   private reset(p: { type: 'Immediate' | 'OnIdle'; evseId?: number }): { status: string } {
     if (p.evseId !== undefined && !this.ctx.station.evseIds.includes(p.evseId)) return { status: 'Rejected' };
+    if (this.firmwareInstalling()) {
+      // B11.FR.06: an installation under way cannot be interrupted; the CSMS may ask again afterwards.
+      this.ctx.log.warn('v201 Reset rejected: a firmware installation is under way');
+      return { status: 'Rejected' };
+    }
     if (p.evseId === undefined) this.boot.setNextBootReason('RemoteReset');
     const status = this.ctx.station.reset(p.type, p.evseId);
     if (p.evseId === undefined && status === 'Rejected') this.boot.setNextBootReason('PowerUp');
