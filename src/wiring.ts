@@ -132,6 +132,7 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
         hal,
         log,
         stationStatus: () => station.evseIds.map((id) => station.connector(id)),
+        outboxKick: () => ocpp.link.kickOutbox(),
       });
       control = server;
       undo.push(['close the control socket', () => server.close()]);

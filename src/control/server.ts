@@ -7,7 +7,7 @@ import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Hal, Logger } from '../../hal/types.js';
-import { applyToSim, parseRequest, type ConnectorSummary, type ControlResponse, type ControlStatus } from './protocol.js';
+import { applyToSim, OUTBOX_KICK, parseRequest, type ConnectorSummary, type ControlResponse, type ControlStatus } from './protocol.js';
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -15,6 +15,11 @@ export interface ControlServerOptions {
   log: Logger;
   /** The station's connector statuses, added to every status answer (wired by src/main.ts). */
   stationStatus?: () => ConnectorSummary[] | Promise<ConnectorSummary[]>;
+  /**
+   * `{"cmd":"outbox-kick"}`: `ocpp-station outbox replay` changed the queue from another process;
+   * look at it now. Not a sim command: it works on every board.
+   */
+  outboxKick?: () => void;
 }
 
 export interface ControlServer {
@@ -96,6 +101,11 @@ export async function handleLine(line: string, opts: ControlServerOptions): Prom
   const id = typeof decoded === 'object' && decoded !== null ? (decoded as { id?: unknown }).id : undefined;
   const withId = (r: ControlResponse): ControlResponse => (typeof id === 'string' || typeof id === 'number' ? { id, ...r } : r);
   try {
+    if ((decoded as { cmd?: unknown } | null)?.cmd === OUTBOX_KICK) {
+      if (!opts.outboxKick) throw new Error('this daemon has no OCPP outbox');
+      opts.outboxKick();
+      return withId({ ok: true, status: await statusOf(opts) });
+    }
     const req = parseRequest(decoded);
     const { hal, log } = opts;
     if (req.cmd !== 'status') {
