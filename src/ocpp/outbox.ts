@@ -328,7 +328,7 @@ export class Outbox {
    * again after a moment rather than wait for an event that may not come.
    */
   private afterTimeout(): void {
-    if (this.retryTimer !== undefined || this.stopped) return;
+    if (this.retryTimer !== undefined || this.stopped || !this.deps.connected()) return;
     this.retryTimer = this.deps.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.kick();
