@@ -39,14 +39,15 @@ test('4.9 plug, tap, charge, tap, unplug: Available→Preparing→Charging→Fin
     s.sim.unplug(1);
     await s.until('Available', () => s.calls<Status>('StatusNotification').slice(-1)[0]!.status === 'Available');
     // SuspendedEVSE: the contactor closes a moment after authorization; MinimumStatusDuration 0 reports it.
+    // Transaction messages go before the statuses queued with them (README "Outbox and message order").
     assert.deepEqual(story(s), [
       'Status:Preparing',
       'Authorize',
+      'StartTransaction',
       'Status:SuspendedEVSE',
       'Status:Charging',
-      'StartTransaction',
-      'Status:Finishing',
       'StopTransaction',
+      'Status:Finishing',
       'Status:Available',
     ]);
     const start = s.calls('StartTransaction')[0]!;
