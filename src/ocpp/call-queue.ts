@@ -14,10 +14,12 @@
  *   same connector therefore always follows it).
  * - the CALL in flight is never interrupted by a later, higher one.
  *
- * Time-out: callTimeoutS counts from the moment a CALL is queued, waiting included, so the one
- * who asked (a driver's Authorize) never waits longer than one time-out, whatever was in front of it.
- * A CALL that was sent and timed out means the connection is suspect: the link drops it and reconnects
- * (2.0.1 part 2 §3.2 "Message timeouts"); one that expired while still waiting was never sent.
+ * Time-out: for an urgent CALL callTimeoutS counts from the moment it is queued, waiting included, so
+ * the one who asked (a driver's Authorize) never waits longer than one time-out, whatever was in front
+ * of it; one that expires while still waiting was never sent. Other CALLs count from when they are
+ * sent: nobody waits for their answer, and a StatusNotification that waited behind a long outbox drain
+ * is still worth sending. A CALL that was sent and timed out means the connection is suspect: the link
+ * drops it and reconnects (2.0.1 part 2 §3.2 "Message timeouts").
  * Dispatch happens on a fresh macrotask (setImmediate), so every CALL queued in the same turn of the
  * event loop (e.g. the outbox's next message, queued a few promise steps after the previous answer)
  * competes by class, not by who ran first.
@@ -80,8 +82,7 @@ export class CallQueue {
   push(action: string, payload: object, cls: CallClass = callClassOf(action)): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const e: Entry = { action, payload, cls, resolve, reject, timer: undefined, sent: false, done: false, abort: undefined };
-      const ms = this.deps.timeoutMs();
-      if (ms > 0 && Number.isFinite(ms)) e.timer = this.deps.clock.setTimeout(() => this.expire(e, ms), ms);
+      if (cls === 'urgent') this.startTimer(e);
       this.waiting.get(cls)!.push(e);
       this.schedule();
     });
@@ -122,6 +123,7 @@ export class CallQueue {
     const entry = e;
     this.inFlight = entry;
     entry.sent = true;
+    if (entry.timer === undefined) this.startTimer(entry);
     entry.abort = new AbortController();
     let sending: Promise<unknown>;
     try {
@@ -133,6 +135,11 @@ export class CallQueue {
       (value) => this.settle(entry, () => entry.resolve(value)),
       (err: unknown) => this.settle(entry, () => entry.reject(err)),
     );
+  }
+
+  private startTimer(e: Entry): void {
+    const ms = this.deps.timeoutMs();
+    if (ms > 0 && Number.isFinite(ms)) e.timer = this.deps.clock.setTimeout(() => this.expire(e, ms), ms);
   }
 
   private settle(e: Entry, fn: () => void): void {
