@@ -20,9 +20,10 @@
  * sent: nobody waits for their answer, and a StatusNotification that waited behind a long outbox drain
  * is still worth sending. A CALL that was sent and timed out means the connection is suspect: the link
  * drops it and reconnects (2.0.1 part 2 §3.2 "Message timeouts").
- * Dispatch happens on a fresh macrotask (setImmediate), so every CALL queued in the same turn of the
- * event loop (e.g. the outbox's next message, queued a few promise steps after the previous answer)
- * competes by class, not by who ran first.
+ * When the next CALL to go is urgent it goes at once (nothing can outrank it; urgent ones keep their
+ * queue order). Otherwise dispatch waits for a fresh macrotask (setImmediate), so every CALL queued
+ * in the same turn of the event loop (e.g. the outbox's next message, queued a few promise steps
+ * after the previous answer) competes by class, not by who ran first.
  */
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 
@@ -98,13 +99,17 @@ export class CallQueue {
     const all = [...(this.inFlight ? [this.inFlight] : []), ...ORDER.flatMap((c) => this.waiting.get(c)!)];
     for (const c of ORDER) this.waiting.set(c, []);
     for (const e of all) {
-      this.settle(e, () => e.reject(new Error(`${reason}: ${e.action} not delivered`)));
+      this.settle(e, () => e.reject(new Error(`${reason}: ${e.action} not delivered`)), false);
       e.abort?.abort(reason);
     }
   }
 
   private schedule(): void {
     if (this.scheduled || this.inFlight) return;
+    if (this.waiting.get('urgent')!.length > 0) {
+      this.next();
+      return;
+    }
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -142,14 +147,14 @@ export class CallQueue {
     if (ms > 0 && Number.isFinite(ms)) e.timer = this.deps.clock.setTimeout(() => this.expire(e, ms), ms);
   }
 
-  private settle(e: Entry, fn: () => void): void {
+  private settle(e: Entry, fn: () => void, reschedule = true): void {
     if (e.done) return;
     e.done = true;
     this.deps.clock.clear(e.timer);
     e.timer = undefined;
     if (this.inFlight === e) this.inFlight = undefined;
     fn();
-    this.schedule();
+    if (reschedule) this.schedule();
   }
 
   private expire(e: Entry, ms: number): void {
@@ -161,9 +166,11 @@ export class CallQueue {
       const i = q.indexOf(e);
       if (i >= 0) q.splice(i, 1);
     }
-    this.settle(e, () => e.reject(new CallTimeoutError(e.action, sent, ms)));
+    this.settle(e, () => e.reject(new CallTimeoutError(e.action, sent, ms)), false);
     // Frees ocpp-rpc's pending call (its own time-out is off: this one runs on the station Clock).
     e.abort?.abort('call timeout');
+    // The link drops the connection first (failing what waits), so nothing goes onto the dead one.
     if (sent) this.deps.onSentTimeout(e.action);
+    this.schedule();
   }
 }
