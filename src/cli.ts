@@ -17,6 +17,7 @@ Commands:
   run [options]            run the station daemon (the default command)
   check-config PATH        validate a config file without starting anything (exit 0 OK, 2 errors)
   sim <command> …          drive the simulated board of a running daemon (see: ocpp-station sim --help)
+  outbox <command> …       list, show, replay or drop dead letters of the OCPP outbox (see: ocpp-station outbox --help)
   meter read …             read an energy meter (bring-up)
   pilot monitor …          watch the control-pilot board (bring-up)
   reader listen …          print id tokens from a card reader (bring-up)
@@ -37,6 +38,7 @@ Options of run:
 /** Commands handled by another module's `main(argv)`: name → [verb or undefined, module]. */
 const DELEGATED: Record<string, [verb: string | undefined, module: string]> = {
   sim: [undefined, './control/sim-cli.js'],
+  outbox: [undefined, './outbox-cli.js'],
   meter: ['read', './bringup/meter.js'],
   pilot: ['monitor', './bringup/pilot.js'],
   reader: ['listen', './bringup/reader.js'],

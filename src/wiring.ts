@@ -160,6 +160,7 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
             station.externalLimits.set(EXTERNAL_KEY, { source: req.source ?? 'Other', isGridCritical: req.gridCritical ?? false, evseId: req.evse ?? 0, limitA: req.amps ?? 0 });
           },
         },
+        outboxKick: () => ocpp.link.kickOutbox(),
       });
       control = server;
       undo.push(['close the control socket', () => server.close()]);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { createRPCError } from 'ocpp-rpc';
 import { callGateway, classifyCallFailure } from '../src/ocpp/call-failure.js';
+import { CallNotDeliveredError, CallTimeoutError } from '../src/ocpp/call-queue.js';
 import { CsmsUnreachableError } from '../src/station/api.js';
 
 // ocpp-rpc is CommonJS: TimeoutError (what a call that got no answer rejects with) is not a named ESM export.
@@ -18,6 +19,9 @@ test('unreachable: call timeout, connection dropped while waiting, link not conn
   assert.equal(classifyCallFailure(aborted), 'unreachable');
   assert.equal(classifyCallFailure(new Error('OCPP link not connected: Authorize not sent')), 'unreachable');
   assert.equal(classifyCallFailure(new CsmsUnreachableError('CSMS offline')), 'unreachable');
+  // What the link's own send queue rejects with: its time-out, and a connection gone while waiting.
+  assert.equal(classifyCallFailure(new CallTimeoutError('Authorize', true, 30_000)), 'unreachable');
+  assert.equal(classifyCallFailure(new CallNotDeliveredError('OCPP link disconnected: Authorize not delivered')), 'unreachable');
 });
 
 test('answered: every CALLERROR code, and anything else, is not "offline"', () => {

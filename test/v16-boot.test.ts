@@ -107,13 +107,14 @@ test('4.10 power cut during a transaction: after the restart and boot, StopTrans
     const tid = (s.csms.log.find((e) => e.type === 'result' && e.action === 'StartTransaction')!.payload as { transactionId: number }).transactionId;
     await s.run(60_000);
     await s.restart();
-    await s.until('StopTransaction', () => s.calls('StopTransaction').length === 1);
+    await s.until('StopTransaction and the statuses', () => s.calls('StopTransaction').length === 1 && s.actions().slice(-1)[0] === 'StatusNotification');
     const stop = s.calls('StopTransaction')[0]!;
     assert.equal(stop.reason, 'PowerLoss');
     assert.equal(stop.transactionId, tid);
     // The simulated meter starts again from zero after the "power cut"; a real register would not.
     assert.equal(typeof stop.meterStop, 'number');
-    assert.deepEqual(s.actions().slice(-4), ['BootNotification', 'StatusNotification', 'StatusNotification', 'StopTransaction']);
+    // Transaction messages go before status traffic (README "Outbox and message order").
+    assert.deepEqual(s.actions().slice(-4), ['BootNotification', 'StopTransaction', 'StatusNotification', 'StatusNotification']);
   } finally {
     await s.close();
   }
@@ -132,8 +133,8 @@ test('3.7 / 4.10 transaction started offline, then a power cut: at the next star
     assert.equal(s.link.pendingCount(), 1, 'StartTransaction waits in the outbox');
     await s.restart();
     s.csms.setAccepting(true);
-    await s.until('StopTransaction', () => s.calls('StopTransaction').length === 1 && s.link.pendingCount() === 0);
-    assert.deepEqual(s.actions().slice(-5), ['BootNotification', 'StatusNotification', 'StatusNotification', 'StartTransaction', 'StopTransaction']);
+    await s.until('StopTransaction and the statuses', () => s.calls('StopTransaction').length === 1 && s.link.pendingCount() === 0 && s.actions().slice(-1)[0] === 'StatusNotification');
+    assert.deepEqual(s.actions().slice(-5), ['BootNotification', 'StartTransaction', 'StopTransaction', 'StatusNotification', 'StatusNotification']);
     assert.equal(s.calls('StartTransaction')[0]!.idTag, 'OFFLINE-1');
     const stop = s.calls('StopTransaction')[0]!;
     assert.equal(stop.reason, 'PowerLoss');

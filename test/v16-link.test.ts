@@ -165,9 +165,11 @@ test('4.8 / 4.7 / 4.10 transaction over the wire: StartTransaction, MeterValues 
       session({ evConnectedAt: t, authorizedAt: t, idToken: tok, meterStartWh: 500, endedAt: t + 90_000, meterStopWh: 592, stoppedReason: 'EVDisconnected' }),
       'EVDeparted',
     );
-    await until(r, 'StopTransaction', () => count(r, 'StopTransaction') === 1 && r.link.pendingCount() === 0);
+    await until(r, 'StopTransaction', () => count(r, 'StopTransaction') === 1 && r.link.pendingCount() === 0 && count(r, 'MeterValues') === 2);
     const seq = r.csms.actions(ID).filter((a) => a !== 'StatusNotification');
-    assert.deepEqual(seq, ['BootNotification', 'MeterValues', 'StartTransaction', 'MeterValues', 'StopTransaction']);
+    // Transaction messages go before other traffic queued at the same time (README "Outbox and message
+    // order"): the clock-aligned MeterValues outside the transaction waits until the outbox is empty.
+    assert.deepEqual(seq, ['BootNotification', 'StartTransaction', 'MeterValues', 'StopTransaction', 'MeterValues']);
     const started = r.csms.log.find((e) => e.type === 'result' && e.action === 'StartTransaction')!.payload as { transactionId: number };
     const mv = await r.csms.waitFor<{ transactionId?: number; meterValue: unknown[] }>('MeterValues', (p) => p.transactionId !== undefined);
     assert.equal(mv.transactionId, started.transactionId);
@@ -198,8 +200,9 @@ test('3.7 offline: transaction messages queued while the CSMS is away go out aft
     r.station.setStatus(1, 'Finishing');
     const seen = r.csms.actions(ID).length;
     r.csms.setAccepting(true);
-    await until(r, 'StopTransaction', () => count(r, 'StopTransaction') === 1);
-    assert.deepEqual(r.csms.actions(ID).slice(seen), ['BootNotification', 'StatusNotification', 'StatusNotification', 'StartTransaction', 'StopTransaction']);
+    await until(r, 'StopTransaction and the statuses', () => count(r, 'StopTransaction') === 1 && r.csms.actions(ID).length >= seen + 5);
+    // Errata 3.22: the present statuses after the accepted boot; the queued transaction messages go first.
+    assert.deepEqual(r.csms.actions(ID).slice(seen), ['BootNotification', 'StartTransaction', 'StopTransaction', 'StatusNotification', 'StatusNotification']);
     const status = r.csms.log.filter((e) => e.direction === 'in' && e.action === 'StatusNotification').slice(-1)[0]!.payload as { status: string };
     assert.equal(status.status, 'Finishing', 'only the present status, not the history');
   } finally {

@@ -31,7 +31,7 @@ export function configDefaults(): DefaultedConfig {
       maxFrameBytes: 1024 * 1024,
       reconnect: { minDelayS: 2, maxDelayS: 120 },
       messageLog: { enabled: true, maxBytes: 5 * 1024 * 1024, files: 3 },
-      outbox: { retryAttempts: 5, retryIntervalS: 30 },
+      outbox: { retryAttempts: 5, retryIntervalS: 30, busyRetryDelayS: 2, busyRetries: 5 },
       v16: { configuration: {} },
       v201: { variables: {} },
     },

@@ -41,7 +41,11 @@ export interface OcppConfig {
   maxFrameBytes: number;
   reconnect: { minDelayS: number; maxDelayS: number };
   messageLog: { enabled: boolean; maxBytes: number; files: number };
-  outbox: { retryAttempts: number; retryIntervalS: number };
+  /**
+   * retryAttempts / retryIntervalS: the retry rule for CALLERRORs (1.6 §3.7.1, 2.0.1 E13); busy answers
+   * are retried after busyRetryDelayS (default 2), busyRetries times in a row (default 5) without counting.
+   */
+  outbox: { retryAttempts: number; retryIntervalS: number; busyRetryDelayS?: number; busyRetries?: number };
   /** 1.6 configuration keys seeded the first time only (then SQLite owns them). */
   v16: { configuration: Record<string, string> };
   /** 2.0.1 device-model values seeded the first time only: "Component[/instance][@evseId].Variable": value. */

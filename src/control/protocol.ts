@@ -178,5 +178,8 @@ export function applyToSim(sim: SimControl, req: ControlRequest): void {
   }
 }
 
+/** Tells the daemon its outbox changed on disk (sent by `ocpp-station outbox replay`; see server.ts). */
+export const OUTBOX_KICK = 'outbox-kick';
+
 /** The socket's file name inside the state directory. */
 export const CONTROL_SOCKET_NAME = 'control.sock';

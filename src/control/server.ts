@@ -8,7 +8,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Hal, Logger } from '../../hal/types.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../store/private-files.js';
-import { applyToSim, parseRequest, STATION_COMMANDS, type ConnectorSummary, type ControlRequest, type ControlResponse, type ControlStatus, type SiteSummary } from './protocol.js';
+import { applyToSim, OUTBOX_KICK, parseRequest, STATION_COMMANDS, type ConnectorSummary, type ControlRequest, type ControlResponse, type ControlStatus, type SiteSummary } from './protocol.js';
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -22,6 +22,11 @@ export interface ControlServerOptions {
     /** external-limit / clear-external-limit; throws a message fit to send back. */
     external(req: ControlRequest): void;
   };
+  /**
+   * `{"cmd":"outbox-kick"}`: `ocpp-station outbox replay` changed the queue from another process;
+   * look at it now. Not a sim command: it works on every board.
+   */
+  outboxKick?: () => void;
 }
 
 export interface ControlServer {
@@ -104,6 +109,11 @@ export async function handleLine(line: string, opts: ControlServerOptions): Prom
   const id = typeof decoded === 'object' && decoded !== null ? (decoded as { id?: unknown }).id : undefined;
   const withId = (r: ControlResponse): ControlResponse => (typeof id === 'string' || typeof id === 'number' ? { id, ...r } : r);
   try {
+    if ((decoded as { cmd?: unknown } | null)?.cmd === OUTBOX_KICK) {
+      if (!opts.outboxKick) throw new Error('this daemon has no OCPP outbox');
+      opts.outboxKick();
+      return withId({ ok: true, status: await statusOf(opts) });
+    }
     const req = parseRequest(decoded);
     const { hal, log } = opts;
     if (req.cmd === 'external-limit' || req.cmd === 'clear-external-limit') {

@@ -15,9 +15,10 @@ export function classifyCallFailure(err: unknown): CallFailure {
   // ocpp-rpc: a CALLERROR from the peer or a response our strict validation refused.
   if (typeof e.rpcErrorCode === 'string') return 'answered';
   const name = typeof e.name === 'string' ? e.name : '';
-  // ocpp-rpc rejects a call with TimeoutError when no answer came in time, and with AbortError when
-  // the connection closed while it waited; our link refuses a call while not connected.
-  if (name === 'TimeoutError' || e.constructor?.name === 'TimeoutError' || name === 'AbortError') return 'unreachable';
+  // A call with no answer in time (TimeoutError: ours from ./call-queue.ts, or ocpp-rpc's), one cut by
+  // the connection closing while it waited (CallNotDeliveredError from ./call-queue.ts, ocpp-rpc's
+  // AbortError); our link refuses a call while not connected.
+  if (name === 'TimeoutError' || e.constructor?.name === 'TimeoutError' || name === 'AbortError' || name === 'CallNotDeliveredError') return 'unreachable';
   if (typeof e.message === 'string' && /not connected/i.test(e.message)) return 'unreachable';
   return 'answered';
 }

@@ -1,6 +1,7 @@
 /**
  * The durable queue of transaction-related messages (1.6 StartTransaction / StopTransaction / MeterValues
- * of a transaction, 2.0.1 TransactionEvent, …), drained over the link one message at a time.
+ * of a transaction, 2.0.1 TransactionEvent, …) and of a few other messages that must not be lost
+ * (SecurityEventNotification), drained over the link one message at a time.
  *
  * Guarantees:
  * - enqueue() commits the row (synchronous=FULL) before it returns.
@@ -11,11 +12,19 @@
  *   real 1.6 transactionId) commits together with the delete. Delivery is "at least once": if the
  *   process dies after the CSMS answered but before that commit, the message is sent again after the
  *   restart (only the one message that was in flight can be repeated).
- * - A CALLERROR or a timeout is a failed attempt: the message is sent again after
- *   retryIntervalS × (attempts so far) (1.6 §4.10 TransactionMessageRetryInterval, 2.0.1 E13.FR.03),
- *   and after retryAttempts failures it moves to the outbox_dead table with a logged error and a
- *   'message-dead' event, then the next message goes (E13.FR.04). It is never dropped silently.
- * - A lost connection is not a failed attempt: the message is sent again after the reconnect.
+ * - Only a CALLERROR is a failed attempt ("failure to process the message", 1.6 §3.7.1 / 2.0.1 E13):
+ *   the message is sent again after retryIntervalS × (attempts so far) (TransactionMessageRetryInterval,
+ *   E13.FR.03), and after retryAttempts failures it moves to the outbox_dead table with a logged error
+ *   and a 'message-dead' event, then the next message goes (E13.FR.04). It is never dropped silently:
+ *   dead letters are listed and replayed by `ocpp-station outbox …`, and revived after every
+ *   accepted BootNotification.
+ * - A time-out or a lost connection is not an attempt: the link reconnects after a time-out
+ *   (2.0.1 part 2 §3.2) and the message is sent again after the reconnect, however often that
+ *   happens. A hung CSMS therefore never dead-letters anything.
+ * - A CALLERROR that says the CSMS is busy ("Call already in progress", "try again", …) is retried
+ *   after busy.delayS without counting as an attempt, busy.max times in a row per message; after that
+ *   a busy answer counts like any other CALLERROR, so a peer that always says busy still ends in the
+ *   retry rule above.
  * - A payload that fails our own schema check (strict mode) can never be sent: it goes to the
  *   dead-letter table at once instead of blocking the queue through every retry.
  */
@@ -38,18 +47,34 @@ export interface OutboxDeps {
   log: Logger;
   /**
    * Sends one CALL; resolves with the CALLRESULT, rejects on CALLERROR, timeout or disconnect, and
-   * with InvalidMessageError when the payload fails the schema before it is sent.
+   * with InvalidMessageError when the payload fails the schema before it is sent. `transaction`: a
+   * message of a transaction (sent before status traffic, ./call-queue.ts).
    */
-  send(action: string, payload: Record<string, unknown>): Promise<unknown>;
+  send(action: string, payload: Record<string, unknown>, transaction: boolean): Promise<unknown>;
   connected(): boolean;
   onDead(message: OutboxMessage, error: string): void;
   retry: RetryPolicy;
+  busy?: BusyPolicy;
+}
+
+export interface BusyPolicy {
+  /** Seconds before a message the CSMS answered "busy" goes again. */
+  delayS: number;
+  /** Busy answers in a row per message that do not count as attempts. */
+  max: number;
+}
+
+/** Messages of a transaction: never lost to time-outs, first in the send order. */
+export function isTransactionMessage(action: string, txKey: string | undefined): boolean {
+  return action === 'StartTransaction' || action === 'StopTransaction' || action === 'TransactionEvent' || (action === 'MeterValues' && txKey !== undefined);
 }
 
 export type ResultHandler = (message: OutboxMessage, response: unknown) => void;
 export type Preparer = (message: OutboxMessage) => Record<string, unknown>;
 
 type Outcome = 'done' | 'retry' | 'offline';
+
+const DEFAULT_BUSY: BusyPolicy = { delayS: 2, max: 5 };
 
 /** Thrown by send() when our own strict schema check refused the payload: it was never sent. */
 export class InvalidMessageError extends Error {
@@ -62,11 +87,27 @@ export class InvalidMessageError extends Error {
   }
 }
 
-/** A failure the CSMS (or our own schema check) is responsible for, as opposed to a lost connection. */
-function isCountedFailure(err: unknown): boolean {
+/** A CALLERROR: the CSMS failed to process the message (time-outs and disconnects are not). */
+function isCallError(err: unknown): boolean {
   if (err === null || typeof err !== 'object') return false;
-  const e = err as { rpcErrorCode?: unknown; constructor?: { name?: string } };
-  return typeof e.rpcErrorCode === 'string' || e.constructor?.name === 'TimeoutError';
+  return typeof (err as { rpcErrorCode?: unknown }).rpcErrorCode === 'string';
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.name === 'TimeoutError';
+}
+
+/**
+ * A CALLERROR that asks us to come back later rather than saying the message is wrong: CitrineOS
+ * answers a CALL that arrives while it is busy with RpcFrameworkError "Call already in progress";
+ * other CSMSs (and 1.6, which has no RpcFrameworkError) say busy / try again in a GenericError or
+ * InternalError.
+ */
+export function isBusyError(err: unknown): boolean {
+  if (!isCallError(err)) return false;
+  const e = err as { rpcErrorCode: string; message?: unknown };
+  if (!['RpcFrameworkError', 'GenericError', 'InternalError'].includes(e.rpcErrorCode)) return false;
+  return /in progress|busy|try again|retry later|too many|concurren/i.test(String(e.message ?? ''));
 }
 
 function describe(err: unknown): string {
@@ -85,6 +126,9 @@ export class Outbox {
   private kickAgain = false;
   private retryTimer: TimerHandle | undefined;
   private retry: RetryPolicy;
+  private readonly busy: BusyPolicy;
+  /** Busy answers in a row, per message id (memory only: a restart starts the count again). */
+  private readonly busyCount = new Map<number, number>();
   private readonly results = new Map<string, ResultHandler>();
   private readonly preparers = new Map<string, Preparer>();
 
@@ -94,6 +138,31 @@ export class Outbox {
   constructor(private readonly deps: OutboxDeps) {
     this.retry = { ...deps.retry };
     storageHealth(deps.store.db).on('recovered', this.onStorageRecovered);
+    this.busy = { ...(deps.busy ?? DEFAULT_BUSY) };
+  }
+
+  /** One log line at start: what waits, and the dead letters an operator may want to look at. */
+  logState(): void {
+    const { store, log } = this.deps;
+    const queued = store.count();
+    const dead = store.deadCount();
+    const meta = { queued, deadLetters: dead };
+    if (dead > 0) log.warn(`OCPP outbox: ${dead} dead letter(s) (see: ocpp-station outbox list)`, meta);
+    else log.info('OCPP outbox', meta);
+  }
+
+  /**
+   * Every dead letter back into the queue at its old place (its id), attempts from zero. Returns how
+   * many. Called after an accepted BootNotification (the CSMS may have been fixed since).
+   */
+  reviveDead(why: string): number {
+    const { store, log } = this.deps;
+    const ids = store.dead().map((d) => d.id);
+    if (ids.length === 0) return 0;
+    const n = store.revive(ids);
+    log.info('OCPP outbox: dead letters queued again', { count: n, why });
+    this.kick();
+    return n;
   }
 
   enqueue(action: string, payload: Record<string, unknown>, txKey?: string): number {
@@ -181,19 +250,29 @@ export class Outbox {
     }
     let response: unknown;
     try {
-      response = await this.deps.send(row.action, payload);
+      response = await this.deps.send(row.action, payload, isTransactionMessage(row.action, row.txKey));
     } catch (err) {
       if (err instanceof InvalidMessageError) {
         // It can never pass the schema (e.g. queued for the other OCPP version): retrying only holds
         // back the messages behind it.
         return this.failed(message, `not sent, fails the ${err.protocol} schema: ${err.message}`, true);
       }
-      if (!isCountedFailure(err)) {
-        log.debug('OCPP outbox: not sent, waiting for the connection', { id: row.id, action: row.action, error: describe(err) });
+      if (!isCallError(err)) {
+        // A time-out or a lost connection says nothing about the message: not an attempt.
+        log.debug('OCPP outbox: not delivered, stays queued for the next connection', { id: row.id, action: row.action, error: describe(err) });
+        if (isTimeout(err)) this.afterTimeout();
         return 'offline';
+      }
+      if (isBusyError(err)) {
+        const busy = (this.busyCount.get(row.id) ?? 0) + 1;
+        this.busyCount.set(row.id, busy);
+        if (busy <= this.busy.max) return this.retryAfter(row, this.busy.delayS * 1000, `CSMS busy (${busy}/${this.busy.max}): ${describe(err)}`);
+        // Busy once too often for this message: from now on it counts (the count is kept until the
+        // message leaves the queue, so a peer that always says busy ends in the retry rule).
       }
       return this.failed(message, describe(err));
     }
+    this.busyCount.delete(row.id);
     const handler = this.results.get(row.action);
     try {
       store.db.transaction(() => {
@@ -215,6 +294,7 @@ export class Outbox {
   private failed(message: OutboxMessage, error: string, hopeless = false): Outcome {
     const { store, log, clock } = this.deps;
     if (hopeless || message.attempts >= this.retry.attempts) {
+      this.busyCount.delete(message.id);
       store.db.transaction(() => {
         store.setAttempts(message.id, message.attempts);
         store.kill(message.id, error, clock.now());
@@ -229,18 +309,35 @@ export class Outbox {
       return 'done';
     }
     store.setAttempts(message.id, message.attempts);
-    const delayMs = this.retry.intervalS * 1000 * message.attempts;
-    log.warn('OCPP outbox: message not accepted, will retry', {
+    return this.retryAfter(message, this.retry.intervalS * 1000 * message.attempts, error);
+  }
+
+  private retryAfter(message: OutboxMessage, delayMs: number, error: string): Outcome {
+    this.deps.log.warn('OCPP outbox: message not accepted, will retry', {
       id: message.id,
       action: message.action,
       attempts: message.attempts,
       retryInS: delayMs / 1000,
       error,
     });
+    this.deps.clock.clear(this.retryTimer);
     this.retryTimer = this.deps.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.kick();
     }, delayMs);
     return 'retry';
+  }
+
+  /**
+   * A time-out normally takes the connection down (the link reconnects, and the reconnect kicks us).
+   * If it did not (the CALL expired while waiting behind another one that was then answered), look
+   * again after a moment rather than wait for an event that may not come.
+   */
+  private afterTimeout(): void {
+    if (this.retryTimer !== undefined || this.stopped || !this.deps.connected()) return;
+    this.retryTimer = this.deps.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, this.busy.delayS * 1000);
   }
 }

@@ -35,6 +35,7 @@ import { ocppValidators, smallDetails } from './callerror.js';
 import { connectionTarget, type ConnectionTarget } from './connection-url.js';
 import { WS_BUFFER_FACTOR } from './frame-guard.js';
 import { guardInbound, type GuardedClient } from './inbound-guard.js';
+import { CallQueue, callClassOf, type CallClass } from './call-queue.js';
 import { MessageLog } from './message-log.js';
 import { InvalidMessageError, Outbox, type RetryPolicy } from './outbox.js';
 import { transportOptions, type TransportOptions } from './security.js';
@@ -98,7 +99,7 @@ interface Client extends GuardedClient {
   readonly protocol: string | undefined;
   connect(): Promise<unknown>;
   close(opts?: { code?: number; reason?: string; force?: boolean }): Promise<unknown>;
-  call(method: string, params: unknown): Promise<unknown>;
+  call(method: string, params: unknown, options?: { signal?: AbortSignal }): Promise<unknown>;
   handle(method: string, fn: (call: RpcCall) => Promise<unknown>): void;
   /** The wildcard handler: actions without their own handler. */
   handle(fn: (call: RpcCall) => Promise<unknown>): void;
@@ -176,6 +177,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private readonly abandonedIds: string[] = [];
   private readonly store: OutboxStore;
   private readonly outbox: Outbox;
+  /** Our CALLs: one in flight, the rest by class (./call-queue.ts), time-outs on the station Clock. */
+  private readonly calls: CallQueue;
   private readonly messageLog: MessageLog | undefined;
   private readonly random: () => number;
   /** Outgoing CALLs wait while a CSMS call is being answered (./call-scope.ts). */
@@ -190,14 +193,21 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.random = deps.random ?? Math.random;
     this.scope = new CallScope(deps.clock, deps.log, () => this.cfg.callTimeoutS * 1000);
     this.store = new OutboxStore(deps.db);
+    this.calls = new CallQueue({
+      clock: deps.clock,
+      timeoutMs: () => this.cfg.callTimeoutS * 1000,
+      transmit: (action, payload, signal) => this.transmit(action, payload, signal),
+      onSentTimeout: (action) => this.onCallTimedOut(action),
+    });
     this.outbox = new Outbox({
       store: this.store,
       clock: deps.clock,
       log: deps.log,
-      send: (action, payload) => this.sendQueued(action, payload),
+      send: (action, payload, transaction) => this.sendQueued(action, payload, transaction),
       connected: () => this.connected,
       onDead: (message, error) => this.safeEmit('message-dead', message, error),
       retry: { attempts: opts.ocpp.outbox.retryAttempts, intervalS: opts.ocpp.outbox.retryIntervalS },
+      busy: { delayS: opts.ocpp.outbox.busyRetryDelayS ?? 2, max: opts.ocpp.outbox.busyRetries ?? 5 },
     });
     if (opts.stateDir && opts.ocpp.messageLog.enabled) {
       this.messageLog = new MessageLog({
@@ -228,6 +238,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.transport = transportOptions(this.cfg, this.deps.log);
     this.started = true;
     this.stopped = false;
+    this.outbox.logState();
     this.connect();
   }
 
@@ -255,7 +266,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.transport = transport;
     if (changes.outbox) this.outbox.setRetryPolicy({ attempts: next.outbox.retryAttempts, intervalS: next.outbox.retryIntervalS });
     if (!reconnect) {
-      this.client?.reconfigure({ callTimeoutMs: next.callTimeoutS * 1000, pingIntervalMs: next.pingIntervalS * 1000 });
+      // The call time-out is ours (CallQueue reads cfg.callTimeoutS for every new CALL).
+      this.client?.reconfigure({ callTimeoutMs: 0, pingIntervalMs: next.pingIntervalS * 1000 });
       this.deps.log.info('OCPP link timing changed', { callTimeoutS: next.callTimeoutS, pingIntervalS: next.pingIntervalS });
       return;
     }
@@ -277,15 +289,43 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   }
 
   async call<T = unknown>(action: string, payload: object): Promise<T> {
-    if (this.scope.holding) await this.scope.idle();
-    const client = this.client;
-    if (!client || !this.opened) throw new Error(`OCPP link not connected: ${action} not sent`);
-    return (await client.call(action, payload)) as T;
+    return (await this.callAs(action, payload, callClassOf(action))) as T;
   }
 
-  private async sendQueued(action: string, payload: Record<string, unknown>): Promise<unknown> {
+  private async callAs(action: string, payload: object, cls: CallClass): Promise<unknown> {
+    // What a CSMS call causes goes after its answer (./call-scope.ts): held before it joins the queue.
+    if (this.scope.holding) await this.scope.idle();
+    if (!this.client || !this.opened) throw new Error(`OCPP link not connected: ${action} not sent`);
+    const result = await this.calls.push(action, payload, cls);
+    if (action === 'BootNotification' && (result as { status?: unknown } | undefined)?.status === 'Accepted') {
+      // Dead letters get another chance after each accepted boot, before the adapter opens the outbox.
+      this.outbox.reviveDead('after an accepted BootNotification');
+    }
+    return result;
+  }
+
+  /** One CALL on the current connection (CallQueue makes sure it is the only one in flight). */
+  private async transmit(action: string, payload: object, signal: AbortSignal): Promise<unknown> {
+    const client = this.client;
+    if (!client || !this.opened) throw new Error(`OCPP link not connected: ${action} not sent`);
+    return client.call(action, payload, { signal });
+  }
+
+  /** A sent CALL got no answer in time: the connection is suspect (2.0.1 part 2 §3.2): reconnect. */
+  private onCallTimedOut(action: string): void {
+    if (this.stopped || !this.client || !this.opened) return;
+    this.deps.log.warn('OCPP: no answer within the call timeout; dropping the connection and reconnecting', {
+      action,
+      callTimeoutS: this.cfg.callTimeoutS,
+    });
+    void this.dropClient(1000, 'call timeout');
+    this.scheduleReconnect();
+  }
+
+  /** Sends a message of the outbox; `transaction` puts it in the urgent class. */
+  private async sendQueued(action: string, payload: Record<string, unknown>, transaction: boolean): Promise<unknown> {
     try {
-      return await this.call(action, payload);
+      return await this.callAs(action, payload, callClassOf(action, transaction));
     } catch (err) {
       if (err instanceof Error && this.refusedLocally.has(err)) {
         throw new InvalidMessageError(err.message, this.negotiated ?? 'unknown');
@@ -335,6 +375,16 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   /** Messages that exhausted their attempts (never deleted by the link). */
   deadLetters(): DeadRow[] {
     return this.store.dead();
+  }
+
+  /** Look at the queue again now (e.g. `ocpp-station outbox replay` wrote to it from another process). */
+  kickOutbox(): void {
+    this.outbox.kick();
+  }
+
+  /** Actions of our CALLs waiting behind the one in flight, in send order (tests, diagnostics). */
+  waitingCalls(): string[] {
+    return this.calls.waitingActions();
   }
 
   /**
@@ -398,7 +448,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
       strictModeValidators: ocppValidators() as never[],
       reconnect: false,
       maxReconnects: 0,
-      callTimeoutMs: this.cfg.callTimeoutS * 1000,
+      callTimeoutMs: 0, // ours, on the station Clock (./call-queue.ts)
       pingIntervalMs: this.cfg.pingIntervalS * 1000,
       deferPingsOnActivity: false,
       respondWithDetailedErrors: false,
@@ -433,7 +483,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
       }
     }));
     client.on('callError', this.isolated('callError', ({ outbound, messageId, error }: { outbound: boolean; messageId: string; error: unknown }) => {
-      if (!outbound || !(error instanceof TimeoutError)) return;
+      // Ours time out on the station Clock (./call-queue.ts) and are aborted: AbortError, not TimeoutError.
+      if (!outbound || !(error instanceof TimeoutError || (error instanceof Error && error.name === 'AbortError'))) return;
       this.abandonedIds.push(messageId);
       if (this.abandonedIds.length > ABANDONED_IDS_KEPT) this.abandonedIds.shift();
     }));
@@ -558,6 +609,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.client = undefined;
     this.opened = false;
     this.scope.clear();
+    this.calls.rejectAll('OCPP link disconnected');
     this.deps.log.warn('OCPP disconnected', { code, reason });
     if (wasOpen) this.safeEmit('close', code, reason);
     this.scheduleReconnect();
@@ -581,6 +633,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.client = undefined;
     this.opened = false;
     this.scope.clear();
+    this.calls.rejectAll('OCPP connection closed');
     if (!client) return;
     if (wasOpen) this.safeEmit('close', code, reason);
     let timer: NodeJS.Timeout | undefined;

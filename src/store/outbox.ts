@@ -138,12 +138,52 @@ export class OutboxStore {
   }
 
   dead(): DeadRow[] {
-    const rows = this.db.prepare('SELECT * FROM outbox_dead ORDER BY id').all() as (RawRow & {
-      died_at: number;
-      error: string;
-    })[];
-    return rows.map((r) => ({ ...fromRaw(r), diedAt: r.died_at, error: r.error }));
+    const rows = this.db.prepare('SELECT * FROM outbox_dead ORDER BY id').all() as RawDeadRow[];
+    return rows.map(fromRawDead);
   }
+
+  deadCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox_dead').get() as { n: number }).n;
+  }
+
+  getDead(id: number): DeadRow | undefined {
+    const r = this.db.prepare('SELECT * FROM outbox_dead WHERE id = ?').get(id) as RawDeadRow | undefined;
+    return r ? fromRawDead(r) : undefined;
+  }
+
+  /**
+   * Dead letters back into the queue, in one short transaction: each keeps its id, so it goes out in
+   * its original place relative to the messages of its transaction still queued; attempts start
+   * from zero. Returns how many moved (ids that are not dead letters are skipped).
+   */
+  revive(ids: readonly number[]): number {
+    const insert = this.db.prepare(
+      `INSERT INTO outbox (id, action, payload, tx_key, attempts, created_at)
+       SELECT id, action, payload, tx_key, 0, created_at FROM outbox_dead WHERE id = ?`,
+    );
+    const del = this.db.prepare('DELETE FROM outbox_dead WHERE id = ?');
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const id of ids) {
+        if (insert.run(id).changes === 0) continue;
+        del.run(id);
+        n++;
+      }
+      return n;
+    })();
+  }
+
+  /** Deletes dead letters for good (operator's decision). Returns how many. */
+  dropDead(ids: readonly number[]): number {
+    const del = this.db.prepare('DELETE FROM outbox_dead WHERE id = ?');
+    return this.db.transaction(() => ids.reduce((n, id) => n + del.run(id).changes, 0))();
+  }
+}
+
+type RawDeadRow = RawRow & { died_at: number; error: string };
+
+function fromRawDead(r: RawDeadRow): DeadRow {
+  return { ...fromRaw(r), diedAt: r.died_at, error: r.error };
 }
 
 export function getLinkValue(db: Db, key: string): string | undefined {

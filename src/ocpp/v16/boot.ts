@@ -82,8 +82,8 @@ export class Registration {
       this.state = 'Accepted';
       if (conf.interval > 0) this.ctx.cfg.setInternal('HeartbeatInterval', String(conf.interval), clock.now());
       this.restartHeartbeat();
-      // Present statuses first (errata 3.22), then the outbox: the CSMS learns the connector state
-      // before the transaction messages that were queued while offline.
+      // Present statuses (errata 3.22), then open the outbox; the link's send order puts the
+      // transaction messages queued while offline before the statuses (src/ocpp/call-queue.ts).
       this.onAccepted();
       link.setReady(true);
     } else {

@@ -6,8 +6,9 @@
  * first; its answer gives the transactionId (persisted in v16_transactions). MeterValues and
  * StopTransaction are queued with transactionId -1 as a placeholder and the queued-message preparer
  * writes the real id just before sending. The outbox sends in order and waits for each answer, so
- * they always go after their StartTransaction was answered. If StartTransaction could never be
- * delivered, -1 stays (errata 3.18).
+ * they always go after their StartTransaction was answered. Time-outs and disconnects never count
+ * as attempts, so a Start is only given up when the CSMS refused it TransactionMessageAttempts times
+ * (CALLERRORs); then, and only then, -1 stays (errata 3.18), so the queue is not blocked.
  *
  * A session recovered after a power cut arrives as 'ended' (PowerLoss): StartTransaction is queued
  * first if it never went out, then StopTransaction.
