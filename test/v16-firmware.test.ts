@@ -64,7 +64,8 @@ function hook(dir: string, wait = false): string {
     [
       `printf '%s\\n' "$1" > '${dir}/ran'`,
       `cat "$1" >> '${dir}/ran'`,
-      wait ? `while [ ! -f '${dir}/go' ]; do sleep 0.02; done` : '',
+      // Also ends when the test's directory is gone (a hook of a run cut short must not outlive the test).
+      wait ? `while [ ! -f '${dir}/go' ] && [ -d '${dir}' ]; do sleep 0.02; done` : '',
       'exit 0',
     ].join('\n'),
   );

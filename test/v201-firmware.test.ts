@@ -167,7 +167,7 @@ test('issue 10 #6 B11.FR.06 / L01.FR.10: Reset while the firmware installs is Re
   try {
     f.files.serve('/fw/image-9.bin', 'NEW-FIRMWARE-9');
     const script = join(f.dir, 'install.sh');
-    writeFileSync(script, `while [ ! -f '${f.dir}/go' ]; do sleep 0.02; done\nexit 0\n`);
+    writeFileSync(script, `while [ ! -f '${f.dir}/go' ] && [ -d '${f.dir}' ]; do sleep 0.02; done\nexit 0\n`);
     f.s.config.maintenance = { firmwareInstallCommand: `/bin/sh ${script}` };
     const now = new Date(f.s.clock.now()).toISOString();
     await f.s.call('UpdateFirmware', { requestId: 9, firmware: { location: `${f.files.url}/fw/image-9.bin`, retrieveDateTime: now } });
