@@ -82,6 +82,8 @@ export interface AuthInfo {
   expiresAt?: number;
   /** Text from the CSMS for the driver (2.0.1 idTokenInfo.personalMessage, 1.6 California Pricing tariff); shown by the display. */
   personalMessage?: string;
+  /** The driver's preferred language (RFC 5646, 2.0.1 idTokenInfo.language1), for the display. */
+  language?: string;
 }
 
 /** Why a session's transaction ended: 2.0.1 ReasonEnumType plus the 1.6-only reasons. */

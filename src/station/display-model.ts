@@ -30,6 +30,8 @@ export interface ScreenMessage {
   endAt?: number;
   /** Shown only while this session runs (2.0.1 transactionId). */
   sessionId?: string;
+  /** RFC 5646 tag; of messages alike but for their language, the driver's (else English) is shown. */
+  language?: string;
 }
 
 export interface Cost {
@@ -227,7 +229,32 @@ export class DisplayModel {
       if (m.sessionId !== undefined && !running.has(m.sessionId)) return false;
       return true;
     });
-    return boundary === undefined ? { due } : { due, boundary };
+    const picked = this.pickLanguages(due);
+    return boundary === undefined ? { due: picked } : { due: picked, boundary };
+  }
+
+  /**
+   * O01.FR.08/09: messages that differ only in language are one message in several languages: show the
+   * one in the driver's language (from the running session's authorization), else English, else the first.
+   */
+  private pickLanguages(due: ScreenMessage[]): ScreenMessage[] {
+    const wanted = [...this.views.values()].map((v) => v.session?.auth?.language).find((l) => l !== undefined);
+    const primary = (l: string | undefined) => l?.toLowerCase().split('-')[0];
+    const groups = new Map<string, ScreenMessage[]>();
+    for (const m of due) {
+      const key = [m.priority, m.state, m.startAt, m.endAt, m.sessionId, m.language === undefined ? m.id : ''].join('|');
+      groups.set(key, [...(groups.get(key) ?? []), m]);
+    }
+    const out = new Set<ScreenMessage>();
+    for (const g of groups.values()) {
+      const choice =
+        g.find((m) => wanted !== undefined && m.language?.toLowerCase() === wanted.toLowerCase()) ??
+        g.find((m) => wanted !== undefined && primary(m.language) === primary(wanted)) ??
+        g.find((m) => primary(m.language) === 'en') ??
+        g[0]!;
+      out.add(choice);
+    }
+    return due.filter((m) => out.has(m));
   }
 
   private compose(): { lines: string[]; nextChangeAt?: number } {

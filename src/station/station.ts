@@ -112,7 +112,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   /** Shares the site's headroom (and external limits on all EVSEs) across the EVSEs. */
   readonly siteLimit: SiteLimit;
   /** What the display shows; the adapters feed it the CSMS's messages, tariffs and costs. */
-  readonly display: DisplayModel;
+  readonly display?: DisplayModel;
   /** Limits set through setLimit(), combined with the smart-charging ones (the lower wins). */
   private readonly manualLimits = new Map<number, number>();
   private readonly profileLimits = new Map<number, number>();
@@ -127,7 +127,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly onToken = (t: TokenRead): void => {
     this.presentToken({ idToken: t.id, type: t.kind })
       .then((info) => {
-        if (info.status !== 'Accepted') this.display.flash(['Card not accepted', info.personalMessage ?? info.status]);
+        if (info.status !== 'Accepted') this.display?.flash(['Card not accepted', info.personalMessage ?? info.status]);
       })
       .catch((err: unknown) => this.log.error('token handling failed', { err: String(err) }));
   };
@@ -153,7 +153,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       if (evse.activeFaults.length > 0) this.unheardFaults.set(h.id, evse.activeFaults);
     }
     const evseList = [...this.evses.values()];
-    this.display = new DisplayModel({ events: this, clock: this.clock, log: this.log, evseIds: [...this.evses.keys()], ...(deps.hal.display ? { display: deps.hal.display } : {}) });
+    if (deps.hal.display) this.display = new DisplayModel({ events: this, clock: this.clock, log: this.log, evseIds: [...this.evses.keys()], display: deps.hal.display });
     this.metering = new Metering({
       clock: this.clock,
       log: this.log,
@@ -304,7 +304,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.siteLimit.start();
     if (this.hal.emergencyStop?.active) this.applyEmergencyStop(true);
     this.started = true;
-    this.display.start();
+    this.display?.start();
     for (const evse of this.evses.values()) {
       evse.announce();
       this.openForCable(evse);
@@ -365,7 +365,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.hal.reader?.off('fault', this.onReaderFault);
     this.hal.reader?.off('fault-cleared', this.onReaderFaultCleared);
     this.hal.emergencyStop?.off('change', this.onEmergencyStop);
-    this.display.stop();
+    this.display?.stop();
     this.started = false;
   }
 
