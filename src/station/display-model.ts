@@ -70,6 +70,8 @@ export class DisplayModel {
   private readonly costs = new Map<string, Cost & { final: boolean }>();
   private readonly sessionTexts = new Map<string, string>();
   private idleText: string | undefined;
+  private tariffFallback: string | undefined;
+  private readonly finalNotes = new Map<string, string>();
   private flashLines: { lines: string[]; until: number } | undefined;
   private cycleIndex = 0;
   private timer: TimerHandle | undefined;
@@ -156,6 +158,18 @@ export class DisplayModel {
   /** The idle screen's second line: a default price / tariff fallback text; undefined: none. */
   setIdleText(text: string | undefined): void {
     this.idleText = text;
+    this.update();
+  }
+
+  /** Shown for a session without a tariff text of its own (2.0.1 TariffFallbackMessage); undefined or '': none. */
+  setTariffFallback(text: string | undefined): void {
+    this.tariffFallback = text || undefined;
+    this.update();
+  }
+
+  /** Shown on the end screen of a session whose cost will not come (2.0.1 TotalCostFallbackMessage). */
+  setFinalNote(sessionId: string, text: string): void {
+    this.finalNotes.set(sessionId, text);
     this.update();
   }
 
@@ -309,7 +323,7 @@ export class DisplayModel {
   private evseScreen(v: EvseView, now: number): string[] | undefined {
     const s = v.session;
     if (s) {
-      const text = this.sessionTexts.get(s.id) ?? s.auth?.personalMessage;
+      const text = this.sessionTexts.get(s.id) ?? s.auth?.personalMessage ?? this.tariffFallback;
       const cost = this.costs.get(s.id);
       if (s.authorizedAt === undefined) return ['Cable connected', 'Tap card to start'];
       const status = v.status?.status;
@@ -326,7 +340,9 @@ export class DisplayModel {
       const cost = this.costs.get(e.session.id);
       const wh = e.session.meterStopWh !== undefined && e.session.meterStartWh !== undefined ? e.session.meterStopWh - e.session.meterStartWh : undefined;
       const lines = ['Charging done', `${wh !== undefined ? kwh(wh) : ''} ${duration((e.session.endedAt ?? now) - (e.session.authorizedAt ?? e.session.startedAt))}`.trim()];
+      const note = this.finalNotes.get(e.session.id);
       if (cost) lines.push(`${cost.final ? 'Total' : 'Cost'} ${money(cost)}`);
+      else if (note) lines.push(note);
       if (!Number.isFinite(e.until)) lines.push('Unplug the cable');
       return lines;
     }

@@ -15,6 +15,7 @@ import { DataTransfer, type DataTransferResult, type VendorHandler } from './dat
 import { evseVariables, smartChargingVariables, stationVariables, type VariableDef } from './device-model-data.js';
 import { DeviceModel, keyOf } from './device-model.js';
 import { DisplayMessages, displayMessageVariables } from './display-messages.js';
+import { TariffCost, tariffCostVariables } from './tariff-cost.js';
 import { ExternalLimitReports, externalLimitVariables } from './external-limits.js';
 import { V201Firmware } from './firmware.js';
 import { Metering } from './metering.js';
@@ -65,6 +66,7 @@ export class V201Adapter implements OcppAdapter {
   private readonly firmware: V201Firmware;
   private readonly externalLimits: ExternalLimitReports;
   private readonly displayMessages: DisplayMessages;
+  private readonly tariffCost: TariffCost;
   private readonly onOpen = (protocol: OcppProtocol): void => {
     if (protocol === this.protocol) this.boot.onOpen();
   };
@@ -88,7 +90,7 @@ export class V201Adapter implements OcppAdapter {
       }),
       ...smartChargingVariables(deps.station.chargingProfiles?.limits),
       ...externalLimitVariables(),
-      ...(deps.station.display ? displayMessageVariables() : []),
+      ...(deps.station.display ? [...displayMessageVariables(), ...tariffCostVariables()] : []),
       ...deps.station.evseIds.flatMap((id) => evseVariables(id, maxPowerW)),
     ];
     this.deviceModel = new DeviceModel(dmRepo, defs, () => deps.clock.now(), (def) => this.live(def));
@@ -103,6 +105,8 @@ export class V201Adapter implements OcppAdapter {
     this.firmware = new V201Firmware(this.ctx);
     this.externalLimits = new ExternalLimitReports(this.ctx);
     this.displayMessages = new DisplayMessages(this.ctx);
+    this.tariffCost = new TariffCost(this.ctx);
+    this.transactions.onResponse = (msg, res) => this.tariffCost.onResponse(msg, res);
     this.remote = new RemoteControl(this.ctx, {
       firmware: this.firmware,
       boot: this.boot,
@@ -150,6 +154,7 @@ export class V201Adapter implements OcppAdapter {
       if (METER_KEYS.has(key)) this.metering.applyIntervals();
       if (key === 'OCPPCommCtrlr.HeartbeatInterval') this.boot.startHeartbeat();
       if (key.startsWith('OCPPCommCtrlr.MessageAttempt')) this.applyRetryPolicy();
+      if (key.startsWith('TariffCostCtrlr.') && this.ctx.station.display) this.tariffCost.applySettings();
     });
     this.availability.register();
     this.auth.register();
@@ -162,7 +167,10 @@ export class V201Adapter implements OcppAdapter {
     this.security.register();
     this.smartCharging.register();
     this.externalLimits.register();
-    if (this.ctx.station.display) this.displayMessages.register();
+    if (this.ctx.station.display) {
+      this.displayMessages.register();
+      this.tariffCost.register();
+    }
     this.metering.register();
     this.metering.applyIntervals();
     this.applyRetryPolicy();
