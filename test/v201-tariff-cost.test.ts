@@ -22,7 +22,7 @@ async function with201(variables: Record<string, string>, fn: (s: V201Station) =
 
 const personal = (content: string) => ({ format: 'UTF8', language: 'en', content });
 
-test('TC_I_01_CS I01.FR.03: the tariff in idTokenInfo.personalMessage is shown at authorization and while charging', () =>
+test('I01.FR.03: the tariff in idTokenInfo.personalMessage is shown at authorization and while charging', () =>
   with201({}, async (s) => {
     s.csms.setHandler('Authorize', () => ({ idTokenInfo: { status: 'Accepted', personalMessage: personal('0.35 €/kWh') } }));
     s.sim.tap('04A1B2C3');
@@ -35,7 +35,7 @@ test('TC_I_01_CS I01.FR.03: the tariff in idTokenInfo.personalMessage is shown a
     assert.ok(screen(s).includes('0.35 EUR/kWh'), screen(s).join('|'));
   }));
 
-test('TC_I_02_CS / TC_I_03_CS I02.FR.02–04 / I03.FR.03: running cost from CostUpdated and TransactionEvent responses, final cost from the Ended response', () =>
+test('TC_I_01_CS / TC_I_07_CS / TC_I_02_CS I02.FR.02–04 / I03.FR.03: running cost from CostUpdated and TransactionEvent responses, final cost from the Ended response', () =>
   with201({ 'TariffCostCtrlr.Currency': 'CHF', 'SampledDataCtrlr.TxUpdatedInterval': '10' }, async (s) => {
     let cost = 0;
     s.csms.setHandler('TransactionEvent', (p) => {
@@ -89,7 +89,7 @@ test('point 5: TariffCostCtrlr.Currency takes ISO 4217 codes only; an unknown cu
     assert.equal(r.getVariableResult[0]!.attributeValue, 'GBP');
   }));
 
-test('TC_I_04/05 I04.FR.01 / I05.FR.02: offline, the TariffFallbackMessage is shown at authorization and the TotalCostFallbackMessage at the end (no late cost)', () =>
+test('I04.FR.01 / I05.FR.02 / I03.FR.03: offline, the TariffFallbackMessage is shown at authorization and the TotalCostFallbackMessage at the end (no late cost)', () =>
   with201(
     {
       'AuthCtrlr.OfflineTxForUnknownIdEnabled': 'true',
