@@ -44,7 +44,7 @@ test('TC_O_03_CS / TC_O_33_CS O03.FR.06 / O04.FR.07: GetDisplayMessages with non
     assert.equal(notifies(s).length, 0);
   }));
 
-test('TC_O_06/08/09/34_CS O03.FR.01–05 / O04.FR.01–06: Get all or by id/priority/state: Accepted and NotifyDisplayMessages with the requestId, split with tbc on all but the last', () =>
+test('TC_O_02/07/08/09/34_CS O03.FR.01–05 / O04.FR.01–06: Get all or by id/priority/state: Accepted and NotifyDisplayMessages with the requestId, split with tbc on all but the last', () =>
   with201(async (s) => {
     for (let id = 1; id <= 12; id++) assert.equal((await set(s, id, `m${id}`, id === 3 ? { priority: 'InFront', state: 'Charging' } : {})).status, 'Accepted');
     assert.equal((await s.call<Status>('GetDisplayMessages', { requestId: 42 })).status, 'Accepted');
@@ -134,7 +134,7 @@ test('O01.FR.11: beyond DisplayMessageCtrlr.DisplayMessages maxLimit Rejected (r
     assert.deepEqual(r.getVariableResult.map((v) => v.attributeValue), [String(MAX_DISPLAY_MESSAGES), 'ASCII,UTF8', 'AlwaysFront,InFront,NormalCycle']);
   }));
 
-test('TC_O_10_CS O02.FR.01 / O02.FR.02: a transaction message: UnknownTransaction for an unknown id; shown during its transaction, removed when it ends', () =>
+test('TC_O_06_CS O02.FR.01 / O02.FR.02: a transaction message: UnknownTransaction for an unknown id; shown during its transaction, removed when it ends', () =>
   with201(async (s) => {
     assert.equal((await set(s, 1, 'x', { transactionId: 'no-such-tx', priority: 'InFront' })).status, 'UnknownTransaction');
     await startCharging(s);
@@ -162,7 +162,7 @@ test('TC_O_15_CS O01.FR.08 / O01.FR.09: of one message in several languages, the
     assert.equal(screen(s)[0], 'Welkom');
   }));
 
-test('O01.FR.10: messages survive a restart (SQLite) and are shown again', () =>
+test('TC_O_20_CS O01.FR.10: messages survive a restart (SQLite) and are shown again', () =>
   with201(async (s) => {
     await set(s, 4, 'Persistent', { priority: 'InFront' });
     await s.restart();
