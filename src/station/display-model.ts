@@ -342,7 +342,7 @@ export class DisplayModel {
       const lines = ['Charging done', `${wh !== undefined ? kwh(wh) : ''} ${duration((e.session.endedAt ?? now) - (e.session.authorizedAt ?? e.session.startedAt))}`.trim()];
       const note = this.finalNotes.get(e.session.id);
       if (cost) lines.push(`${cost.final ? 'Total' : 'Cost'} ${money(cost)}`);
-      else if (note) lines.push(note);
+      if (note) lines.push(note);
       if (!Number.isFinite(e.until)) lines.push('Unplug the cable');
       return lines;
     }
@@ -396,5 +396,5 @@ export function duration(ms: number): string {
 }
 
 export function money(c: Cost): string {
-  return `${c.currency} ${c.amount.toFixed(2)}`;
+  return c.currency ? `${c.currency} ${c.amount.toFixed(2)}` : c.amount.toFixed(2);
 }
