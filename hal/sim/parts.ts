@@ -214,7 +214,7 @@ export class SimDisplay extends Firing<DisplayEvents> implements Display {
       });
       await this.pager.show(pages);
     } else this.screen = pages[0]!.map(fromA00);
-    this.log.info('display', { lines: this.lines });
+    this.log.debug('display', { lines: this.lines });
   }
   close(): void {
     this.pager?.stop();
