@@ -116,3 +116,11 @@ test('I04.FR.01 / I05.FR.02 / I03.FR.03: offline, the TariffFallbackMessage is s
       assert.equal(screen(s)[2], 'See your invoice', 'I03.FR.03: the cost of a transaction that ended offline is not shown');
     },
   ));
+
+test('TariffCostCtrlr.Enabled/Tariff false: no tariff text is shown (the personal message is ignored)', () =>
+  with201({ 'TariffCostCtrlr.Enabled/Tariff': 'false' }, async (s) => {
+    s.csms.setHandler('Authorize', () => ({ idTokenInfo: { status: 'Accepted', personalMessage: personal('0.35 EUR/kWh') } }));
+    s.sim.tap('04A1B2C3');
+    await s.until('authorized', () => screen(s)[0] === 'Authorized');
+    assert.equal(screen(s)[1], 'Plug in the cable');
+  }));

@@ -71,6 +71,7 @@ export class DisplayModel {
   private readonly sessionTexts = new Map<string, string>();
   private idleText: string | undefined;
   private tariffFallback: string | undefined;
+  private tariffsShown = true;
   private readonly finalNotes = new Map<string, string>();
   private flashLines: { lines: string[]; until: number } | undefined;
   private cycleIndex = 0;
@@ -164,6 +165,12 @@ export class DisplayModel {
   /** Shown for a session without a tariff text of its own (2.0.1 TariffFallbackMessage); undefined or '': none. */
   setTariffFallback(text: string | undefined): void {
     this.tariffFallback = text || undefined;
+    this.update();
+  }
+
+  /** Whether tariff texts (personal messages, user prices, fallbacks) are shown (2.0.1 TariffCostCtrlr.Enabled/Tariff). */
+  showTariffs(on: boolean): void {
+    this.tariffsShown = on;
     this.update();
   }
 
@@ -323,7 +330,7 @@ export class DisplayModel {
   private evseScreen(v: EvseView, now: number): string[] | undefined {
     const s = v.session;
     if (s) {
-      const text = this.sessionTexts.get(s.id) ?? s.auth?.personalMessage ?? this.tariffFallback;
+      const text = this.tariffsShown ? (this.sessionTexts.get(s.id) ?? s.auth?.personalMessage ?? this.tariffFallback) : undefined;
       const cost = this.costs.get(s.id);
       if (s.authorizedAt === undefined) return ['Cable connected', 'Tap card to start'];
       const status = v.status?.status;

@@ -54,8 +54,9 @@ export class TariffCost {
     this.applySettings();
   }
 
-  /** TariffFallbackMessage → the display; again whenever a TariffCostCtrlr variable changes. */
+  /** Enabled/Tariff and TariffFallbackMessage → the display; again whenever a TariffCostCtrlr variable changes. */
   applySettings(): void {
+    this.display()?.showTariffs(this.tariffOn());
     this.display()?.setTariffFallback(this.tariffOn() ? this.ctx.dm.value('TariffCostCtrlr.TariffFallbackMessage') : undefined);
   }
 
