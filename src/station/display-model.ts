@@ -86,8 +86,11 @@ export class DisplayModel {
   private readonly onSession = (e: SessionEvent): void => {
     const v = this.view(e.session.evseId);
     if (e.type === 'ended') {
-      v.session = undefined;
-      v.ended = { session: e.session, until: Number.POSITIVE_INFINITY };
+      // A late 'ended' of an older session must not hide the one now running.
+      if (!v.session || v.session.id === e.session.id) {
+        v.session = undefined;
+        v.ended = { session: e.session, until: Number.POSITIVE_INFINITY };
+      }
     } else if (e.type === 'started' || v.session?.id === e.session.id || !v.session) {
       v.session = e.session;
       if (e.type === 'started') v.ended = undefined;
