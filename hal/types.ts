@@ -139,6 +139,10 @@ export interface EnergyMeter extends TypedEmitter<FaultEvents>, FaultSource {
 export type DisplayEvents = FaultEvents;
 
 export interface Display extends TypedEmitter<DisplayEvents>, FaultSource {
+  /** Character cells per row and rows, for those who compose the screen (absent: 20 × 4). */
+  readonly cols?: number;
+  readonly rows?: number;
+  /** Logical lines (Unicode); the driver fits, wraps, pages and maps them to what it can show. */
   show(lines: string[]): Promise<void>;
 }
 
@@ -215,6 +219,8 @@ export interface SimEvseStatus {
 
 export interface SimStatus {
   evses: SimEvseStatus[];
+  /** What the simulated display shows now, one string per row. */
+  display?: string[];
   /** The building's other load, amperes per phase, and whether the site meter answers. */
   building?: { loadA: number; meterSilent: boolean };
 }

@@ -77,10 +77,57 @@ describe('HD44780 behind a PCF8574 backpack', () => {
   });
 
   test('text outside the LCD character set is replaced; close() turns the backlight off and closes the bus', async () => {
-    assert.equal(toLcdText('Café €5', 8), 'Cafe ?5 ');
     const { lcd, bus } = await open({});
     await lcd.close();
     assert.deepEqual(bus.bytes.at(-1), [0x27, 0]);
     assert.ok(bus.closed);
+  });
+});
+
+describe('HD44780 text: ROM A00, fitting and paging', () => {
+  const cells = (s: string) => [...s].map((c) => c.charCodeAt(0));
+  const rowBytes = (addr: number, codes: number[]) => [...expectByte(0x80 | addr, 0), ...codes.flatMap((c) => expectByte(c, 1))];
+
+  test('exact bytes for a known 16x2 screen: ° and ä from the ROM, € spelled EUR, \\ and ~ never sent as ¥ and →', async () => {
+    const { lcd, bus } = await open({ cols: 16, rows: 2 });
+    bus.bytes.length = 0;
+    await lcd.show(['Käse 20°C', '€1 a\\b~c']);
+    const row0 = [...cells('K'), 0xe1, ...cells('se 20'), 0xdf, ...cells('C'), ...cells(' '.repeat(7))];
+    const row1 = cells('EUR1 a/b-c'.padEnd(16));
+    assert.deepEqual(bus.bytes.map(([, b]) => b), [...rowBytes(0x00, row0), ...rowBytes(0x40, row1)]);
+  });
+
+  test('characters the ROM lacks become ? (never a code from its katakana half); accents are stripped', () => {
+    assert.equal(toLcdText('Café €5', 10), 'Cafe EUR5 ');
+    assert.equal(toLcdText('日本 Ж ✓', 8), '?? ? ?  ');
+    for (const ch of toLcdText('Ωπ€αЖ日\u0007', 12)) {
+      const c = ch.charCodeAt(0);
+      assert.ok((c >= 0x20 && c <= 0x7d && c !== 0x5c) || [0xf4, 0xf7, 0xe0].includes(c), `code 0x${c.toString(16)}`);
+    }
+  });
+
+  test('a message longer than the display is word-wrapped and paged every 3 s on the clock', async () => {
+    const { lcd, bus, clock } = await open({ cols: 16, rows: 2 });
+    await lcd.show(['Welcome to the station of the city of Springfield']);
+    const screen = () => {
+      // replay the data writes into a 2x16 DDRAM model
+      const ram = new Map<number, number>();
+      let addr = 0;
+      const b = bus.bytes.map(([, x]) => x).filter((x) => (x & 0x04) !== 0);
+      for (let i = 0; i + 1 < b.length; i += 2) {
+        const byte = (b[i]! & 0xf0) | (b[i + 1]! >> 4);
+        if ((b[i]! & 0x01) === 0) {
+          if (byte & 0x80) addr = byte & 0x7f;
+        } else ram.set(addr++, byte);
+      }
+      const row = (start: number) => String.fromCharCode(...Array.from({ length: 16 }, (_, i) => ram.get(start + i) ?? 0x20));
+      return [row(0x00), row(0x40)];
+    };
+    assert.deepEqual(screen(), ['Welcome to the  ', 'station of the  ']);
+    await clock.advance(3000);
+    assert.deepEqual(screen(), ['city of         ', 'Springfield     ']);
+    await clock.advance(3000);
+    assert.deepEqual(screen(), ['Welcome to the  ', 'station of the  ']);
+    await lcd.close();
   });
 });

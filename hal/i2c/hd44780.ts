@@ -4,10 +4,13 @@
  * The controller is put in 4-bit mode with the datasheet's initialisation by instruction
  * (0x3, 0x3, 0x3, then 0x2, with the waits), and every byte goes as two nibbles, each latched
  * by a high-then-low pulse on E. Waits use the injected clock. Only rows that changed are rewritten.
+ * Text goes through ROM A00 (hal/display-text.ts): lines are fitted, wrapped and paged, and characters
+ * the ROM lacks are spelled out or replaced, so the controller is never sent a code that shows garbage.
  */
 import { TypedEmitter } from '../emitter.js';
 import type { Display, DisplayEvents, HalDeps } from '../types.js';
 import { asObject, bool, num, onlyKeys } from '../driver-options.js';
+import { layout, Pager, toA00 } from '../display-text.js';
 
 const RS = 0x01;
 const E = 0x04;
@@ -50,6 +53,7 @@ export class Hd44780 extends TypedEmitter<DisplayEvents> implements Display {
   private queue: Promise<unknown> = Promise.resolve();
   private shown: string[] = [];
   private bl: number;
+  private readonly pager: Pager;
 
   constructor(
     readonly options: Hd44780Options,
@@ -58,6 +62,15 @@ export class Hd44780 extends TypedEmitter<DisplayEvents> implements Display {
   ) {
     super();
     this.bl = options.backlight ? BACKLIGHT : 0;
+    this.pager = new Pager(deps.clock, (rows) => this.paint(rows));
+  }
+
+  get cols(): number {
+    return this.options.cols;
+  }
+
+  get rows(): number {
+    return this.options.rows;
   }
 
   /** Power-on initialisation into 4-bit mode, two-line, display on, cursor off. */
@@ -79,8 +92,13 @@ export class Hd44780 extends TypedEmitter<DisplayEvents> implements Display {
     this.shown = [];
   }
 
+  /** Logical lines; longer or more than fit are wrapped and paged (every 3 s). */
   show(lines: string[]): Promise<void> {
-    const run = this.queue.then(() => this.write(lines));
+    return this.pager.show(layout(lines, this.options.cols, this.options.rows));
+  }
+
+  private paint(rows: string[]): Promise<void> {
+    const run = this.queue.then(() => this.write(rows));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -90,11 +108,12 @@ export class Hd44780 extends TypedEmitter<DisplayEvents> implements Display {
     await this.bus.sendByte(this.options.address, this.bl);
   }
 
+  /** Rows already in A00 cells and cols wide (layout()). */
   private async write(lines: string[]): Promise<void> {
     const { cols, rows } = this.options;
     const rowStart = [0x00, 0x40, cols, 0x40 + cols];
     for (let r = 0; r < rows; r++) {
-      const text = toLcdText(lines[r] ?? '', cols);
+      const text = (lines[r] ?? '').padEnd(cols, ' ');
       if (this.shown[r] === text) continue;
       await this.command(0x80 | rowStart[r]!);
       for (let i = 0; i < text.length; i++) await this.byte(text.charCodeAt(i), RS);
@@ -122,16 +141,16 @@ export class Hd44780 extends TypedEmitter<DisplayEvents> implements Display {
   }
 
   async close(): Promise<void> {
+    this.pager.stop();
     await this.queue;
     await this.bus.sendByte(this.options.address, 0).catch(() => undefined); // backlight off
     await this.bus.close();
   }
 }
 
-/** Pad or cut to the width; characters outside the controller's ASCII range become '?'. */
+/** One line in ROM A00 cells, cut or padded to the width. */
 export function toLcdText(s: string, cols: number): string {
-  const ascii = s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7d]/g, '?');
-  return ascii.slice(0, cols).padEnd(cols, ' ');
+  return toA00(s).slice(0, cols).padEnd(cols, ' ');
 }
 
 export async function create(options: unknown, deps: HalDeps & { evseId?: number; i2c?: I2cOpener }): Promise<Hd44780> {

@@ -6,6 +6,7 @@
 import type { ConnectorLock, Display, EnergyMeter, HalDeps, IdReader, PhaseSwitch, PilotController, Relay } from '../types.js';
 import type { DriverContext } from '../registry.js';
 import { SimWorld } from './world.js';
+import { num, onlyKeys } from '../driver-options.js';
 import type { SimEvse } from './evse.js';
 
 async function world(deps: HalDeps, ctx: DriverContext): Promise<SimWorld> {
@@ -47,8 +48,13 @@ export async function simReader(_o: Record<string, unknown>, deps: HalDeps, ctx:
   return w.reader;
 }
 
-export async function simDisplay(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<Display> {
-  return (await world(deps, ctx)).display;
+/** Options: cols (8–40, default 20) and rows (1–4, default 4), like the HD44780's. */
+export async function simDisplay(o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<Display> {
+  const where = 'display.options';
+  onlyKeys(o, where, ['cols', 'rows']);
+  const d = (await world(deps, ctx)).display;
+  d.configure(num(o, 'cols', where, { def: 20, int: true, min: 8, max: 40 }), num(o, 'rows', where, { def: 4, int: true, min: 1, max: 4 }));
+  return d;
 }
 
 export async function simPhaseSwitch(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<PhaseSwitch> {

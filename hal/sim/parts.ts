@@ -24,6 +24,8 @@ import type {
   RelayEvents,
 } from '../types.js';
 import { METER_SILENT_AFTER_FAILED_READS } from './faults.js';
+import type { Clock } from '../clock.js';
+import { fromA00, layout, Pager } from '../display-text.js';
 
 /** What the parts need from the EVSE model. */
 export interface SimEvseModel {
@@ -203,14 +205,36 @@ export class SimPhaseSwitch implements PhaseSwitch {
 /** Tokens are fired by the simulated world when someone taps (SimControl.tap). */
 export class SimReader extends Firing<IdReaderEvents> {}
 
-/** Shows its lines in the log and keeps the last ones for `sim status`. */
+/**
+ * A character display of cols × rows with the HD44780's ROM A00 (hal/display-text.ts): `rows` is what a
+ * real LCD would show now (the current page, mapped back to Unicode), for `sim status`; `lines` the
+ * logical lines last given.
+ */
 export class SimDisplay extends Firing<DisplayEvents> implements Display {
   lines: string[] = [];
-  constructor(private readonly log: Logger) {
+  screen: string[] = [];
+  cols = 20;
+  rows = 4;
+  private pager: Pager | undefined;
+  constructor(private readonly log: Logger, private readonly clock?: Clock) {
     super();
+  }
+  configure(cols: number, rows: number): void {
+    this.cols = cols;
+    this.rows = rows;
   }
   async show(lines: string[]): Promise<void> {
     this.lines = lines.slice();
-    this.log.info('display', { lines: this.lines });
+    const pages = layout(lines, this.cols, this.rows);
+    if (this.clock) {
+      this.pager ??= new Pager(this.clock, async (rows) => {
+        this.screen = rows.map(fromA00);
+      });
+      await this.pager.show(pages);
+    } else this.screen = pages[0]!.map(fromA00);
+    this.log.debug('display', { lines: this.lines });
+  }
+  close(): void {
+    this.pager?.stop();
   }
 }

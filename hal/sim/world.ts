@@ -26,7 +26,7 @@ export class SimWorld implements SimControl, SimWorldLink {
   constructor(board: BoardProfile, deps: HalDeps) {
     this.clock = deps.clock;
     this.log = deps.log;
-    this.display = new SimDisplay(deps.log);
+    this.display = new SimDisplay(deps.log, deps.clock);
     this.siteMeter = new SimSiteMeter(() => deps.clock.now());
     for (const e of board.evses) this.evses.set(e.id, new SimEvse(e.id, e.phases, evParams(e), this));
   }
@@ -120,6 +120,7 @@ export class SimWorld implements SimControl, SimWorldLink {
 
   status(): SimStatus {
     return {
+      display: this.display.screen.slice(),
       building: { loadA: this.siteMeter.load, meterSilent: this.siteMeter.silent },
       evses: [...this.evses.values()].map((e) => {
         const s = e.status();
@@ -131,6 +132,7 @@ export class SimWorld implements SimControl, SimWorldLink {
   }
 
   close(): void {
+    this.display.close();
     for (const e of this.evses.values()) e.close();
   }
 }

@@ -81,6 +81,8 @@ export interface ControlStatus {
   evses?: SimEvseStatus[];
   /** The station's view, when the daemon wired stationStatus. */
   connectors?: ConnectorSummary[];
+  /** What the simulated display shows now, one string per row. */
+  display?: string[];
   /** The simulated building behind the grid connection. */
   building?: { loadA: number; meterSilent: boolean };
   /** The station's site limit and shares, when the daemon wired it. */

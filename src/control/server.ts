@@ -137,6 +137,7 @@ async function statusOf(opts: ControlServerOptions): Promise<ControlStatus> {
   if (hal.sim) {
     const sim = hal.sim.status();
     status.evses = sim.evses;
+    if (sim.display) status.display = sim.display;
     if (sim.building) status.building = sim.building;
   }
   if (opts.site) status.site = opts.site.status();

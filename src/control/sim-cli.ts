@@ -178,6 +178,10 @@ export function formatStatus(s: ControlStatus): string {
     ]);
     lines.push(...table([head, ...rows]));
   }
+  if (s.display && s.display.length > 0) {
+    const w = Math.max(...s.display.map((r) => r.length));
+    lines.push('display', `+${'-'.repeat(w)}+`, ...s.display.map((r) => `|${r.padEnd(w)}|`), `+${'-'.repeat(w)}+`);
+  }
   if (s.building) lines.push(`building load ${s.building.loadA} A per phase, site meter ${s.building.meterSilent ? 'silent' : 'answering'}`);
   if (s.site && (s.site.gridLimitA !== undefined || s.site.availableA !== undefined)) {
     const caps = Object.entries(s.site.caps).map(([id, a]) => `EVSE ${id} ${a} A`);

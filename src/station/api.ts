@@ -3,6 +3,7 @@
  * the adapters translate these events and commands into their version's messages.
  * Words follow 2.0.1 where the versions differ (it is the richer vocabulary); the 1.6 adapter maps.
  */
+import type { DisplayModel } from './display-model.js';
 import type { HalFault, MeterReading } from '../../hal/types.js';
 import type { TypedEmitter } from '../../hal/emitter.js';
 import type { ExternalConstraint, ExternalLimitChange } from './external-limits.js';
@@ -79,6 +80,10 @@ export interface AuthInfo {
   groupId?: string;
   /** Epoch ms */
   expiresAt?: number;
+  /** Text from the CSMS for the driver (2.0.1 idTokenInfo.personalMessage, 1.6 California Pricing tariff); shown by the display. */
+  personalMessage?: string;
+  /** The driver's preferred language (RFC 5646, 2.0.1 idTokenInfo.language1), for the display. */
+  language?: string;
 }
 
 /** Why a session's transaction ended: 2.0.1 ReasonEnumType plus the 1.6-only reasons. */
@@ -435,6 +440,8 @@ export interface StationApi extends TypedEmitter<StationEvents> {
   setCsms(gateway: CsmsGateway): void;
   /** Smart charging; absent on a station without it (the adapters then answer NotSupported). */
   readonly chargingProfiles?: ChargingProfilesApi;
+  /** What the display shows (src/station/display-model.ts); the adapters feed it messages, tariffs and costs. */
+  readonly display?: DisplayModel;
 
   presentToken(token: IdToken, evseId?: number): Promise<AuthInfo>;
   requestStart(evseId: number, token: IdToken, opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'>;

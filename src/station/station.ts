@@ -45,6 +45,7 @@ import { SmartCharging } from './smart-charging.js';
 import { CappedSmartCharging } from './composite-cap.js';
 import { ExternalLimits, type ExternalConstraint } from './external-limits.js';
 import { SiteLimit, worstPhaseA, type SiteLimitSettings } from './site-limit.js';
+import { DisplayModel } from './display-model.js';
 
 export interface StationDeps {
   hal: Hal;
@@ -114,6 +115,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   readonly externalLimits: ExternalLimits;
   /** Shares the site's headroom (and external limits on all EVSEs) across the EVSEs. */
   readonly siteLimit: SiteLimit;
+  /** What the display shows; the adapters feed it the CSMS's messages, tariffs and costs. */
+  readonly display?: DisplayModel;
   /** Limits set through setLimit(), combined with the smart-charging ones (the lower wins). */
   private readonly manualLimits = new Map<number, number>();
   private readonly profileLimits = new Map<number, number>();
@@ -128,7 +131,11 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private resetting = false;
   private recordedReset: ResetKind | undefined;
   private readonly onToken = (t: TokenRead): void => {
-    this.presentToken({ idToken: t.id, type: t.kind }).catch((err: unknown) => this.log.error('token handling failed', { err: String(err) }));
+    this.presentToken({ idToken: t.id, type: t.kind })
+      .then((info) => {
+        if (info.status !== 'Accepted') this.display?.flash(['Card not accepted', info.personalMessage ?? info.status]);
+      })
+      .catch((err: unknown) => this.log.error('token handling failed', { err: String(err) }));
   };
   private readonly onReaderFault = (f: HalFault): void => {
     this.tell('fault-raised', 0, f);
@@ -155,6 +162,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       if (evse.activeFaults.length > 0) this.unheardFaults.set(h.id, evse.activeFaults);
     }
     const evseList = [...this.evses.values()];
+    if (deps.hal.display) this.display = new DisplayModel({ events: this, clock: this.clock, log: this.log, evseIds: [...this.evses.keys()], display: deps.hal.display });
     this.metering = new Metering({
       clock: this.clock,
       log: this.log,
@@ -310,6 +318,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.siteLimit.start();
     if (this.hal.emergencyStop?.active) this.applyEmergencyStop(true);
     this.started = true;
+    this.display?.start();
     for (const evse of this.evses.values()) {
       evse.announce();
       this.openForCable(evse);
@@ -374,6 +383,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     storageHealth(this.db).off('recovered', this.onStorageRecovered);
     this.clock.clear(this.storageProbe);
     this.storageProbe = undefined;
+    this.display?.stop();
     this.started = false;
   }
 

@@ -7,6 +7,7 @@
 import { DEFAULT_PROFILE_LIMITS } from '../../station/smart-charging.js';
 import { parseMeasurand, splitCsl } from './measurands.js';
 import { SECURITY_KEYS } from './security-keys.js';
+import { CALIFORNIA_KEYS } from './california-pricing.js';
 
 export type KeyType = 'boolean' | 'integer' | 'csl' | 'string';
 
@@ -136,6 +137,8 @@ export const KEY_DEFS: readonly KeyDef[] = [
   bool('ReserveConnectorZeroSupported', true, true),
   // Security whitepaper edition 3 (7.2, 7.6); behaviour in security.ts
   ...SECURITY_KEYS,
+  // OCA "OCPP & California Pricing Requirements" (california-pricing.ts)
+  ...CALIFORNIA_KEYS,
 ];
 
 const BY_NAME = new Map(KEY_DEFS.map((d) => [d.key.toLowerCase(), d]));

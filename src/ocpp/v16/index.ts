@@ -19,6 +19,7 @@ import { v16Handlers, type DataTransferHandler } from './handlers.js';
 import { V16Security } from './security.js';
 import { StatusReporter } from './status.js';
 import { authInfoOf, Transactions, type IdTagInfo } from './transactions.js';
+import { CaliforniaPricing, COSTMSG_VENDOR } from './california-pricing.js';
 
 export { readV16LinkSettings } from './configuration.js';
 export type { DataTransferHandler } from './handlers.js';
@@ -52,6 +53,7 @@ class V16AdapterImpl implements V16Adapter {
   private readonly firmware: V16Firmware;
   private readonly vendors = new Map<string, DataTransferHandler>();
   private readonly gateway: CsmsGateway;
+  private readonly california: CaliforniaPricing;
   private started = false;
 
   constructor(private readonly deps: AdapterDeps) {
@@ -102,6 +104,11 @@ class V16AdapterImpl implements V16Adapter {
       },
     });
     this.security = new V16Security(this.ctx, (sessionId) => this.tx.transactionIdOf(sessionId));
+    this.california = new CaliforniaPricing(this.ctx, {
+      sessionOfTransaction: (id) => this.tx.sessionOfTransaction(id),
+      transactionIdOf: (sessionId) => this.tx.transactionIdOf(sessionId),
+    });
+    this.vendors.set(COSTMSG_VENDOR, this.california.handler);
     this.firmware = new V16Firmware(this.ctx);
     const online = (): boolean => deps.link.connected && state() === 'Accepted';
     this.gateway = {
@@ -122,6 +129,7 @@ class V16AdapterImpl implements V16Adapter {
     const { link, station } = this.deps;
     if (link.setRetryPolicy) this.configuration.markLive('TransactionMessageAttempts', 'TransactionMessageRetryInterval');
     this.applyAll();
+    this.california.applyDefaultPrice();
     this.applyStoredLinkTiming();
     await this.security.start();
     this.configuration.onChange((key) => this.apply(key));
@@ -191,6 +199,7 @@ class V16AdapterImpl implements V16Adapter {
   private readonly onClose = (): void => {
     this.reg.linkClosed();
     this.status.stop();
+    this.guard('DefaultPrice', () => this.california.applyDefaultPrice());
   };
 
   private readonly onStatus = (s: ConnectorState): void => this.guard('status', () => this.status.onStatus(s));
@@ -201,7 +210,9 @@ class V16AdapterImpl implements V16Adapter {
   private readonly onSession = (e: SessionEvent): void =>
     this.guard('session', () => {
       if (e.type === 'ended') this.invalidId.forget(e.session.id);
+      if (e.type === 'ended') this.california.onEnded(e.session.id);
       this.tx.onSession(e);
+      if (e.type === 'authorized' || (e.type === 'started' && e.session.authorizedAt !== undefined)) this.california.onAuthorized(e.session.id, e.session.idToken?.idToken);
     });
   private readonly onMeter = (m: MeterSample): void =>
     this.guard('meter', () => {
@@ -219,6 +230,7 @@ class V16AdapterImpl implements V16Adapter {
 
   private onAccepted(): void {
     this.status.sendAll();
+    this.guard('DefaultPrice', () => this.california.applyDefaultPrice());
   }
 
   /**
@@ -252,6 +264,9 @@ class V16AdapterImpl implements V16Adapter {
         return;
       case 'HeartbeatInterval':
         this.reg.restartHeartbeat();
+        return;
+      case 'DefaultPrice':
+        this.california.applyDefaultPrice();
         return;
       case 'TransactionMessageAttempts':
       case 'TransactionMessageRetryInterval':

@@ -11,6 +11,8 @@ interface IdTokenInfo {
   status: AuthStatus;
   cacheExpiryDateTime?: string;
   groupIdToken?: { idToken: string; type: IdTokenType };
+  language1?: string;
+  personalMessage?: { format: string; language?: string; content: string };
 }
 
 interface SendLocalListRequest {
@@ -26,6 +28,10 @@ export function toAuthInfo(info: IdTokenInfo): AuthInfo {
     const t = Date.parse(info.cacheExpiryDateTime);
     if (Number.isFinite(t)) a.expiresAt = t;
   }
+  // I01/I02: the personal message (tariff text) goes to the display; HTML and URI it cannot show.
+  const pm = info.personalMessage;
+  if (pm && (pm.format === 'ASCII' || pm.format === 'UTF8')) a.personalMessage = pm.content;
+  if (info.language1) a.language = info.language1;
   return a;
 }
 

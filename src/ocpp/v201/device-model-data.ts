@@ -37,6 +37,8 @@ export interface VariableDef {
   rebootRequired?: boolean;
   /** A logical controller component (…Ctrlr), not a physical part. */
   controller?: boolean;
+  /** A further check of a value set by the CSMS: the problem, or undefined when it is fine. */
+  check?: (value: string) => string | undefined;
 }
 
 const bool = (

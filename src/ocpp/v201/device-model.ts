@@ -184,6 +184,8 @@ export class DeviceModel {
   validate(def: VariableDef, value: string): string | undefined {
     const max = this.byKey.has('DeviceDataCtrlr.ConfigurationValueSize') ? this.int('DeviceDataCtrlr.ConfigurationValueSize') : 1000;
     if (value.length > max) return `longer than ConfigurationValueSize ${max}`;
+    const own = def.check?.(value);
+    if (own) return own;
     const allowed = def.valuesList?.split(',');
     switch (def.dataType) {
       case 'boolean':

@@ -14,6 +14,8 @@ import { V201Context } from './context.js';
 import { DataTransfer, type DataTransferResult, type VendorHandler } from './data-transfer.js';
 import { evseVariables, smartChargingVariables, stationVariables, type VariableDef } from './device-model-data.js';
 import { DeviceModel, keyOf } from './device-model.js';
+import { DisplayMessages, displayMessageVariables } from './display-messages.js';
+import { TariffCost, tariffCostVariables } from './tariff-cost.js';
 import { ExternalLimitReports, externalLimitVariables } from './external-limits.js';
 import { V201Firmware } from './firmware.js';
 import { Metering } from './metering.js';
@@ -63,6 +65,8 @@ export class V201Adapter implements OcppAdapter {
   private readonly smartCharging: SmartCharging;
   private readonly firmware: V201Firmware;
   private readonly externalLimits: ExternalLimitReports;
+  private readonly displayMessages: DisplayMessages;
+  private readonly tariffCost: TariffCost;
   private readonly onOpen = (protocol: OcppProtocol): void => {
     if (protocol === this.protocol) this.boot.onOpen();
   };
@@ -86,6 +90,7 @@ export class V201Adapter implements OcppAdapter {
       }),
       ...smartChargingVariables(deps.station.chargingProfiles?.limits),
       ...externalLimitVariables(),
+      ...(deps.station.display ? [...displayMessageVariables(), ...tariffCostVariables()] : []),
       ...deps.station.evseIds.flatMap((id) => evseVariables(id, maxPowerW)),
     ];
     this.deviceModel = new DeviceModel(dmRepo, defs, () => deps.clock.now(), (def) => this.live(def));
@@ -99,6 +104,9 @@ export class V201Adapter implements OcppAdapter {
     this.smartCharging = new SmartCharging(this.ctx, (id) => this.transactions.isStarted(id));
     this.firmware = new V201Firmware(this.ctx);
     this.externalLimits = new ExternalLimitReports(this.ctx);
+    this.displayMessages = new DisplayMessages(this.ctx);
+    this.tariffCost = new TariffCost(this.ctx);
+    this.transactions.onResponse = (msg, res) => this.tariffCost.onResponse(msg, res);
     this.remote = new RemoteControl(this.ctx, {
       firmware: this.firmware,
       boot: this.boot,
@@ -128,6 +136,7 @@ export class V201Adapter implements OcppAdapter {
       return w === undefined ? undefined : String(Math.round(w));
     }
     if (def.component === 'SmartChargingCtrlr') return this.smartCharging?.live(def);
+    if (def.component === 'DisplayMessageCtrlr' && def.variable === 'DisplayMessages') return String(this.displayMessages?.count() ?? 0);
     if (def.component === 'ClockCtrlr' && def.variable === 'DateTime') return this.ctx.iso();
     if (def.component === 'SecurityCtrlr' && def.variable === 'SecurityProfile') {
       return String(this.activeSecurityProfile ?? this.ctx.deps.config.ocpp.securityProfile);
@@ -145,6 +154,7 @@ export class V201Adapter implements OcppAdapter {
       if (METER_KEYS.has(key)) this.metering.applyIntervals();
       if (key === 'OCPPCommCtrlr.HeartbeatInterval') this.boot.startHeartbeat();
       if (key.startsWith('OCPPCommCtrlr.MessageAttempt')) this.applyRetryPolicy();
+      if (key.startsWith('TariffCostCtrlr.') && this.ctx.station.display) this.tariffCost.applySettings();
     });
     this.availability.register();
     this.auth.register();
@@ -157,6 +167,10 @@ export class V201Adapter implements OcppAdapter {
     this.security.register();
     this.smartCharging.register();
     this.externalLimits.register();
+    if (this.ctx.station.display) {
+      this.displayMessages.register();
+      this.tariffCost.register();
+    }
     this.metering.register();
     this.metering.applyIntervals();
     this.applyRetryPolicy();

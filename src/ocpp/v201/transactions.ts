@@ -76,11 +76,16 @@ export function changedBy(from: number, to: number, percent: number): boolean {
   return (Math.abs(to - from) / from) * 100 >= percent;
 }
 
-interface TxEventResponse {
+export interface TxEventResponse {
   idTokenInfo?: { status: AuthStatus; groupIdToken?: { idToken: string }; cacheExpiryDateTime?: string };
+  /** I02/I03 (tariff-cost.ts). */
+  totalCost?: number;
+  updatedPersonalMessage?: { format: string; language?: string; content: string };
 }
 
 export class Transactions {
+  /** Also told every TransactionEvent response (I02/I03/I06 in tariff-cost.ts). */
+  onResponse: ((msg: OutboxMessage, res: TxEventResponse) => void) | undefined;
   /** Last charging state told per transaction (chargingState is sent when it changes). */
   private readonly lastState = new Map<string, string>();
   /** Transactions waiting for their cable (session ended, transaction open): sessionId → evseId, held not idle in the station. */
@@ -112,6 +117,7 @@ export class Transactions {
     this.ctx.link.onQueuedResult('TransactionEvent', (msg, res) => {
       this.dequeued(msg);
       this.onResult(msg, res as TxEventResponse);
+      this.onResponse?.(msg, res as TxEventResponse);
     });
     this.ctx.onLink('message-dead', (msg) => {
       if (msg.action === 'TransactionEvent') this.dequeued(msg);
