@@ -6,6 +6,7 @@
  * Restart=always brings the daemon back), 1 after a crash or a forced stop, 2 for a bad config
  * (nothing was started).
  */
+import { randomBytes } from 'node:crypto';
 import { SystemClock } from '../hal/clock.js';
 import { ConfigError, type ConfigOverrides, defaultConfigPath, loadConfig } from './config/load.js';
 import { packageVersion } from './config/paths.js';
@@ -20,6 +21,23 @@ import { buildStation, type BuiltStation } from './wiring.js';
 export interface DaemonOptions {
   configPath?: string;
   overrides?: ConfigOverrides;
+  /**
+   * Run the development CSMS (src/devtools/csms.ts) in this process on a free loopback port and connect
+   * to it instead of ocpp.csmsUrl; the status page gets its controls with a fresh token (printed).
+   * Command line only (--dev-csms): a config file cannot turn it on.
+   */
+  devCsms?: boolean;
+}
+
+/** What --dev-csms changes in the loaded config. */
+export function withDevCsms(config: StationConfig, csmsUrl: string, token: string): StationConfig {
+  const { password: _password, caFile: _ca, clientCertFile: _cert, clientKeyFile: _key, ...ocpp } = config.ocpp;
+  const http = config.http ?? { enabled: true, host: '127.0.0.1', port: 8080, control: false };
+  return {
+    ...config,
+    ocpp: { ...ocpp, csmsUrl, securityProfile: 0 },
+    http: { ...http, control: true, token: http.token ?? token },
+  };
 }
 
 /** How long forcing the outputs safe may take before the process exits anyway. */
@@ -45,10 +63,25 @@ export function loadConfigOrReport(path: string, overrides: ConfigOverrides): St
 /** Runs the daemon until it stops; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   const configPath = opts.configPath ?? defaultConfigPath();
-  const config = loadConfigOrReport(configPath, opts.overrides ?? {});
-  if (!config) return 2;
+  const loaded = loadConfigOrReport(configPath, opts.overrides ?? {});
+  if (!loaded) return 2;
+  let config = loaded;
 
   const log = createLogger({ level: config.log.level });
+  let devCsms: { url: string; close(): Promise<void> } | undefined;
+  /** Generated for this run only when the config has no http.token: then it may be shown. */
+  let devToken: string | undefined;
+  if (opts.devCsms) {
+    const { startCsms } = await import('./devtools/csms.js');
+    const csms = await startCsms({ port: 0 });
+    devCsms = csms;
+    // The dev CSMS records every message; a long first run keeps only the recent ones.
+    const trim = setInterval(() => void csms.log.splice(0, Math.max(0, csms.log.length - 1000)), 60_000);
+    trim.unref();
+    devToken = config.http?.token ? undefined : randomBytes(18).toString('base64url');
+    config = withDevCsms(config, csms.url, devToken ?? '');
+    log.info('development CSMS running in this process (--dev-csms): not for a real site', { url: csms.url });
+  }
   const shown = redactConfig(config);
   log.info('ocpp-station starting', {
     version: packageVersion(),
@@ -109,11 +142,16 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   void notify.status('starting');
   let parts: BuiltStation;
   try {
-    parts = built = await buildStation(config, { clock: new SystemClock(), log });
+    parts = built = await buildStation(config, { clock: new SystemClock(), log, devCsms: devCsms !== undefined });
   } catch (err) {
     log.error('start failed', { err: err as Error });
     detach();
+    await devCsms?.close();
     return 1;
+  }
+  if (parts.http?.url) {
+    const page = devToken ? `${parts.http.url}#token=${devToken}` : parts.http.url;
+    log.info(`status page: ${page}${devToken ? ' (this link carries the token of the page controls, for this run only)' : ''}`);
   }
 
   parts.ocpp.link.on('open', (protocol) => void notify.status(`online: ${protocol} to ${shown.ocpp.csmsUrl}`));
@@ -142,6 +180,7 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
     log.error('stop failed', { err: err as Error });
     code = 1;
   }
+  await devCsms?.close().catch(() => undefined);
   log.info('stopped', { exitCode: code });
   detach();
   return code;

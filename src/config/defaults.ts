@@ -38,6 +38,8 @@ export function configDefaults(): DefaultedConfig {
     hal: { board: 'sim' },
     stateDir: 'state',
     log: { level: 'info' },
+    // Loopback only and read-only: the page and metrics are safe to serve without a token there.
+    http: { enabled: true, host: '127.0.0.1', port: 8080, control: false },
     scenarios: {},
   };
 }
