@@ -58,6 +58,8 @@ header .dim { color:#b8c0cc; }
 .banner { margin:.6rem .9rem 0; padding:.5rem .8rem; border-radius:.5rem; background:#fff4e5; border:1px solid #f5c27a; }
 .banner.bad { background:#fde8e8; border-color:#f3a5a5; }
 main { padding:.6rem .9rem; display:grid; gap:.8rem; }
+main > *, .cards > * { min-width:0; }
+#chart { overflow:hidden; }
 .cards { display:grid; gap:.8rem; grid-template-columns:repeat(auto-fill, minmax(270px, 1fr)); }
 .card, .panel { background:var(--card); border-radius:.7rem; padding:.8rem; box-shadow:0 1px 3px rgba(0,0,0,.08); }
 .card h3 { margin:0; font-size:1rem; display:flex; justify-content:space-between; }

@@ -77,6 +77,8 @@ export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpS
   app.get('/assets/uplot.js', page('text/javascript; charset=utf-8', uplotJs));
   app.get('/assets/uplot.css', page('text/css; charset=utf-8', uplotCss));
 
+  // Browsers ask for it; no icon is better than a 404 in the console.
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   app.get('/api/status', async () => buildStatus(d, state));
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
