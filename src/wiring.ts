@@ -14,7 +14,7 @@ import { redactConfig } from './config/redact.js';
 import { CONTROL_SOCKET_NAME } from './control/protocol.js';
 import { runScenario, type ScenarioHandle } from './control/scenario.js';
 import { startControlServer, type ControlServer } from './control/server.js';
-import { createHttpServer, type HttpServer } from './http/index.js';
+import type { HttpServer } from './http/index.js';
 import { startOcpp, type OcppHandle } from './ocpp/index.js';
 import { createV16Adapter } from './ocpp/v16/index.js';
 import { createV201Adapter } from './ocpp/v201/index.js';
@@ -129,6 +129,8 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
     undo.push(['flush the outbox', () => flushOutbox(ocpp, opts.flushMs ?? 3000, log)]);
     if (config.http?.enabled) {
       // Made before the station starts, so it sees the first statuses and the faults raised at start.
+      // Loaded only when enabled: with http.enabled false, fastify and prom-client cost no memory.
+      const { createHttpServer } = await import('./http/index.js');
       const server = createHttpServer({
         config: config.http,
         station,

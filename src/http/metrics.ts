@@ -3,9 +3,55 @@
  * (link, outbox, meters) are read when scraped; call counts come from the frames as they pass.
  * Names follow the Prometheus conventions: base units in the name, counters end in _total.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HttpState } from './state.js';
 import type { HttpDeps } from './sources.js';
+
+/**
+ * The process figures an operator needs (RSS, heap, CPU, event-loop delay), with prom-client's default
+ * names. Not collectDefaultMetrics(): its GC observer and per-heap-space gauges cost an idle station
+ * several MiB (npm run bench), for figures nobody asked for here.
+ */
+function processMetrics(registry: Registry): void {
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  new Gauge({
+    name: 'process_resident_memory_bytes',
+    help: 'Resident memory size in bytes',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  new Gauge({
+    name: 'nodejs_heap_size_used_bytes',
+    help: 'V8 heap in use, in bytes',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage().heapUsed);
+    },
+  });
+  const cpu = new Counter({ name: 'process_cpu_seconds_total', help: 'User and system CPU time spent, in seconds', registers: [registry] });
+  let cpuSeen = 0;
+  const p50 = new Gauge({ name: 'nodejs_eventloop_lag_p50_seconds', help: 'Event-loop delay, median since the last scrape (20 ms resolution)', registers: [registry] });
+  new Gauge({
+    name: 'nodejs_eventloop_lag_p99_seconds',
+    help: 'Event-loop delay, 99th percentile since the last scrape (20 ms resolution)',
+    registers: [registry],
+    collect() {
+      const u = process.cpuUsage();
+      const total = (u.user + u.system) / 1e6;
+      if (total > cpuSeen) cpu.inc(total - cpuSeen);
+      cpuSeen = total;
+      // The delay beyond the sampling interval itself.
+      const extra = (q: number): number => Math.max(0, loop.percentile(q) / 1e9 - 0.02);
+      p50.set(extra(50));
+      this.set(extra(99));
+      loop.reset();
+    },
+  });
+}
 
 /** Counters whose source is a running total elsewhere: add what it grew by since the last scrape. */
 function follow(counter: Counter<string>, last: Map<string, number>, key: string, labels: Record<string, string>, value: number | undefined): void {
@@ -18,7 +64,7 @@ function follow(counter: Counter<string>, last: Map<string, number>, key: string
 
 export function createMetrics(d: HttpDeps, s: HttpState): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  processMetrics(registry);
   const seen = new Map<string, number>();
   const evses = d.hal.evses;
   const ev = (id: number): { evse: string } => ({ evse: String(id) });
