@@ -107,6 +107,8 @@ export const PAGE_JS = String.raw`
     return e;
   };
   var status = null;
+  /** Server clock minus this browser's clock, so the retry countdown needs no push every second. */
+  var skew = 0;
   var frames = [];
   var samples = [];
   var cards = {};
@@ -177,7 +179,7 @@ export const PAGE_JS = String.raw`
     var banner = $('banner');
     if (!s.ocpp.connected) {
       var why = s.ocpp.lastError ? s.ocpp.lastError.message : 'not connected yet';
-      var next = s.ocpp.nextRetryAt ? ' Next try in ' + Math.max(0, Math.round((Date.parse(s.ocpp.nextRetryAt) - Date.parse(s.now)) / 1000)) + ' s.' : '';
+      var next = s.ocpp.nextRetryAt ? ' Next try in ' + Math.max(0, Math.round((Date.parse(s.ocpp.nextRetryAt) - (Date.now() + skew)) / 1000)) + ' s.' : '';
       banner.textContent = 'Not connected to ' + s.ocpp.csmsUrl + ': ' + why + '.' + next + ' Charging goes on offline; transaction messages wait in the outbox.';
       banner.hidden = false;
     } else banner.hidden = true;
@@ -269,8 +271,8 @@ export const PAGE_JS = String.raw`
   window.addEventListener('resize', function () { if (chart) chart.setSize({ width: Math.max(260, $('chart').clientWidth), height: 220 }); });
 
   function onEvent(type, data) {
-    if (type === 'snapshot') { status = data.status; frames = data.frames; samples = data.samples; renderStatus(); renderFrames(); renderChart(); }
-    else if (type === 'status') { status = data; renderStatus(); }
+    if (type === 'snapshot') { status = data.status; skew = Date.parse(status.now) - Date.now(); frames = data.frames; samples = data.samples; renderStatus(); renderFrames(); renderChart(); }
+    else if (type === 'status') { status = data; skew = Date.parse(data.now) - Date.now(); renderStatus(); }
     else if (type === 'frame') { frames.push(data); if (frames.length > 200) frames.shift(); renderFrames(); }
     else if (type === 'samples') {
       samples = samples.concat(data);
@@ -309,6 +311,8 @@ export const PAGE_JS = String.raw`
       setTimeout(connect, 3000);
     });
   }
+  // The retry countdown moves on its own.
+  setInterval(function () { if (status && !status.ocpp.connected) renderStatus(); }, 1000);
   connect();
 })();
 `;

@@ -34,6 +34,8 @@ const MAX_BUFFERED = 1024 * 1024;
 /** Link state (connected, retry time, outbox) is polled this often while a stream is open. */
 const POLL_MS = 1000;
 const KEEPALIVE_MS = 15_000;
+/** Status fields that change with time alone. */
+const TICKING = new Set(['now', 'uptimeS', 'nextRetryInS', 'oldestAgeS']);
 
 function asset(path: string): string {
   return readFileSync(createRequire(import.meta.url).resolve(path), 'utf8');
@@ -115,12 +117,14 @@ export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpS
       res.write(text);
     }
   };
-  const pushStatus = (force = false): void => {
+  const pushStatus = (): void => {
     if (!clients.size) return;
-    const json = JSON.stringify(buildStatus(d, state));
-    if (!force && json === statusJson) return;
-    statusJson = json;
-    const text = `event: status\ndata: ${json}\n\n`;
+    const status = buildStatus(d, state);
+    // Pushed when something changed, not because the clock moved (the page counts down by itself).
+    const key = JSON.stringify(status, (k, v: unknown) => (TICKING.has(k) ? undefined : v));
+    if (key === statusJson) return;
+    statusJson = key;
+    const text = `event: status\ndata: ${JSON.stringify(status)}\n\n`;
     for (const res of clients) res.write(text);
   };
   // Station events come in bursts (a plug-in changes status, session and limit at once): one push per burst.

@@ -34,6 +34,7 @@ export class HttpState {
   private readonly history: Sample[] = [];
   private timer: TimerHandle | undefined;
   private reading = false;
+  private wasConnected = false;
   private readonly sampleListeners = new Set<(s: Sample[]) => void>();
   private readonly changeListeners = new Set<() => void>();
   private readonly undo: (() => void)[] = [];
@@ -126,6 +127,10 @@ export class HttpState {
   async sample(): Promise<void> {
     if (this.reading) return;
     this.reading = true;
+    const connected = this.d.link.status().connected;
+    // Calls still waiting when the connection dropped are never answered on it.
+    if (this.wasConnected && !connected) this.frames.connectionLost();
+    this.wasConnected = connected;
     try {
       const round: Sample[] = [];
       for (const evse of this.d.hal.evses) {
