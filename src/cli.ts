@@ -131,7 +131,7 @@ export function parseRunArgs(args: string[]): {
 export function nodeVersionProblem(version: string): string | undefined {
   const major = Number(/^v?(\d+)/.exec(version)?.[1]);
   if (Number.isInteger(major) && major >= 20) return undefined;
-  return `ocpp-station needs Node.js 20 or newer; this is Node.js ${version.replace(/^v?/, '')} (README: Installing on the target)`;
+  return `ocpp-station needs Node.js 20 or newer; this is Node.js ${version.replace(/^v?/, '')}; see the README for where to get it`;
 }
 
 export async function cli(argv: string[]): Promise<number> {

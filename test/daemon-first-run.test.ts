@@ -7,12 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { nodeVersionProblem } from '../src/cli.js';
-import { repoRoot } from './support/paths.js';
+import { buildRoot, repoRoot } from './support/paths.js';
 import { startDaemon } from './support/daemon-proc.js';
 
 type Status = {
@@ -114,7 +116,17 @@ test('the daemon refuses a Node.js older than 20 with one clear line', () => {
   assert.equal(nodeVersionProblem('20.0.0'), undefined);
   assert.equal(nodeVersionProblem('v22.11.0'), undefined);
   const line = nodeVersionProblem('18.19.0');
-  assert.equal(line, 'ocpp-station needs Node.js 20 or newer; this is Node.js 18.19.0 (README: Installing on the target)');
+  assert.equal(line, 'ocpp-station needs Node.js 20 or newer; this is Node.js 18.19.0; see the README for where to get it');
   assert.ok(!line!.includes('\n'));
   assert.match(nodeVersionProblem('v12.22.12')!, /this is Node\.js 12\.22\.12/);
+  // The command itself, on a Node.js that says it is 18: one line on stderr, exit 2, nothing started.
+  const cliUrl = pathToFileURL(join(buildRoot(), 'src', 'cli.js')).href;
+  const r = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `Object.defineProperty(process.versions, 'node', { value: '18.19.0' }); const m = await import(${JSON.stringify(cliUrl)}); process.exit(await m.cli(['run']));`],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, `${line}\n`);
+  assert.equal(r.stdout, '');
 });
