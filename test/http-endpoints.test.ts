@@ -156,6 +156,9 @@ test('GET /api/events streams a snapshot, then status, frames and samples as a s
     );
     const statuses = events.filter((e) => e.event === 'status');
     for (const s of statuses) assert.ok(validateStatus(s.data), JSON.stringify(validateStatus.errors));
+    // A page that goes away is forgotten (no writes into a dead socket, a place for the next page).
+    ac.abort();
+    await eventually(clock, 'the stream to close', async () => (st.http!.streams() === 0 ? true : undefined));
   } finally {
     ac.abort();
     await st.stop();

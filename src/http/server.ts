@@ -154,7 +154,7 @@ export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpS
     }
   };
 
-  app.get('/api/events', (req, reply) => {
+  app.get('/api/events', (_req, reply) => {
     if (clients.size >= MAX_STREAMS) {
       void reply.code(503).send({ ok: false, error: `at most ${MAX_STREAMS} pages at once` });
       return;
@@ -171,7 +171,8 @@ export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpS
     res.write(`retry: 3000\nevent: snapshot\ndata: {"status":${status},"frames":${JSON.stringify(state.frames.frames())},"samples":${JSON.stringify(state.samples())}}\n\n`);
     clients.add(res);
     timers(true);
-    req.raw.on('close', () => {
+    // The response's close: the client went away (the request's own close only means it was read).
+    res.on('close', () => {
       clients.delete(res);
       if (!clients.size) timers(false);
     });
