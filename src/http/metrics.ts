@@ -136,24 +136,24 @@ export function createMetrics(d: HttpDeps, s: HttpState): Registry {
     bootAccepted.set(s.frames.boot?.status === 'Accepted' ? 1 : 0);
     status.reset();
     for (const hal of evses) {
-        const id = hal.id;
-        status.set({ ...ev(id), status: d.station.connector(id).status }, 1);
-        const r = s.lastReading(id);
-        const c = s.counters.get(id);
-        follow(energy, seen, `energy:${id}`, ev(id), c?.energyWh);
-        follow(sessions, seen, `sessions:${id}`, ev(id), c?.sessionsStarted);
-        for (const [kind, n] of c?.faultsRaised ?? []) follow(faultsRaised, seen, `fault:${id}:${kind}`, { ...ev(id), kind }, n);
-        if (r) {
-          power.set(ev(id), r.powerW);
-          for (const phase of ['L1', 'L2', 'L3'] as const) {
-            const a = r.currentA[phase];
-            if (a !== undefined) current.set({ ...ev(id), phase }, a);
-          }
+      const id = hal.id;
+      status.set({ ...ev(id), status: d.station.connector(id).status }, 1);
+      const r = s.lastReading(id);
+      const c = s.counters.get(id);
+      follow(energy, seen, `energy:${id}`, ev(id), c?.energyWh);
+      follow(sessions, seen, `sessions:${id}`, ev(id), c?.sessionsStarted);
+      for (const [kind, n] of c?.faultsRaised ?? []) follow(faultsRaised, seen, `fault:${id}:${kind}`, { ...ev(id), kind }, n);
+      if (r) {
+        power.set(ev(id), r.powerW);
+        for (const phase of ['L1', 'L2', 'L3'] as const) {
+          const a = r.currentA[phase];
+          if (a !== undefined) current.set({ ...ev(id), phase }, a);
         }
-        offered.set(ev(id), hal.pilot.maxCurrent);
-        contactor.set(ev(id), hal.contactor.commanded ? 1 : 0);
-        faults.set(ev(id), s.activeFaults(id).length);
-        active.set(ev(id), d.station.session(id) ? 1 : 0);
+      }
+      offered.set(ev(id), hal.pilot.maxCurrent);
+      contactor.set(ev(id), hal.contactor.commanded ? 1 : 0);
+      faults.set(ev(id), s.activeFaults(id).length);
+      active.set(ev(id), d.station.session(id) ? 1 : 0);
     }
     for (const [kind, n] of s.counters.get(0)?.faultsRaised ?? []) follow(faultsRaised, seen, `fault:0:${kind}`, { evse: '0', kind }, n);
   }

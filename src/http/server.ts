@@ -145,7 +145,10 @@ export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpS
   const timers = (on: boolean): void => {
     if (on && !poll) {
       poll = d.clock.setInterval(() => pushStatus(), POLL_MS);
-      keepalive = setInterval(() => { for (const res of clients) res.write(': keepalive\n\n'); }, KEEPALIVE_MS);
+      // A comment line now and then keeps proxies and phones from closing an idle stream.
+      keepalive = setInterval(() => {
+        for (const res of clients) res.write(': keepalive\n\n');
+      }, KEEPALIVE_MS);
       keepalive.unref();
     } else if (!on && poll) {
       d.clock.clear(poll);
