@@ -1,5 +1,6 @@
 // Lint rules, including the import direction of docs/ARCHITECTURE.md:
-// hal/ is a leaf; src/station never sees src/ocpp; the two OCPP adapters never see each other.
+// hal/ is a leaf; src/station never sees src/ocpp; the two OCPP adapters never see each other;
+// src/http (status page, API, metrics) sees neither src/ocpp nor src/store.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -29,6 +30,15 @@ export default tseslint.config(
   {
     files: ['src/store/**/*.ts'],
     rules: restrict([[['**/ocpp/**', '**/station/**', '../station/*', '../ocpp/*'], 'src/store is below station and ocpp']]),
+  },
+  {
+    files: ['src/http/**/*.ts'],
+    rules: restrict([
+      [
+        ['**/ocpp/**', '../ocpp/*', '../ocpp', '**/store/**', '../store/*'],
+        'src/http reads the station through src/station/api.ts and the link through src/http/sources.ts: it never imports src/ocpp or src/store',
+      ],
+    ]),
   },
   {
     files: ['src/ocpp/v16/**/*.ts'],

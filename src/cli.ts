@@ -31,6 +31,9 @@ Options of run:
   --state-dir DIR          override stateDir
   --board NAME|PATH        override hal.board
   --log-level LEVEL        override log.level: error, warn, info or debug
+  --http-port PORT         override http.port (0: any free port)
+  --dev-csms               run the development CSMS in this process and connect to it (first run,
+                           demos; never for a real site): the status page gets the sim controls
   -h, --help               this text
   -v, --version            the version
 `;
@@ -82,12 +85,21 @@ const RUN_OPTIONS = {
   'state-dir': { type: 'string' },
   board: { type: 'string' },
   'log-level': { type: 'string' },
+  'http-port': { type: 'string' },
+  'dev-csms': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
 /** Options of `run` (and `check-config`) → config path and overrides. Values are checked by the config schema. */
-export function parseRunArgs(args: string[]): { configPath?: string; overrides: ConfigOverrides; help: boolean; version: boolean; positionals: string[] } {
+export function parseRunArgs(args: string[]): {
+  configPath?: string;
+  overrides: ConfigOverrides;
+  help: boolean;
+  version: boolean;
+  devCsms: boolean;
+  positionals: string[];
+} {
   let parsed;
   try {
     parsed = parseArgs({ args, options: RUN_OPTIONS, allowPositionals: true, strict: true });
@@ -102,10 +114,34 @@ export function parseRunArgs(args: string[]): { configPath?: string; overrides: 
   if (v['state-dir'] !== undefined) overrides.stateDir = v['state-dir'];
   if (v.board !== undefined) overrides.board = v.board;
   if (v['log-level'] !== undefined) overrides.logLevel = v['log-level'] as LogLevel;
-  return { configPath: v.config, overrides, help: v.help === true, version: v.version === true, positionals: parsed.positionals };
+  if (v['http-port'] !== undefined) {
+    // A number for the schema to check (range); text that is no number at all is a usage error.
+    if (!/^\d+$/.test(v['http-port'])) throw new UsageError(`--http-port: not a port number: ${v['http-port']}`);
+    overrides.httpPort = Number(v['http-port']);
+  }
+  return {
+    configPath: v.config,
+    overrides,
+    help: v.help === true,
+    version: v.version === true,
+    devCsms: v['dev-csms'] === true,
+    positionals: parsed.positionals,
+  };
+}
+
+/** The Node.js this daemon runs on (package.json engines); undefined when it is fine. */
+export function nodeVersionProblem(version: string): string | undefined {
+  const major = Number(/^v?(\d+)/.exec(version)?.[1]);
+  if (Number.isInteger(major) && major >= 20) return undefined;
+  return `ocpp-station needs Node.js 20 or newer; this is Node.js ${version.replace(/^v?/, '')}; see the README for where to get it`;
 }
 
 export async function cli(argv: string[]): Promise<number> {
+  const tooOld = nodeVersionProblem(process.versions.node);
+  if (tooOld) {
+    process.stderr.write(`${tooOld}\n`);
+    return 2;
+  }
   const [first, ...rest] = argv;
   if (first !== undefined && first in DELEGATED) return delegate(first, rest);
 
@@ -124,7 +160,7 @@ export async function cli(argv: string[]): Promise<number> {
     case 'run': {
       if (opts.positionals.length) throw new UsageError(`unexpected argument ${opts.positionals[0]}`);
       const { runDaemon } = await import('./main.js');
-      return runDaemon({ configPath: opts.configPath, overrides: opts.overrides });
+      return runDaemon({ configPath: opts.configPath, overrides: opts.overrides, devCsms: opts.devCsms });
     }
     case 'check-config': {
       const path = opts.positionals[0] ?? opts.configPath;

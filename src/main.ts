@@ -8,6 +8,7 @@
  * unreadable, not writable, or from a newer release: the unit does not restart on 2 and 3, as
  * neither fixes itself).
  */
+import { randomBytes } from 'node:crypto';
 import { SystemClock } from '../hal/clock.js';
 import { loadBoardProfile, type BoardProfile } from '../hal/index.js';
 import { ConfigError, type ConfigOverrides, defaultConfigPath, loadConfig } from './config/load.js';
@@ -24,6 +25,23 @@ import { buildStation, type BuiltStation } from './wiring.js';
 export interface DaemonOptions {
   configPath?: string;
   overrides?: ConfigOverrides;
+  /**
+   * Run the development CSMS (src/devtools/csms.ts) in this process on a free loopback port and connect
+   * to it instead of ocpp.csmsUrl; the status page gets its controls with a fresh token (printed).
+   * Command line only (--dev-csms): a config file cannot turn it on.
+   */
+  devCsms?: boolean;
+}
+
+/** What --dev-csms changes in the loaded config. */
+export function withDevCsms(config: StationConfig, csmsUrl: string, token: string): StationConfig {
+  const { password: _password, caFile: _ca, clientCertFile: _cert, clientKeyFile: _key, ...ocpp } = config.ocpp;
+  const http = config.http ?? { enabled: true, host: '127.0.0.1', port: 8080, control: false };
+  return {
+    ...config,
+    ocpp: { ...ocpp, csmsUrl, securityProfile: 0 },
+    http: { ...http, control: true, token: http.token ?? token },
+  };
 }
 
 /** How long forcing the outputs safe may take before the process exits anyway. */
@@ -69,9 +87,24 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   guardStream(process.stderr);
   const loaded = loadConfigOrReport(configPath, opts.overrides ?? {});
   if (!loaded) return 2;
-  const { profile, ...config } = loaded;
+  const { profile, ...loadedConfig } = loaded;
+  let config: StationConfig = loadedConfig;
 
   const log = createLogger({ level: config.log.level });
+  let devCsms: { url: string; close(): Promise<void> } | undefined;
+  /** Generated for this run only when the config has no http.token: then it may be shown. */
+  let devToken: string | undefined;
+  if (opts.devCsms) {
+    const { startCsms } = await import('./devtools/csms.js');
+    const csms = await startCsms({ port: 0 });
+    devCsms = csms;
+    // The dev CSMS records every message; a long first run keeps only the recent ones.
+    const trim = setInterval(() => void csms.log.splice(0, Math.max(0, csms.log.length - 1000)), 60_000);
+    trim.unref();
+    devToken = config.http?.token ? undefined : randomBytes(18).toString('base64url');
+    config = withDevCsms(config, csms.url, devToken ?? '');
+    log.info('development CSMS running in this process (--dev-csms): not for a real site', { url: csms.url });
+  }
   const shown = redactConfig(config);
   log.info('ocpp-station starting', {
     version: packageVersion(),
@@ -132,9 +165,10 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   void notify.status('starting');
   let parts: BuiltStation;
   try {
-    parts = built = await buildStation(config, { clock: new SystemClock(), log, profile });
+    parts = built = await buildStation(config, { clock: new SystemClock(), log, profile, devCsms: devCsms !== undefined });
   } catch (err) {
     detach();
+    await devCsms?.close();
     if (err instanceof StorageError) {
       // The operator's next step is on this line: which file, what is wrong with it.
       log.error(`storage error: ${err.file}: ${err.fault}; not starting: the station does not charge without records`, {
@@ -145,6 +179,10 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
     }
     log.error('start failed', { err: err as Error });
     return 1;
+  }
+  if (parts.http?.url) {
+    const page = devToken ? `${parts.http.url}#token=${devToken}` : parts.http.url;
+    log.info(`status page: ${page}${devToken ? ' (this link carries the token of the page controls, for this run only)' : ''}`);
   }
 
   parts.ocpp.link.on('open', (protocol) => void notify.status(`online: ${protocol} to ${shown.ocpp.csmsUrl}`));
@@ -173,6 +211,7 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
     log.error('stop failed', { err: err as Error });
     code = 1;
   }
+  await devCsms?.close().catch(() => undefined);
   log.info('stopped', { exitCode: code });
   detach();
   return code;

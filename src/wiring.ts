@@ -8,10 +8,12 @@ import type { Clock } from '../hal/clock.js';
 import { createHal, loadBoardProfile, type BoardProfile } from '../hal/index.js';
 import type { Hal, Logger } from '../hal/types.js';
 import type { SiteConfig, StationConfig } from './config/types.js';
-import { packageConfigDir } from './config/paths.js';
+import { packageConfigDir, packageVersion } from './config/paths.js';
+import { redactConfig } from './config/redact.js';
 import { CONTROL_SOCKET_NAME } from './control/protocol.js';
 import { runScenario, type ScenarioHandle } from './control/scenario.js';
 import { startControlServer, type ControlServer } from './control/server.js';
+import type { HttpServer } from './http/index.js';
 import { startOcpp, type OcppHandle } from './ocpp/index.js';
 import { createV16Adapter } from './ocpp/v16/index.js';
 import { createV201Adapter } from './ocpp/v201/index.js';
@@ -30,6 +32,8 @@ export interface BuildOptions {
   flushMs?: number;
   /** Serve the control socket STATE/control.sock; default true. */
   control?: boolean;
+  /** The CSMS is the daemon's own development CSMS (--dev-csms): the status page says so. */
+  devCsms?: boolean;
 }
 
 export interface BuiltStation {
@@ -39,6 +43,8 @@ export interface BuiltStation {
   station: Station;
   ocpp: OcppHandle;
   control?: ControlServer;
+  /** The status page / API / metrics server (config http.enabled). */
+  http?: HttpServer;
   /** The scenario named by config.runScenario, while it runs. */
   scenario?: ScenarioHandle;
   /**
@@ -120,6 +126,7 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   const station = new Station({ hal, db, clock, log, ...(config.site ? { site: siteSettings(config.site) } : {}) });
   let ocpp: OcppHandle;
   let control: ControlServer | undefined;
+  let http: (HttpServer & { listen(): Promise<void> }) | undefined;
   let scenario: ScenarioHandle | undefined;
   try {
     // The adapters subscribe to the station's events before it starts, so they see its first statuses
@@ -137,11 +144,32 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
     undo.push(['stop the OCPP link', () => ocpp.stop()]);
     // Taken down before the link: the station's last messages (StopTransaction …) get a moment to leave.
     undo.push(['flush the outbox', () => flushOutbox(ocpp, opts.flushMs ?? 3000, log)]);
+    if (config.http?.enabled) {
+      // Made before the station starts, so it sees the first statuses and the faults raised at start.
+      // Loaded only when enabled: with http.enabled false, fastify and prom-client cost no memory.
+      const { createHttpServer } = await import('./http/index.js');
+      const server = createHttpServer({
+        config: config.http,
+        station,
+        hal,
+        link: ocpp.link,
+        clock,
+        log,
+        identity: config.station,
+        csmsUrl: redactConfig(config).ocpp.csmsUrl,
+        ocppVersion: config.ocpp.version,
+        version: packageVersion(),
+        devCsms: opts.devCsms === true,
+      });
+      http = server;
+      undo.push(['close the status page', () => server.close()]);
+    }
     await station.start();
     undo.push(['stop the station', () => station.stop(stopReason)]);
     // Connect only now: the first BootNotification then carries the reset reason the station's start
     // read from the store, and the sessions a power cut left open are already ended and queued.
     await ocpp.connect();
+    await http?.listen();
 
     if (opts.control ?? true) {
       const server = await startControlServer({
@@ -186,5 +214,5 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
     return stopping;
   };
 
-  return { config, db, hal, station, ocpp, control, scenario, stop };
+  return { config, db, hal, station, ocpp, control, http, scenario, stop };
 }

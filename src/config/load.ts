@@ -18,6 +18,7 @@ export interface ConfigOverrides {
   stateDir?: string;
   board?: string;
   logLevel?: LogLevel;
+  httpPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +45,7 @@ function overridesAsPatch(o: ConfigOverrides): Record<string, unknown> {
   if (o.identity !== undefined) section('station').identity = o.identity;
   if (o.board !== undefined) section('hal').board = o.board;
   if (o.logLevel !== undefined) section('log').level = o.logLevel;
+  if (o.httpPort !== undefined) section('http').port = o.httpPort;
   if (o.stateDir !== undefined) patch.stateDir = o.stateDir;
   return patch;
 }

@@ -1,8 +1,8 @@
 /** The config as it may be logged: secrets replaced, wherever they sit. */
 import type { StationConfig } from './types.js';
 
-/** Names of values that are secrets: the basic-auth password, 1.6 AuthorizationKey, 2.0.1 BasicAuthPassword. */
-const SECRET = /password|authorizationkey|secret|passphrase/i;
+/** Names of values that are secrets: the basic-auth password, 1.6 AuthorizationKey, 2.0.1 BasicAuthPassword, http.token. */
+const SECRET = /password|authorizationkey|secret|passphrase|^token$/i;
 
 /** user:password@ inside a URL. */
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i;

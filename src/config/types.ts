@@ -68,6 +68,19 @@ export interface ScenarioStep {
   fault?: string;
 }
 
+/** The local HTTP server (src/http): status page, JSON status API, Prometheus metrics, sim controls. */
+export interface HttpConfig {
+  enabled: boolean;
+  /** Listen address; anything but loopback needs `token`. */
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Serve the control endpoints (simulated board); they need `token`. */
+  control: boolean;
+  /** Bearer token of the control endpoints (and of every request on a non-loopback address). A secret. */
+  token?: string;
+}
+
 export interface StationConfig {
   station: StationIdentityConfig;
   ocpp: OcppConfig;
@@ -75,6 +88,8 @@ export interface StationConfig {
   /** State directory: SQLite database, message log, control socket, certificates. */
   stateDir: string;
   log: { level: LogLevel };
+  /** Always present after loadConfig (defaults); a config built by hand may leave it out: no HTTP server. */
+  http?: HttpConfig;
   /** Scripted simulated-board scenarios for demos, run at start when named in runScenario. */
   scenarios: Record<string, ScenarioStep[]>;
   runScenario?: string;

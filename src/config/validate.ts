@@ -70,6 +70,12 @@ function readable(path: string): string | undefined {
   }
 }
 
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
 /** Rules across fields: what each OCPP security profile needs, and that named things exist. */
 function semanticProblems(c: StationConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
@@ -104,6 +110,13 @@ function semanticProblems(c: StationConfig): ConfigProblem[] {
   }
   if (c.site && c.site.meterFaultAvailableA > c.site.gridLimitA) {
     out.push({ pointer: '/site/meterFaultAvailableA', problem: `must be <= gridLimitA (${c.site.gridLimitA})` });
+  }
+  if (c.http?.enabled && !c.http.token) {
+    if (!isLoopbackHost(c.http.host)) {
+      out.push({ pointer: '/http/token', problem: `listening on ${c.http.host} (not loopback) needs a token` });
+    } else if (c.http.control) {
+      out.push({ pointer: '/http/token', problem: 'http.control needs a token' });
+    }
   }
   if (c.runScenario !== undefined && !(c.runScenario in c.scenarios)) {
     out.push({ pointer: '/runScenario', problem: `no scenario named ${JSON.stringify(c.runScenario)} in /scenarios` });

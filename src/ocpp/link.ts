@@ -35,6 +35,22 @@ export interface LinkEvents {
   'security-event': [type: LinkSecurityEvent, detail: string];
 }
 
+/** What the link can tell an operator (src/http reads it): a snapshot, cheap to take. */
+export interface LinkStatus {
+  protocol: OcppProtocol | undefined;
+  connected: boolean;
+  /** Epoch ms (station clock) the current connection opened. */
+  connectedSince?: number;
+  /** Why the last attempt failed or the last connection closed. */
+  lastError?: { at: number; message: string };
+  /** Epoch ms of the next connection attempt while one is scheduled. */
+  nextRetryAt?: number;
+  /** Connection attempts and connections opened since the start. */
+  attempts: number;
+  opens: number;
+  outbox: { depth: number; oldestCreatedAt?: number; deadLetters: number };
+}
+
 export type LinkSecurityEvent = 'InvalidCsmsCertificate' | 'InvalidTLSVersion';
 
 export interface CallContext {

@@ -26,6 +26,7 @@ import type {
   LinkEvents,
   LinkSecurityEvent,
   LinkSettings,
+  LinkStatus,
   OcppLink,
   OcppProtocol,
   OutboxMessage,
@@ -183,6 +184,11 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   private readonly random: () => number;
   /** Outgoing CALLs wait while a CSMS call is being answered (./call-scope.ts). */
   private readonly scope: CallScope;
+  private connectedSince: number | undefined;
+  private lastError: { at: number; message: string } | undefined;
+  private nextRetryAt: number | undefined;
+  private attempts = 0;
+  private opens = 0;
 
   constructor(
     private readonly opts: LinkOptions,
@@ -372,6 +378,29 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.client?.handle(notSupported);
   }
 
+  /** For the operator (src/http): connection state, last error, next retry, outbox depth. */
+  status(): LinkStatus {
+    const head = this.store.head();
+    return {
+      protocol: this.negotiated,
+      connected: this.connected,
+      ...(this.connected && this.connectedSince !== undefined ? { connectedSince: this.connectedSince } : {}),
+      ...(this.lastError ? { lastError: { ...this.lastError } } : {}),
+      ...(this.reconnectTimer && this.nextRetryAt !== undefined ? { nextRetryAt: this.nextRetryAt } : {}),
+      attempts: this.attempts,
+      opens: this.opens,
+      outbox: {
+        depth: this.store.count(),
+        ...(head ? { oldestCreatedAt: head.createdAt } : {}),
+        deadLetters: this.store.deadCount(),
+      },
+    };
+  }
+
+  private noteError(message: string): void {
+    this.lastError = { at: this.deps.clock.now(), message };
+  }
+
   /** Messages that exhausted their attempts (never deleted by the link). */
   deadLetters(): DeadRow[] {
     return this.store.dead();
@@ -458,6 +487,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     }) as unknown as Client;
     this.client = client;
     this.opened = false;
+    this.attempts++;
     guardInbound(client, {
       maxFrameBytes,
       log: this.deps.log,
@@ -541,6 +571,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     }
     const selected = client.protocol;
     if (!selected || !offered.includes(selected as OcppProtocol)) {
+      this.noteError(`the CSMS selected subprotocol ${selected ?? '(none)'}, not one offered (${offered.join(', ')})`);
       this.deps.log.error('OCPP: the CSMS selected a subprotocol we did not offer; closing and retrying', {
         selected: selected ?? null,
         offered,
@@ -569,6 +600,8 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
       if (client !== this.client || this.stopped) return;
     }
     this.opened = true;
+    this.opens++;
+    this.connectedSince = this.deps.clock.now();
     // The outbox takes its place in the call queue before anything the adapters send on 'open'.
     this.outbox.kick();
     this.safeEmit('open', protocol);
@@ -582,24 +615,27 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     // The URL actually requested (identity and query included), so an operator can try it by hand.
     const url = this.target?.url;
     const refusal = this.target ? httpRefusal(status, this.target, this.opts.identity, offered) : undefined;
+    this.failures++;
+    // Scheduled first, so the log line below can say when the next attempt comes.
+    this.scheduleReconnect();
+    const retry = this.nextRetryAt !== undefined ? { retryInS: Math.round((this.nextRetryAt - this.deps.clock.now()) / 100) / 10 } : {};
+    this.noteError(refusal ?? (status !== undefined && status !== null ? `${message} (${String(status)})` : message));
     if (refusal) {
-      this.deps.log.error(refusal, { url, status });
+      this.deps.log.error(refusal, { url, status, ...retry });
     } else if (/subprotocol/i.test(message)) {
-      this.deps.log.error(`OCPP: no agreed subprotocol (${message}); offered ${offered.join(', ')}`, { url });
+      this.deps.log.error(`OCPP: no agreed subprotocol (${message}); offered ${offered.join(', ')}`, { url, ...retry });
     } else if (status === 401 || status === 403) {
-      this.deps.log.error('OCPP: the CSMS refused our credentials', { url, status });
+      this.deps.log.error('OCPP: the CSMS refused our credentials', { url, status, ...retry });
     } else if (tlsSecurityEvent(status) || /certificate|self.signed|SSL|TLS/i.test(message)) {
-      this.deps.log.error('OCPP: TLS handshake failed (the CSMS certificate is always verified)', { url, error: message, code: status });
+      this.deps.log.error('OCPP: TLS handshake failed (the CSMS certificate is always verified)', { url, error: message, code: status, ...retry });
     } else {
-      this.deps.log.warn('OCPP: connection failed', { url, error: message, status });
+      this.deps.log.warn('OCPP: connection failed', { url, error: message, status, ...retry });
     }
     const event = tlsSecurityEvent(status);
     if (event && !this.reportedSecurityEvents.has(event)) {
       this.reportedSecurityEvents.add(event);
       this.safeEmit('security-event', event, message);
     }
-    this.failures++;
-    this.scheduleReconnect();
   }
 
   private onClose(client: Client, code: number, reason: string): void {
@@ -610,6 +646,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     this.opened = false;
     this.scope.clear();
     this.calls.rejectAll('OCPP link disconnected');
+    this.noteError(`disconnected: ${code}${reason ? ` ${reason}` : ''}`);
     this.deps.log.warn('OCPP disconnected', { code, reason });
     if (wasOpen) this.safeEmit('close', code, reason);
     this.scheduleReconnect();
@@ -620,8 +657,10 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     const { minDelayS, maxDelayS } = this.cfg.reconnect;
     const delay = backoffDelayMs(this.failures, minDelayS, maxDelayS, this.random);
     this.deps.log.debug('OCPP reconnect scheduled', { inMs: delay, failures: this.failures });
+    this.nextRetryAt = this.deps.clock.now() + delay;
     this.reconnectTimer = this.deps.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
+      this.nextRetryAt = undefined;
       this.connect();
     }, delay);
   }

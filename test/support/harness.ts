@@ -71,6 +71,8 @@ export function testConfig(o: Pick<TestStationOptions, 'ocppVersion' | 'csmsUrl'
     hal: { board: 'sim' },
     stateDir,
     log: { level: 'debug' },
+    // Tests run in parallel: a test that wants the status page asks for it (port 0).
+    http: { enabled: false },
   };
   return configFromObject(mergeDeep(base, o.configPatch ?? {}));
 }
