@@ -133,10 +133,6 @@ export class OutboxStore {
     })();
   }
 
-  deadCount(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox_dead').get() as { n: number }).n;
-  }
-
   all(): OutboxRow[] {
     return (this.db.prepare('SELECT * FROM outbox ORDER BY id').all() as RawRow[]).map(fromRaw);
   }
