@@ -147,8 +147,8 @@ export const PAGE_JS = String.raw`
       controls.appendChild(b); return b;
     };
     btn('plug', { cmd: 'plug', evse: id });
-    var tok = el('input', 'token'); tok.value = '04A1B2C3D4'; tok.setAttribute('aria-label', 'card id'); tok.dataset.field = 'card';
-    btn('tap card', function () { return { cmd: 'tap', idToken: tok.value || '04A1B2C3D4' }; });
+    var tok = el('input', 'token'); tok.value = '04A1B2C3D4E5F6'; tok.setAttribute('aria-label', 'card id'); tok.dataset.field = 'card';
+    btn('tap card', function () { return { cmd: 'tap', idToken: tok.value || '04A1B2C3D4E5F6' }; });
     controls.insertBefore(tok, controls.lastChild);
     btn('EV ready', { cmd: 'ev-ready', evse: id }, 'secondary');
     btn('EV pause', { cmd: 'ev-pause', evse: id }, 'secondary');
