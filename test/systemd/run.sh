@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The installed unit under a real systemd (PID 1 of a systemd-nspawn container on a debootstrap root):
+# install.sh as the README documents it, then Type=notify reaches active, SIGKILL and a hung daemon
+# (SIGSTOP, WatchdogSec expires) are restarted, `systemctl stop` exits 0 with the contactors open.
+# The checks themselves run inside the container: test/systemd/in-container.sh.
+#
+#   sudo test/systemd/run.sh [--fresh]      (npm run test:systemd; run `npm run build` first)
+#
+# Needs root, debootstrap and systemd-nspawn (apt-get install debootstrap systemd-container) and the
+# checkout's node (>= 20), whose binary and node_modules (native add-ons built for it) go into the
+# container; the container's Debian release is the host's, so that both fit its glibc.
+# The debootstrap root is cached in $OCPP_SYSTEMD_TEST_CACHE (default /var/cache/ocpp-station-test);
+# --fresh builds it again. Each run works on a copy, so the cached root stays clean.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${OCPP_SYSTEMD_TEST_CACHE:-/var/cache/ocpp-station-test}
+FRESH=0
+# The whole container run (boot, install, the restarts, shutdown) must end within this.
+LIMIT_S=${OCPP_SYSTEMD_TEST_LIMIT_S:-600}
+
+die() { echo "test-systemd: $*" >&2; exit 1; }
+say() { echo "test-systemd: $*"; }
+
+for a in "$@"; do
+  case "$a" in
+    --fresh) FRESH=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) die "unknown option $a" ;;
+  esac
+done
+
+[ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, systemd-nspawn)"
+command -v debootstrap >/dev/null || die "debootstrap missing: apt-get install -y debootstrap systemd-container"
+command -v systemd-nspawn >/dev/null || die "systemd-nspawn missing: apt-get install -y debootstrap systemd-container"
+[ -f "$REPO/dist/src/cli.js" ] || die "$REPO/dist/src/cli.js missing: run 'npm run build' first"
+[ -d "$REPO/node_modules/better-sqlite3" ] || die "$REPO/node_modules incomplete: run 'npm ci' first"
+NODE=$(readlink -f "$(command -v node)") || die "node not found"
+
+# Same release as the host: the host's node binary and native add-ons need the container's glibc >= the host's.
+# shellcheck disable=SC1091
+SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+[ -n "$SUITE" ] || SUITE=bookworm
+# Same mirror as the host's apt (a "…/debian" URI in its sources), unless told otherwise.
+host_mirror() {
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^https?:\/\/[^ ]+\/debian\/?$/) { print $i; exit } }' || true
+}
+MIRROR=${OCPP_SYSTEMD_TEST_MIRROR:-$(host_mirror)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+
+BASE="$CACHE/rootfs-$SUITE"
+t0=$(date +%s)
+mkdir -p "$CACHE"
+if [ "$FRESH" -eq 1 ] || [ ! -f "$BASE/.ocpp-station-test-complete" ]; then
+  rm -rf "$BASE" "$BASE.tmp"
+  say "debootstrap $SUITE from $MIRROR into $BASE (cached for the next runs)"
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libstdc++6 \
+    "$SUITE" "$BASE.tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+    { tail -30 "$CACHE/debootstrap.log"; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+  rm -rf "$BASE.tmp"/var/cache/apt/archives/*.deb
+  touch "$BASE.tmp/.ocpp-station-test-complete"
+  mv "$BASE.tmp" "$BASE"
+  say "root file system ready after $(( $(date +%s) - t0 )) s"
+fi
+
+# A copy per run; the last one is kept until the next run for a look after a failure.
+RUN="$CACHE/run"
+rm -rf "$RUN"
+cp -a --reflink=auto "$BASE" "$RUN"
+OUT="$RUN/results"
+mkdir -p "$OUT"
+# Node as an operator would have it: a node binary on the PATH (the unit runs `/usr/bin/env node`).
+install -m 0755 "$NODE" "$RUN/usr/local/bin/node"
+install -m 0755 "$REPO/test/systemd/in-container.sh" "$RUN/usr/local/sbin/ocpp-station-systemd-test"
+cat >"$RUN/etc/systemd/system/ocpp-station-systemd-test.service" <<'EOF'
+[Unit]
+Description=ocpp-station systemd test (test/systemd/in-container.sh)
+After=basic.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/ocpp-station-systemd-test
+# The result goes to the host through /results, then the container powers off (success or not).
+ExecStopPost=/bin/systemctl --no-block poweroff
+StandardOutput=file:/results/log
+StandardError=inherit
+TimeoutStartSec=infinity
+EOF
+mkdir -p "$RUN/etc/systemd/system/multi-user.target.wants"
+ln -sf ../ocpp-station-systemd-test.service "$RUN/etc/systemd/system/multi-user.target.wants/"
+# Nothing else to do in this container: no login prompt, no apt timers.
+for u in console-getty.service getty.target apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer; do
+  ln -sf /dev/null "$RUN/etc/systemd/system/$u"
+done
+
+say "booting $SUITE under systemd-nspawn (repo read-only at /src, node $("$NODE" -v))"
+t1=$(date +%s)
+# --register=no --keep-unit: no systemd/machined needed on the host (CI machines and containers may have none).
+# --private-network: the container has its own loopback, so its dev CSMS on port 9000 meets nothing of the host's.
+rc=0
+timeout --kill-after=30 "$LIMIT_S" systemd-nspawn --quiet --register=no --keep-unit --private-network \
+  --machine=ocpp-station-test -D "$RUN" --bind-ro="$REPO:/src" --boot \
+  </dev/null >"$OUT/console.log" 2>&1 || rc=$?
+t2=$(date +%s)
+cat "$OUT/log" 2>/dev/null || true
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 133 ]; then
+  # 133: systemd-nspawn's "container powered off" on some versions; anything else is worth the console.
+  tail -40 "$OUT/console.log"
+  [ "$rc" -eq 124 ] && die "the container did not finish within ${LIMIT_S} s"
+fi
+verdict=$(cat "$OUT/verdict" 2>/dev/null || echo "none")
+say "container run $(( t2 - t1 )) s, total $(( t2 - t0 )) s; verdict: $verdict"
+[ "$verdict" = PASS ] || die "failed (console: $OUT/console.log, container root: $RUN)"
