@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs inside the test container (systemd is PID 1), started by test/systemd/run.sh as a oneshot unit
-# with the checkout read-only at /src. Writes PASS or FAIL to /results/verdict; its output is /results/log.
+# Writes PASS or FAIL to /results/verdict; its output is /results/log.
+# /results/env (written by run.sh): SRC (the checkout, built), INSTALL_ARGS (for install.sh),
+# CSMS_PORT (the dev CSMS's port; station.json is pointed at it when not the example's 9000).
 set -uo pipefail
 exec 2>&1
+# shellcheck disable=SC1091
+. /results/env
 
 UNIT=ocpp-station
 STATE=/var/lib/ocpp-station
@@ -52,14 +56,19 @@ charge() {
 
 step "node $(node -v), $(systemctl --version | head -1)"
 
-step "install as the README says (scripts/install.sh; runtime modules from the checkout, built for this node)"
-/src/scripts/install.sh --node-modules /src/node_modules || fail "install.sh exited $?"
+step "install as the README says: $SRC/scripts/install.sh $INSTALL_ARGS"
+# shellcheck disable=SC2086
+"$SRC/scripts/install.sh" $INSTALL_ARGS || fail "install.sh exited $?"
 [ "$(systemctl is-enabled "$UNIT")" = enabled ] || fail "unit not enabled"
+if [ "$CSMS_PORT" != 9000 ]; then
+  sed -i "s#ws://127.0.0.1:9000/ocpp#ws://127.0.0.1:$CSMS_PORT/ocpp#" /etc/ocpp-station/station.json
+  grep -q "127.0.0.1:$CSMS_PORT" /etc/ocpp-station/station.json || fail "could not set ocpp.csmsUrl"
+fi
 
-step "the dev CSMS the example config points at (ws://127.0.0.1:9000/ocpp)"
-systemd-run --unit=dev-csms --property=Type=exec node /opt/ocpp-station/dist/src/devtools/csms-cli.js ||
+step "the dev CSMS the config points at (ws://127.0.0.1:$CSMS_PORT/ocpp)"
+systemd-run --unit=dev-csms --property=Type=exec node /opt/ocpp-station/dist/src/devtools/csms-cli.js --port "$CSMS_PORT" ||
   fail "could not start the dev CSMS"
-wait_until 30 "dev CSMS listening on 9000" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9000'
+wait_until 30 "dev CSMS listening on $CSMS_PORT" bash -c "exec 3<>/dev/tcp/127.0.0.1/$CSMS_PORT"
 
 step "systemctl start: Type=notify, active only after READY=1"
 systemctl start "$UNIT" || fail "systemctl start exited $?"
