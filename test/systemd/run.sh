@@ -82,6 +82,7 @@ rm -rf "$RUN"
 cp -a --reflink=auto "$BASE" "$RUN"
 OUT="$RUN/results"
 mkdir -p "$OUT"
+CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 nspawn=(systemd-nspawn --quiet --register=no --keep-unit --machine=ocpp-station-test -D "$RUN")
 if [ "$FROM_SOURCE" -eq 0 ]; then
   # Node as an operator would have it: a node binary on the PATH (the unit runs `/usr/bin/env node`).
@@ -94,13 +95,18 @@ else
   mkdir -p "$RUN/root/ocpp-station"
   git -C "$REPO" ls-files -z --cached --others --exclude-standard |
     (cd "$REPO" && xargs -0 tar -cf - --ignore-failed-read 2>/dev/null) | tar -xf - -C "$RUN/root/ocpp-station"
+  # Networks with a TLS-inspecting proxy: the host's local CA certificates are trusted inside too.
+  mkdir -p "$RUN/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$RUN/usr/local/share/ca-certificates/" 2>/dev/null || true
   say "$SUITE: apt-get install nodejs npm python3 make g++, then npm ci && npm run build (as the README says)"
   t1=$(date +%s)
   # The host's network (apt mirror, npm registry); not booted: these are the operator's shell commands.
-  "${nspawn[@]}" --setenv=DEBIAN_FRONTEND=noninteractive --chdir=/root/ocpp-station /bin/bash -euc '
+  "${nspawn[@]}" --console=pipe --setenv=DEBIAN_FRONTEND=noninteractive --setenv=NODE_EXTRA_CA_CERTS="$CA_BUNDLE" \
+    --chdir=/root/ocpp-station /bin/bash -euc '
     echo "deb '"$MIRROR"' '"$SUITE"' main" >/etc/apt/sources.list
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends nodejs npm python3 make g++ >/dev/null
+    update-ca-certificates >/dev/null
     echo "node $(node -v), npm $(npm -v)"
     t=$(date +%s); npm ci --no-audit --no-fund; echo "npm ci: $(( $(date +%s) - t )) s"
     t=$(date +%s); npm run build >/dev/null; echo "npm run build: $(( $(date +%s) - t )) s"
@@ -125,6 +131,10 @@ StandardOutput=file:/results/log
 StandardError=inherit
 TimeoutStartSec=infinity
 EOF
+if [ "$FROM_SOURCE" -eq 1 ]; then
+  # install.sh's npm ci runs in this unit: the same trust as the build above.
+  sed -i "/^\[Service\]/a Environment=NODE_EXTRA_CA_CERTS=$CA_BUNDLE" "$RUN/etc/systemd/system/ocpp-station-systemd-test.service"
+fi
 mkdir -p "$RUN/etc/systemd/system/multi-user.target.wants"
 ln -sf ../ocpp-station-systemd-test.service "$RUN/etc/systemd/system/multi-user.target.wants/"
 # Nothing else to do in this container: no login prompt, no apt timers.
