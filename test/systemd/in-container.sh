@@ -112,5 +112,14 @@ case "$safe" in *'"commanded":"open"'*) ;; *) fail "contactor not open at exit: 
 case "$safe" in *'"commanded":"closed"'*) fail "a contactor still closed at exit: $safe" ;; esac
 journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID="$inv" | grep -q 'stopped exitCode=0' || fail "no 'stopped exitCode=0'"
 
+step "uninstall.sh: the unit and /opt/ocpp-station go, config and state stay"
+systemctl stop dev-csms
+"$SRC/scripts/uninstall.sh" || fail "uninstall.sh exited $?"
+[ ! -e /etc/systemd/system/$UNIT.service ] || fail "unit file left"
+[ ! -e /opt/ocpp-station ] || fail "/opt/ocpp-station left"
+[ -f /etc/ocpp-station/station.json ] || fail "station.json removed without --purge"
+[ -f "$STATE/station.db" ] || fail "the database removed without --purge"
+[ "$(systemctl show -P LoadState "$UNIT")" = not-found ] || fail "systemd still knows $UNIT: $(systemctl show -P LoadState "$UNIT")"
+
 step "PASS in $(( $(date +%s) - T0 )) s"
 echo PASS >/results/verdict
