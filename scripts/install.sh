@@ -43,17 +43,18 @@ done
 
 [ -f "$DIST/src/cli.js" ] || die "$DIST/src/cli.js not found: run 'npm run build' first (or pass --dist)"
 if [ -z "$ROOT" ]; then
-  [ "$(id -u)" -eq 0 ] || die "a real install needs root (or use --root DIR for a dry run)"
-  where="Debian 13: apt-get install nodejs npm; Debian 12 / Raspberry Pi OS: NodeSource's node_20.x apt repository (README, Install as a service)"
+  # Checked first: a wrong Node is the commonest failure on a fresh target, and this one names the fix.
+  where="Debian 13: apt-get install nodejs npm; Debian 12 / Raspberry Pi OS: NodeSource's node_22.x apt repository (README, Install as a service)"
   command -v node >/dev/null || die "node is not installed: ocpp-station needs Node $NODE_MIN or newer ($where)"
   v=$(node -v 2>/dev/null || true)
   major=${v#v}; major=${major%%.*}
   case "$major" in ''|*[!0-9]*) die "cannot tell the Node version ('node -v' said '$v'): ocpp-station needs Node $NODE_MIN or newer ($where)" ;; esac
   [ "$major" -ge "$NODE_MIN" ] || die "Node $v is too old: ocpp-station needs Node $NODE_MIN or newer ($where)"
+  [ "$(id -u)" -eq 0 ] || die "a real install needs root (or use --root DIR for a dry run)"
   if [ -n "$MODULES" ]; then
     [ -d "$MODULES" ] || die "--node-modules $MODULES: not a directory"
   else
-    command -v npm >/dev/null || die "npm is not installed (it comes with Node $NODE_MIN+ from NodeSource; Debian 13: apt-get install npm)"
+    command -v npm >/dev/null || die "npm is not installed (it comes with NodeSource's nodejs; Debian 13: apt-get install npm)"
   fi
 else
   mkdir -p "$ROOT"

@@ -77,7 +77,7 @@ if [ "$FRESH" -eq 1 ] || [ ! -f "$BASE/.ocpp-station-test-complete" ]; then
 fi
 
 # A copy per run; the last one is kept until the next run for a look after a failure.
-RUN="$CACHE/run"
+RUN="$CACHE/run-$SUITE"
 rm -rf "$RUN"
 cp -a --reflink=auto "$BASE" "$RUN"
 OUT="$RUN/results"
