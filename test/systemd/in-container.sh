@@ -76,8 +76,9 @@ systemctl start "$UNIT" || fail "systemctl start exited $?"
 [ "$(prop Type)" = notify ] || fail "Type is $(prop Type)"
 [ "$(prop StatusText)" != "" ] || fail "no STATUS= from the daemon"
 echo "status: $(prop StatusText)"
-wait_until 30 "StatusText online (BootNotification accepted by the dev CSMS)" bash -c "systemctl show -P StatusText $UNIT | grep -q '^online'"
-echo "status: $(prop StatusText)"
+inv=$(prop InvocationID)
+wait_until 30 "BootNotification accepted by the dev CSMS" \
+  bash -c "journalctl -o cat _SYSTEMD_INVOCATION_ID=$inv | grep -q 'BootNotification answered status=Accepted'"
 pid=$(prop MainPID)
 
 step "a charging session closes the contactor"
