@@ -9,12 +9,18 @@
 #   --root DIR     install under DIR instead of / (no users, no npm, no systemctl)
 #   --dist DIR     compiled output to install (default: <repo>/dist; run `npm run build` first)
 #   --no-enable    do not enable the unit (real mode)
+#   --node-modules DIR
+#                  copy DIR as the runtime node_modules instead of running `npm ci` (offline installs;
+#                  DIR must have been built by the same Node major version on the same architecture)
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROOT=""
 DIST="$SRC/dist"
 ENABLE=1
+MODULES=""
+# The oldest Node the daemon runs on (package.json "engines").
+NODE_MIN=20
 NAME=ocpp-station
 PREFIX=/opt/$NAME
 ETC=/etc/$NAME
@@ -29,15 +35,27 @@ while [ $# -gt 0 ]; do
     --root) ROOT=${2:?--root needs a directory}; shift 2 ;;
     --dist) DIST=${2:?--dist needs a directory}; shift 2 ;;
     --no-enable) ENABLE=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --node-modules) MODULES=${2:?--node-modules needs a directory}; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
 
 [ -f "$DIST/src/cli.js" ] || die "$DIST/src/cli.js not found: run 'npm run build' first (or pass --dist)"
 if [ -z "$ROOT" ]; then
+  # Checked first: a wrong Node is the commonest failure on a fresh target, and this one names the fix.
+  where="Debian 13: apt-get install nodejs npm; Debian 12 / Raspberry Pi OS: NodeSource's node_22.x apt repository (README, Install as a service)"
+  command -v node >/dev/null || die "node is not installed: ocpp-station needs Node $NODE_MIN or newer ($where)"
+  v=$(node -v 2>/dev/null || true)
+  major=${v#v}; major=${major%%.*}
+  case "$major" in ''|*[!0-9]*) die "cannot tell the Node version ('node -v' said '$v'): ocpp-station needs Node $NODE_MIN or newer ($where)" ;; esac
+  [ "$major" -ge "$NODE_MIN" ] || die "Node $v is too old: ocpp-station needs Node $NODE_MIN or newer ($where)"
   [ "$(id -u)" -eq 0 ] || die "a real install needs root (or use --root DIR for a dry run)"
-  command -v node >/dev/null || die "node (>= 20) is not installed"
+  if [ -n "$MODULES" ]; then
+    [ -d "$MODULES" ] || die "--node-modules $MODULES: not a directory"
+  else
+    command -v npm >/dev/null || die "npm is not installed (it comes with NodeSource's nodejs; Debian 13: apt-get install npm)"
+  fi
 else
   mkdir -p "$ROOT"
   ROOT=$(cd "$ROOT" && pwd)
@@ -105,8 +123,16 @@ chown -R root:root "$P"
 chown root:"$NAME" "$E" "$E/station.json"
 chown "$NAME":"$NAME" "$S"
 
-say "installing runtime dependencies (npm ci --omit=dev)"
-(cd "$P" && npm ci --omit=dev --no-audit --no-fund)
+if [ -n "$MODULES" ]; then
+  rm -rf "$P/node_modules"
+  cp -R "$MODULES" "$P/node_modules"
+  chown -R root:root "$P/node_modules"
+  say "copied runtime dependencies from $MODULES"
+else
+  rm -rf "$P/node_modules" # npm ci would do the same; an old tree from a previous Node must not linger
+  say "installing runtime dependencies (npm ci --omit=dev; native modules are compiled when no prebuilt binary fits)"
+  (cd "$P" && npm ci --omit=dev --no-audit --no-fund)
+fi
 
 systemctl daemon-reload
 if [ "$ENABLE" -eq 1 ]; then

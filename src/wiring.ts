@@ -121,7 +121,16 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   } catch (err) {
     return fail(err);
   }
-  undo.push(['make the outputs safe', () => hal.close()]);
+  undo.push([
+    'make the outputs safe',
+    async () => {
+      await hal.close();
+      // The journal's last word on the relays: what an operator (and the systemd test) checks after a stop.
+      log.info('outputs safe', {
+        contactors: hal.evses.map((e) => ({ evse: e.id, commanded: e.contactor.commanded ? 'closed' : 'open', feedback: e.contactor.feedback })),
+      });
+    },
+  ]);
 
   const station = new Station({ hal, db, clock, log, ...(config.site ? { site: siteSettings(config.site) } : {}) });
   let ocpp: OcppHandle;

@@ -13,13 +13,16 @@ import { openDatabase } from '../src/store/db.js';
 import { openSessions } from '../src/store/sessions.js';
 import { startCsms } from './support/csms.js';
 import { startTestStation, until } from './support/harness.js';
+import type { Logger } from '../hal/types.js';
 
-test('graceful stop (SIGTERM path): 1.6 §4.10 StopTransaction reason Local sent before the link closes, contactors open, no open session in the DB', async () => {
+test('graceful stop (SIGTERM path): 1.6 §4.10 StopTransaction reason Local sent before the link closes, contactors open and logged as such, no open session in the DB', async () => {
   const csms = await startCsms({ protocols: ['ocpp1.6'] });
   const stateDir = mkdtempSync(join(tmpdir(), 'shutdown-'));
   const clock = new VirtualClock();
+  const infos: { msg: string; meta?: Record<string, unknown> }[] = [];
+  const log: Logger = { error: () => {}, warn: () => {}, info: (msg, meta) => void infos.push({ msg, meta }), debug: () => {} };
   try {
-    const st = await startTestStation({ ocppVersion: '1.6', csmsUrl: csms.url, clock, evses: 2, stateDir });
+    const st = await startTestStation({ ocppVersion: '1.6', csmsUrl: csms.url, clock, evses: 2, stateDir, log });
     const calls = (action: string) => csms.log.filter((e) => e.direction === 'in' && e.type === 'call' && e.action === action);
     await until(st, 'boot', () => calls('BootNotification').length === 1 && st.ocpp.link.connected);
     for (const evse of [1, 2]) {
@@ -37,6 +40,15 @@ test('graceful stop (SIGTERM path): 1.6 §4.10 StopTransaction reason Local sent
     assert.deepEqual(stops.map((s) => s.reason), ['Local', 'Local'], 'both StopTransactions were flushed before the link closed');
     for (const evse of st.hal.evses) assert.equal(evse.contactor.commanded, false, `EVSE ${evse.id} contactor open`);
     assert.ok(st.sim.status().evses.every((e) => !e.contactorClosed && e.pwmAmps === 0), JSON.stringify(st.sim.status()));
+    // The journal's record of the relays at exit (the systemd test reads it after `systemctl stop`).
+    const safe = infos.filter((e) => e.msg === 'outputs safe');
+    assert.equal(safe.length, 1);
+    assert.deepEqual(safe[0]!.meta, {
+      contactors: [
+        { evse: 1, commanded: 'open', feedback: false },
+        { evse: 2, commanded: 'open', feedback: false },
+      ],
+    });
 
     const db = openDatabase(join(stateDir, 'station.db'));
     try {

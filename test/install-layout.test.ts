@@ -63,3 +63,22 @@ test('install.sh refuses without a build and names the fix', () => {
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('install.sh refuses a Node older than 20 with one line naming where to get Node 20+, before touching anything', () => {
+  const bin = mkdtempSync(join(tmpdir(), 'old-node-'));
+  try {
+    // A stand-in for Debian 12's own nodejs, first on the PATH.
+    writeFileSync(join(bin, 'node'), '#!/bin/sh\necho v18.19.0\n', { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const r = spawnSync('bash', [join(repoRoot(), 'scripts/install.sh'), '--dist', buildRoot()], { encoding: 'utf8', env });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.equal(r.stdout, '', 'nothing was done');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /Node v18\.19\.0 is too old: ocpp-station needs Node 20 or newer/);
+    assert.match(lines[0]!, /Debian 13: apt-get install nodejs npm/);
+    assert.match(lines[0]!, /NodeSource's node_22\.x/);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
