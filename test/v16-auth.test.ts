@@ -44,7 +44,7 @@ test('3.5.1 authorization cache: a token the CSMS accepted charges offline; afte
     s.sim.unplug(1);
     await s.run(2000);
     s.csms.setAccepting(true);
-    await s.until('queued transaction delivered', () => s.calls('StopTransaction').length === 2 && s.link.pendingCount() === 0 && s.actions().slice(-1)[0] === 'StatusNotification');
+    await s.until('queued transaction delivered', () => s.calls('StopTransaction').length === 2 && s.link.pendingCount() === 0 && s.actions().slice(s.actions().lastIndexOf('BootNotification')).filter((x) => x === 'StatusNotification').length >= 2);
     assert.deepEqual(s.actions().slice(-5), ['BootNotification', 'StartTransaction', 'StopTransaction', 'StatusNotification', 'StatusNotification']);
     assert.equal(s.calls('Authorize').length, 1, 'no Authorize while offline');
 
