@@ -396,7 +396,9 @@ export interface CompositeOut {
  * periods merged where neither the limit nor the phases change. In the unit asked, converted only
  * when the profiles are in the other one, with the phases really used; an EVSE's periods say
  * numberPhases when it is on fewer than 3. evseId 0: what the EVSEs take together (K08.FR.03),
- * under the station-wide limits.
+ * under the station-wide limits. startPeriod is whole seconds; a change inside a second (a request
+ * received at x.5 s, a transaction started at x.3 s, a schedule shorter than a second) is snapped to
+ * the safe side (K08.FR.04: never more than any merged schedule allows at any instant).
  */
 export function compositeSchedule(c: CompositeInput): CompositeOut {
   const to = c.from + Math.max(0, c.durationS) * 1000;
@@ -408,9 +410,10 @@ export function compositeSchedule(c: CompositeInput): CompositeOut {
     else boundaries(p, c.from, to, c.from, false, points);
   }
   const sorted = [...new Set(points)].sort((a, b) => a - b);
-  const periods: ChargingSchedulePeriod[] = [];
   let minChargingRate: number | undefined;
   const idx = c.evseId === undefined ? -1 : c.cases.findIndex((k) => k.evse.id === c.evseId);
+  // The value at each instant where something may change (offset in seconds from `from`, maybe fractional).
+  const raw: { o: number; limit: number; phases: number }[] = [];
   for (const t of sorted) {
     const limits = stationLimitsAt(c.ix, c.cases, t, c.v);
     let limit: number;
@@ -428,16 +431,25 @@ export function compositeSchedule(c: CompositeInput): CompositeOut {
         limit = Math.min(limit, inUnit(l, c.unit));
       }
     }
-    limit = Math.round(limit * 10) / 10;
-    const numberPhases = phases < 3 ? phases : undefined;
+    raw.push({ o: (t - c.from) / 1000, limit: Math.round(limit * 10) / 10, phases });
+  }
+  // startPeriod is whole seconds: a second in which the value changes carries the lowest value it holds
+  // (a change that lowers the limit counts from its second, one that raises it from the next), so the
+  // answer never says more than holds at any instant of it.
+  const seconds = [...new Set(raw.flatMap((r) => [Math.floor(r.o + 1e-9), Math.ceil(r.o - 1e-9)]))]
+    .filter((k) => k >= 0 && (k === 0 || k < c.durationS))
+    .sort((a, b) => a - b);
+  const periods: ChargingSchedulePeriod[] = [];
+  let j = 0;
+  for (const k of seconds) {
+    while (j + 1 < raw.length && raw[j + 1]!.o <= k + 1e-9) j++;
+    let v = raw[j]!;
+    for (let i = j + 1; i < raw.length && raw[i]!.o < k + 1 - 1e-9; i++) if (raw[i]!.limit < v.limit) v = raw[i]!;
+    const numberPhases = v.phases < 3 ? v.phases : undefined;
     const last = periods.at(-1);
-    if (last && last.limit === limit && last.numberPhases === numberPhases) continue;
-    const period: ChargingSchedulePeriod = { startPeriodS: Math.round((t - c.from) / 1000), limit };
+    if (last && last.limit === v.limit && last.numberPhases === numberPhases) continue;
+    const period: ChargingSchedulePeriod = { startPeriodS: k, limit: v.limit };
     if (numberPhases !== undefined) period.numberPhases = numberPhases;
-    // Two changes in the same second: the later one holds from that second.
-    if (last && last.startPeriodS === period.startPeriodS) periods.pop();
-    const prev = periods.at(-1);
-    if (prev && prev.limit === period.limit && prev.numberPhases === period.numberPhases) continue;
     periods.push(period);
   }
   return { periods, ...(minChargingRate !== undefined ? { minChargingRate } : {}) };
