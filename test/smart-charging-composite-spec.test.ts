@@ -93,11 +93,15 @@ test('K01.FR.30 / K01.FR.11 an Absolute schedule starting in the future, and one
   assert.deepEqual(composite([r], S, 3 * 3600).periods, ps([0, 32], [3600, 10], [7200, 0]));
 });
 
-test('1.6 §3.13.1 / K01.FR.04 TxProfile overrules a TxDefaultProfile of a higher stack level while it has a period, then the TxDefaultProfile is back', () => {
+test('1.6 §3.13.1 / K01 remark / TC_K_41_CS: a TxProfile overrules the TxDefaultProfile (whatever its stack level) while it is valid, past its duration too; after its validTo the TxDefaultProfile is back', () => {
   const def = prof(1, 'TxDefaultProfile', 5, [[0, 10]]);
-  const tx = prof(2, 'TxProfile', 0, [[0, 16]], { sessionId: 's', durationS: 60 });
   const c: EvseCase = { evse: E1, session: { id: 's', txStart: S, authorizedAt: S }, relStart: S };
-  assert.deepEqual(composite([def, tx], S, 100, 'A', [c]).periods, ps([0, 16], [60, 10]));
+  const tx = prof(2, 'TxProfile', 0, [[0, 16]], { sessionId: 's', durationS: 60 });
+  assert.deepEqual(composite([def, tx], S, 100, 'A', [c]).periods, ps([0, 16], [60, 32]));
+  const until = prof(2, 'TxProfile', 0, [[0, 16]], { sessionId: 's', validTo: S + 60_000 });
+  assert.deepEqual(composite([def, until], S, 100, 'A', [c]).periods, ps([0, 16], [60, 10]));
+  // A TxProfile of another session is not "provided" for this one.
+  assert.deepEqual(composite([def, prof(3, 'TxProfile', 0, [[0, 16]], { sessionId: 'other' })], S, 100, 'A', [c]).periods, ps([0, 10]));
 });
 
 test('K01.FR.17 / K01.FR.52-53: stack level decides between a TxDefaultProfile on EVSE 0 and one on the EVSE', () => {

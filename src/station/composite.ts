@@ -8,8 +8,8 @@
  *   - its share of the station-wide limits (ChargingStationMaxProfile, ChargingStationExternalConstraints
  *     on EVSE 0; 1.6 §3.13.3 / 2.0.1 §3.5: "the limit for all EVSEs combined"),
  *   - ChargingStationExternalConstraints of the EVSE itself,
- *   - the TxProfile of its session when one has a period at t, else the TxDefaultProfile (2.0.1 §3.5:
- *     "the TxProfile will always overrule the TxDefaultProfile"),
+ *   - the TxProfile of its session when one is valid at t (where its schedule has ended: nothing), else
+ *     the TxDefaultProfile (2.0.1 §3.5: "the TxProfile will always overrule the TxDefaultProfile"),
  * where each purpose contributes the profile with the highest stack level that is valid at t and has a
  * period at t (1.6 §3.13.2, K01.FR.17; past its duration a profile says nothing, K01.FR.11/12/13).
  *
@@ -142,10 +142,12 @@ function scheduleStart(p: ChargingProfile, t: number, relStart: number): number 
   }
 }
 
+/** p is valid at t by its validFrom / validTo (K01.FR.36 / K01.FR.37). */
+const validAt = (p: ChargingProfile, t: number): boolean => (p.validFrom === undefined || t >= p.validFrom) && (p.validTo === undefined || t < p.validTo);
+
 /** The period of p in force at t; undefined when p says nothing then (not valid, not started, past its duration). */
 export function periodAt(p: ChargingProfile, t: number, relStart: number): ChargingSchedulePeriod | undefined {
-  if (p.validFrom !== undefined && t < p.validFrom) return undefined; // K01.FR.36
-  if (p.validTo !== undefined && t >= p.validTo) return undefined; // K01.FR.37
+  if (!validAt(p, t)) return undefined;
   const offset = t - scheduleStart(p, t, relStart);
   if (offset < 0) return undefined;
   if (p.schedule.durationS !== undefined && offset >= p.schedule.durationS * 1000) return undefined;
@@ -254,7 +256,11 @@ interface OwnPicks {
 function evsePicks(ix: ProfileIndex, evse: EvseInfo, session: SessionInfo | undefined, t: number, relStart: number): OwnPicks {
   // A TxProfile is never on EVSE 0 (K01.FR.16), so EVSE 0 or this one means this one.
   const tx = session && ix.tx.length > 0 ? prevailing(ix.tx, evse.id, t, relStart, session.id) : undefined;
-  const own = tx ?? prevailing(ix.txDefault, evse.id, t, relStart);
+  // 1.6 §3.13.1 / K01 remark: the TxDefaultProfile only "in case no profile of purpose TxProfile is provided";
+  // a TxProfile of the session that is valid at t rules it out even where its own schedule has ended
+  // (TC_K_41_CS expects the station max alone after the TxProfile's duration, not the TxDefaultProfile).
+  const txProvided = tx !== undefined || (session !== undefined && ix.tx.some((p) => p.sessionId === session.id && p.evseId === evse.id && validAt(p, t)));
+  const own = tx ?? (txProvided ? undefined : prevailing(ix.txDefault, evse.id, t, relStart));
   const ext = ix.ext.length > 0 ? prevailing(ix.ext.filter((p) => p.evseId === evse.id), evse.id, t, t) : undefined;
   const out: OwnPicks = {};
   if (own) out.own = own;
