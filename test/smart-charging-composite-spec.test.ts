@@ -150,3 +150,19 @@ test('K08.FR.04 a period shorter than a second (and a transaction started at x.3
   const c: EvseCase = { evse: E1, session: { id: 's', txStart: S + 300, authorizedAt: S }, relStart: S + 300 };
   assert.deepEqual(composite([rel], S + 1000, 120, 'A', [c]).periods, ps([0, 16], [59, 8]));
 });
+
+test('TC_K_21_CS K01.FR.36 a Relative TxDefaultProfile valid from now + 300 s, no transaction: the local limit, then 6 A / 6,000 W from 300 s', () => {
+  for (const [unit, k, hw] of [['A', 1, 32], ['W', 1000, 22_080]] as const) {
+    const p = prof(1, 'TxDefaultProfile', 0, [[0, 6 * k, 3]], { kind: 'Relative', unit, validFrom: S + 300_000 });
+    assert.deepEqual(composite([p], S, 400, unit).periods, ps([0, hw], [300, 6 * k]), unit);
+  }
+});
+
+test('TC_K_22_CS K01.FR.37 / K08.FR.03 a TxDefaultProfile on EVSE 0 valid to now + 300 s: 6 per EVSE (times the EVSEs for EVSE 0), then the local limit', () => {
+  for (const [unit, k, hw] of [['A', 1, 32], ['W', 1000, 22_080]] as const) {
+    const p = prof(1, 'TxDefaultProfile', 0, [[0, 6 * k, 3]], { evseId: 0, unit, validTo: S + 300_000 });
+    const both = [idle(S, E1), idle(S, E2)];
+    assert.deepEqual(composite([p], S, 400, unit, both, 0).periods, ps([0, 12 * k], [300, 2 * hw]), unit);
+    for (const id of [1, 2]) assert.deepEqual(composite([p], S, 400, unit, both, id).periods, ps([0, 6 * k], [300, hw]), `${unit} EVSE ${id}`);
+  }
+});
