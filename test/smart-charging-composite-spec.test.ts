@@ -166,3 +166,28 @@ test('TC_K_22_CS K01.FR.37 / K08.FR.03 a TxDefaultProfile on EVSE 0 valid to now
     for (const id of [1, 2]) assert.deepEqual(composite([p], S, 400, unit, both, id).periods, ps([0, 6 * k], [300, hw]), `${unit} EVSE ${id}`);
   }
 });
+
+test('2.0.1 part 2 §3.6 example: daily 11 kW / 6 kW 08:00–20:00 (W, 3 phases), asked from 07:00 in W and in A', () => {
+  const p = prof(100, 'TxDefaultProfile', 0, [[0, 11_000, 3], [28_800, 6000, 3], [72_000, 11_000, 3]], {
+    kind: 'Recurring', recurrency: 'Daily', unit: 'W', start: Date.UTC(2013, 0, 1), durationS: 86_400,
+  });
+  const from = Date.UTC(2026, 0, 1, 7, 0);
+  assert.deepEqual(composite([p], from, 86_400, 'W').periods, ps([0, 11_000], [3600, 6000], [46_800, 11_000]));
+  // 11,000 / (230 × 3) = 15.94 → 15.9 A; 6,000 / 690 = 8.69 → 8.6 A (never rounded up).
+  assert.deepEqual(composite([p], from, 86_400, 'A').periods, ps([0, 15.9], [3600, 8.6], [46_800, 15.9]));
+});
+
+test('2.0.1 part 2 §3.6.1 stacked example: 2 kW daily 17:00–20:00 (stack 1), no limit on Sundays (stack 2, weekly) and on Christmas 2020 (stack 3)', () => {
+  const peak = prof(10, 'TxDefaultProfile', 1, [[0, 2000]], { kind: 'Recurring', recurrency: 'Daily', unit: 'W', start: Date.UTC(2020, 0, 9, 17), durationS: 10_800 });
+  const sunday = prof(11, 'TxDefaultProfile', 2, [[0, 999_999]], { kind: 'Recurring', recurrency: 'Weekly', unit: 'W', start: Date.UTC(2020, 0, 5), durationS: 86_400 });
+  const xmas = prof(12, 'TxDefaultProfile', 3, [[0, 999_999]], { unit: 'W', start: Date.UTC(2020, 11, 25), durationS: 86_400, validFrom: Date.UTC(2020, 0, 1), validTo: Date.UTC(2021, 0, 1) });
+  const all = [peak, sunday, xmas];
+  const hw = 22_080; // 32 A × 230 V × 3: 999,999 W is "no limit" but the hardware's
+  // Saturday 19 Dec 16:00 for 48 h: the peak on Saturday, none on Sunday.
+  assert.deepEqual(composite(all, Date.UTC(2020, 11, 19, 16), 48 * 3600, 'W').periods, ps([0, hw], [3600, 2000], [14_400, hw]));
+  // Thursday 24 Dec: the peak; Friday 25 Dec (Christmas): none.
+  assert.deepEqual(composite(all, Date.UTC(2020, 11, 24, 16), 6 * 3600, 'W').periods, ps([0, hw], [3600, 2000], [14_400, hw]));
+  assert.deepEqual(composite(all, Date.UTC(2020, 11, 25, 16), 6 * 3600, 'W').periods, ps([0, hw]));
+  // Christmas 2021 is past the validity of stack 3 (a Saturday): the peak is back.
+  assert.deepEqual(composite(all, Date.UTC(2021, 11, 25, 16), 6 * 3600, 'W').periods, ps([0, hw], [3600, 2000], [14_400, hw]));
+});
