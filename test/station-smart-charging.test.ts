@@ -260,6 +260,20 @@ test('profiles persist across a station restart; TxProfiles of sessions that did
   }
 });
 
+test('1.6 §3.13 / K01.FR.41: a Relative (or start-less Absolute) ChargePointMaxProfile counts from its installation: its later, lower period is reached', async () => {
+  const f = await makeStation();
+  const sc = f.station.chargingProfiles;
+  const rel = profile({ id: 1, purpose: 'ChargingStationMaxProfile', kind: 'Relative' });
+  rel.schedule = { unit: 'A', periods: [{ startPeriodS: 0, limit: 16 }, { startPeriodS: 3600, limit: 10 }] };
+  assert.equal(sc.set(rel).status, 'Accepted');
+  assert.deepEqual(sc.composite(1, 7200)!.periods.map((p) => [p.startPeriodS, p.limit]), [[0, 16], [3600, 10]]);
+  await f.clock.advance(1_800_000);
+  assert.deepEqual(sc.composite(1, 7200)!.periods.map((p) => [p.startPeriodS, p.limit]), [[0, 16], [1800, 10]]);
+  await f.clock.advance(1_800_000);
+  assert.equal(sc.offeredAt(1)?.amps, 10, 'the pilot follows: 10 A an hour after installation');
+  await f.stop();
+});
+
 test('requestStart with a TxProfile binds it to the new session (1.6 5.16.2 / K05)', async () => {
   const f = await makeStation();
   const e = f.hal.evse(1);

@@ -106,6 +106,27 @@ test('5.7 GetCompositeSchedule: periods of min(ChargePointMaxProfile, TxDefaultP
   }
 });
 
+test('5.7 / errata §3.30 GetCompositeSchedule connectorId 0: the total the charge point expects to draw, under a ChargePointMaxProfile in W; mixed units answered in A unless a unit is forced', async () => {
+  const s = await booted();
+  try {
+    const now = await csmsNow(s);
+    const max = absolute(1, 'ChargePointMaxProfile', now, [[0, 11_040]]);
+    (max.chargingSchedule as { chargingRateUnit: string }).chargingRateUnit = 'W';
+    assert.equal((await call(s, 'SetChargingProfile', { connectorId: 0, csChargingProfiles: max })).status, 'Accepted');
+    assert.equal((await call(s, 'SetChargingProfile', { connectorId: 1, csChargingProfiles: absolute(2, 'TxDefaultProfile', now, [[0, 10], [600, 20]]) })).status, 'Accepted');
+    // 10 A × 230 V × 3 = 6,900 W; 20 A would be 13,800 W, above the 11,040 W of the charge point (16 A per phase).
+    const w = await call<Composite>(s, 'GetCompositeSchedule', { connectorId: 0, duration: 1200, chargingRateUnit: 'W' });
+    assert.equal(w.status, 'Accepted');
+    assert.equal(w.connectorId, 0);
+    assert.deepEqual(w.chargingSchedule?.chargingSchedulePeriod, [{ startPeriod: 0, limit: 6900 }, { startPeriod: 600, limit: 11_040 }]);
+    const a = await call<Composite>(s, 'GetCompositeSchedule', { connectorId: 0, duration: 1200 });
+    assert.equal(a.chargingSchedule?.chargingRateUnit, 'A');
+    assert.deepEqual(a.chargingSchedule?.chargingSchedulePeriod, [{ startPeriod: 0, limit: 10 }, { startPeriod: 600, limit: 16 }]);
+  } finally {
+    await s.close();
+  }
+});
+
 test('5.16 SetChargingProfile checks: ChargePointMaxProfile only on connector 0, TxProfile only with a transaction and its transactionId, unknown connector', async () => {
   const s = await booted();
   try {

@@ -8,8 +8,8 @@
  *   - its share of the station-wide limits (ChargingStationMaxProfile, ChargingStationExternalConstraints
  *     on EVSE 0; 1.6 §3.13.3 / 2.0.1 §3.5: "the limit for all EVSEs combined"),
  *   - ChargingStationExternalConstraints of the EVSE itself,
- *   - the TxProfile of its session when one has a period at t, else the TxDefaultProfile (2.0.1 §3.5:
- *     "the TxProfile will always overrule the TxDefaultProfile"),
+ *   - the TxProfile of its session when one is valid at t (where its schedule has ended: nothing), else
+ *     the TxDefaultProfile (2.0.1 §3.5: "the TxProfile will always overrule the TxDefaultProfile"),
  * where each purpose contributes the profile with the highest stack level that is valid at t and has a
  * period at t (1.6 §3.13.2, K01.FR.17; past its duration a profile says nothing, K01.FR.11/12/13).
  *
@@ -142,10 +142,12 @@ function scheduleStart(p: ChargingProfile, t: number, relStart: number): number 
   }
 }
 
+/** p is valid at t by its validFrom / validTo (K01.FR.36 / K01.FR.37). */
+const validAt = (p: ChargingProfile, t: number): boolean => (p.validFrom === undefined || t >= p.validFrom) && (p.validTo === undefined || t < p.validTo);
+
 /** The period of p in force at t; undefined when p says nothing then (not valid, not started, past its duration). */
 export function periodAt(p: ChargingProfile, t: number, relStart: number): ChargingSchedulePeriod | undefined {
-  if (p.validFrom !== undefined && t < p.validFrom) return undefined; // K01.FR.36
-  if (p.validTo !== undefined && t >= p.validTo) return undefined; // K01.FR.37
+  if (!validAt(p, t)) return undefined;
   const offset = t - scheduleStart(p, t, relStart);
   if (offset < 0) return undefined;
   if (p.schedule.durationS !== undefined && offset >= p.schedule.durationS * 1000) return undefined;
@@ -254,7 +256,11 @@ interface OwnPicks {
 function evsePicks(ix: ProfileIndex, evse: EvseInfo, session: SessionInfo | undefined, t: number, relStart: number): OwnPicks {
   // A TxProfile is never on EVSE 0 (K01.FR.16), so EVSE 0 or this one means this one.
   const tx = session && ix.tx.length > 0 ? prevailing(ix.tx, evse.id, t, relStart, session.id) : undefined;
-  const own = tx ?? prevailing(ix.txDefault, evse.id, t, relStart);
+  // 1.6 §3.13.1 / K01 remark: the TxDefaultProfile only "in case no profile of purpose TxProfile is provided";
+  // a TxProfile of the session that is valid at t rules it out even where its own schedule has ended
+  // (TC_K_41_CS expects the station max alone after the TxProfile's duration, not the TxDefaultProfile).
+  const txProvided = tx !== undefined || (session !== undefined && ix.tx.some((p) => p.sessionId === session.id && p.evseId === evse.id && validAt(p, t)));
+  const own = tx ?? (txProvided ? undefined : prevailing(ix.txDefault, evse.id, t, relStart));
   const ext = ix.ext.length > 0 ? prevailing(ix.ext.filter((p) => p.evseId === evse.id), evse.id, t, t) : undefined;
   const out: OwnPicks = {};
   if (own) out.own = own;
@@ -396,7 +402,9 @@ export interface CompositeOut {
  * periods merged where neither the limit nor the phases change. In the unit asked, converted only
  * when the profiles are in the other one, with the phases really used; an EVSE's periods say
  * numberPhases when it is on fewer than 3. evseId 0: what the EVSEs take together (K08.FR.03),
- * under the station-wide limits.
+ * under the station-wide limits. startPeriod is whole seconds; a change inside a second (a request
+ * received at x.5 s, a transaction started at x.3 s, a schedule shorter than a second) is snapped to
+ * the safe side (K08.FR.04: never more than any merged schedule allows at any instant).
  */
 export function compositeSchedule(c: CompositeInput): CompositeOut {
   const to = c.from + Math.max(0, c.durationS) * 1000;
@@ -408,9 +416,10 @@ export function compositeSchedule(c: CompositeInput): CompositeOut {
     else boundaries(p, c.from, to, c.from, false, points);
   }
   const sorted = [...new Set(points)].sort((a, b) => a - b);
-  const periods: ChargingSchedulePeriod[] = [];
   let minChargingRate: number | undefined;
   const idx = c.evseId === undefined ? -1 : c.cases.findIndex((k) => k.evse.id === c.evseId);
+  // The value at each instant where something may change (offset in seconds from `from`, maybe fractional).
+  const raw: { o: number; limit: number; phases: number }[] = [];
   for (const t of sorted) {
     const limits = stationLimitsAt(c.ix, c.cases, t, c.v);
     let limit: number;
@@ -428,16 +437,25 @@ export function compositeSchedule(c: CompositeInput): CompositeOut {
         limit = Math.min(limit, inUnit(l, c.unit));
       }
     }
-    limit = Math.round(limit * 10) / 10;
-    const numberPhases = phases < 3 ? phases : undefined;
+    raw.push({ o: (t - c.from) / 1000, limit: Math.round(limit * 10) / 10, phases });
+  }
+  // startPeriod is whole seconds: a second in which the value changes carries the lowest value it holds
+  // (a change that lowers the limit counts from its second, one that raises it from the next), so the
+  // answer never says more than holds at any instant of it.
+  const seconds = [...new Set(raw.flatMap((r) => [Math.floor(r.o + 1e-9), Math.ceil(r.o - 1e-9)]))]
+    .filter((k) => k >= 0 && (k === 0 || k < c.durationS))
+    .sort((a, b) => a - b);
+  const periods: ChargingSchedulePeriod[] = [];
+  let j = 0;
+  for (const k of seconds) {
+    while (j + 1 < raw.length && raw[j + 1]!.o <= k + 1e-9) j++;
+    let v = raw[j]!;
+    for (let i = j + 1; i < raw.length && raw[i]!.o < k + 1 - 1e-9; i++) if (raw[i]!.limit < v.limit) v = raw[i]!;
+    const numberPhases = v.phases < 3 ? v.phases : undefined;
     const last = periods.at(-1);
-    if (last && last.limit === limit && last.numberPhases === numberPhases) continue;
-    const period: ChargingSchedulePeriod = { startPeriodS: Math.round((t - c.from) / 1000), limit };
+    if (last && last.limit === v.limit && last.numberPhases === numberPhases) continue;
+    const period: ChargingSchedulePeriod = { startPeriodS: k, limit: v.limit };
     if (numberPhases !== undefined) period.numberPhases = numberPhases;
-    // Two changes in the same second: the later one holds from that second.
-    if (last && last.startPeriodS === period.startPeriodS) periods.pop();
-    const prev = periods.at(-1);
-    if (prev && prev.limit === period.limit && prev.numberPhases === period.numberPhases) continue;
     periods.push(period);
   }
   return { periods, ...(minChargingRate !== undefined ? { minChargingRate } : {}) };

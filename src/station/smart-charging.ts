@@ -26,6 +26,7 @@ import {
   ProfileIndex,
   boundaries,
   compositeSchedule,
+  floating,
   phaseProblem,
   pilotAmps,
   stationLimitsAt,
@@ -108,6 +109,14 @@ export class SmartCharging implements ChargingProfilesApi {
     const p: ChargingProfile = structuredClone(input);
     const bad = this.check(p, rules);
     if (bad) return { status: 'Rejected', ...bad };
+    // A station-wide profile has no transaction to count from: a Relative one (1.6 allows it; 2.0.1 refuses
+    // it, K01.FR.38) or an Absolute one without startSchedule starts when installed ("from when the profile
+    // is activated", K01.FR.41). Left floating, the calculator held its first period for ever and never
+    // reached a later, lower one.
+    if ((p.purpose === 'ChargingStationMaxProfile' || p.purpose === 'ChargingStationExternalConstraints') && floating(p)) {
+      p.kind = 'Absolute';
+      p.schedule.startSchedule = this.d.clock.now();
+    }
     const sameSlot = (o: ChargingProfile): boolean =>
       o.purpose === p.purpose && o.stackLevel === p.stackLevel && o.evseId === p.evseId && (p.purpose !== 'TxProfile' || o.sessionId === p.sessionId);
     // 1.6 §5.16.3 / §5.16.4: same id, or same stack level + purpose (+ connector), replaces. 2.0.1 K01.FR.05: the id alone.
