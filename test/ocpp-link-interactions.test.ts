@@ -247,3 +247,67 @@ describe('issue 10 point 4 + 5: a busy StatusNotification while a StartTransacti
     assert.deepEqual(rows(r.db, 'outbox_dead'), []);
   });
 });
+
+describe('issue 10 point 5, 2.0.1: busy answers and a waiting TransactionEvent', () => {
+  const te = (seqNo: number) => ({ eventType: 'Started', timestamp: '2026-01-01T00:00:00.000Z', triggerReason: 'Authorized', seqNo, transactionInfo: { transactionId: 'T1' } });
+
+  it('RpcFrameworkError "Call already in progress" to a StatusNotification: the TransactionEvent goes right after it, no busy delay', async () => {
+    const csms = await csmsAt(['ocpp2.0.1']);
+    let answerStatus: (() => void) | undefined;
+    csms.setHandler('StatusNotification', () => new Promise((_res, rej) => (answerStatus = () => rej(createRPCError('RpcFrameworkError', 'Call already in progress')))));
+    const r = rig({ csmsUrl: csms.url, version: '2.0.1', callTimeoutS: 30, outbox: { retryAttempts: 3, retryIntervalS: 60, busyRetryDelayS: 2, busyRetries: 5 } });
+    await connect(r);
+    const status = r.link.call('StatusNotification', { timestamp: '2026-01-01T00:00:00.000Z', connectorStatus: 'Occupied', evseId: 1, connectorId: 1 }).catch((err: Error) => err.message);
+    await waitUntil(() => answerStatus !== undefined, 5000, 'status in flight');
+    r.link.enqueue('TransactionEvent', te(0), { txKey: 'S1' });
+    await tick();
+    answerStatus!();
+    assert.match(String(await status), /in progress/);
+    await waitUntil(() => r.link.pendingCount() === 0, 5000, 'TransactionEvent delivered without virtual time passing');
+    assert.deepEqual(wire(csms), ['StatusNotification', 'TransactionEvent']);
+    assert.deepEqual(rows(r.db, 'outbox_dead'), []);
+  });
+
+  it('a busy SecurityEventNotification at the head of the outbox holds the TransactionEvent behind it busyRetryDelayS, not retryIntervalS (E13.FR.02)', async () => {
+    const csms = await csmsAt(['ocpp2.0.1']);
+    let busy = 0;
+    csms.setHandler('SecurityEventNotification', () => {
+      if (++busy === 1) throw createRPCError('RpcFrameworkError', 'Call already in progress');
+      return {};
+    });
+    const r = rig({ csmsUrl: csms.url, version: '2.0.1', callTimeoutS: 30, outbox: { retryAttempts: 3, retryIntervalS: 60, busyRetryDelayS: 2, busyRetries: 5 } });
+    r.link.enqueue('SecurityEventNotification', { type: 'StartupOfTheDevice', timestamp: '2026-01-01T00:00:00.000Z' });
+    r.link.enqueue('TransactionEvent', te(0), { txKey: 'S1' });
+    await connect(r);
+    await waitUntil(() => busy === 1 && r.clock.pending > 0, 5000, 'busy answer');
+    await r.clock.advance(1_999);
+    await tick();
+    assert.equal(calls(csms, 'TransactionEvent').length, 0, 'the outbox keeps its order');
+    await r.clock.advance(1);
+    await waitUntil(() => r.link.pendingCount() === 0, 5000, 'both delivered 2 s later');
+    assert.deepEqual(wire(csms), ['SecurityEventNotification', 'SecurityEventNotification', 'TransactionEvent']);
+    assert.deepEqual(rows(r.db, 'outbox_dead'), []);
+  });
+
+  it('a call timeout while a CSMS call is handled: TransactionEvents go after the reconnect in seqNo order, none dead (E13.FR.02, part 2 §3.2)', async () => {
+    const csms = await csmsAt(['ocpp2.0.1']);
+    let n = 0;
+    csms.setHandler('TransactionEvent', () => (++n === 1 ? never() : {}));
+    const r = rig({ csmsUrl: csms.url, version: '2.0.1', callTimeoutS: 30, outbox: { retryAttempts: 1, retryIntervalS: 10 } });
+    let handlerRelease: (() => void) | undefined;
+    r.link.handle('GetCompositeSchedule', () => new Promise((res) => (handlerRelease = () => res({ status: 'Rejected' }))));
+    await connect(r);
+    r.link.enqueue('TransactionEvent', te(0), { txKey: 'S1' });
+    await waitUntil(() => calls(csms, 'TransactionEvent').length === 1, 5000, 'first in flight');
+    void csms.call(ID, 'GetCompositeSchedule', { duration: 60, evseId: 1 }).catch(() => undefined);
+    await waitUntil(() => handlerRelease !== undefined, 5000, 'handler running');
+    r.link.enqueue('TransactionEvent', { ...te(1), eventType: 'Updated', triggerReason: 'MeterValuePeriodic' }, { txKey: 'S1' });
+    r.link.enqueue('TransactionEvent', { ...te(2), eventType: 'Ended', triggerReason: 'EVCommunicationLost' }, { txKey: 'S1' });
+    await r.clock.advance(30_000);
+    await reconnect(r);
+    handlerRelease!();
+    await waitUntil(() => r.link.pendingCount() === 0, 5000, 'delivered after the reconnect');
+    assert.deepEqual(calls(csms, 'TransactionEvent').map((e) => (e.payload as { seqNo: number }).seqNo), [0, 0, 1, 2]);
+    assert.deepEqual(rows(r.db, 'outbox_dead'), []);
+  });
+});
