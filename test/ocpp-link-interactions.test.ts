@@ -311,3 +311,59 @@ describe('issue 10 point 5, 2.0.1: busy answers and a waiting TransactionEvent',
     assert.deepEqual(rows(r.db, 'outbox_dead'), []);
   });
 });
+
+describe('issue 10 point 1: hostile answers to the CALL in flight', () => {
+  it('1.6: a CALLRESULT nested 100,000 deep with the id of the CALL in flight is ignored; the real answer that follows settles it, no reconnect', async () => {
+    const csms = await csmsAt();
+    let n = 0;
+    csms.setHandler('DataTransfer', async () => {
+      if (++n === 2) {
+        const id = calls(csms, 'DataTransfer').at(-1)!.messageId;
+        csms.sendRaw(ID, `[3,${JSON.stringify(id)},${'['.repeat(100_000)}${']'.repeat(100_000)}]`);
+        csms.sendRaw(ID, `[4,${JSON.stringify(id)},"GenericError","${'x'.repeat(1_500_000)}",{}]`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      return { status: 'Accepted', data: `ok${n}` };
+    });
+    const r = rig({ csmsUrl: csms.url, callTimeoutS: 30 });
+    let closes = 0;
+    r.link.on('close', () => closes++);
+    const answers: unknown[] = [];
+    r.link.onQueuedResult('DataTransfer', (_m, res) => answers.push(res));
+    for (let i = 1; i <= 3; i++) r.link.enqueue('DataTransfer', { vendorId: 'v', data: `m${i}` });
+    await connect(r);
+    await waitUntil(() => r.link.pendingCount() === 0, 10_000, 'drained');
+    assert.deepEqual(answers, [
+      { status: 'Accepted', data: 'ok1' },
+      { status: 'Accepted', data: 'ok2' },
+      { status: 'Accepted', data: 'ok3' },
+    ]);
+    assert.equal(closes, 0);
+    assert.equal(calls(csms, 'DataTransfer').length, 3, 'none sent twice');
+    assert.deepEqual(rows(r.db, 'outbox_dead'), []);
+  });
+
+  it('2.0.1: a frame too big for ws to buffer (> 4 × maxFrameBytes) mid-drain: the drain completes after the reconnect, order kept, nothing dead', async () => {
+    const csms = await csmsAt(['ocpp2.0.1']);
+    let n = 0;
+    csms.setHandler('DataTransfer', async () => {
+      if (++n === 2) csms.sendRaw(ID, `[2,"huge","DataTransfer",{"vendorId":"v","data":"${'x'.repeat(300_000)}"}]`);
+      return n === 2 ? new Promise(() => undefined) : { status: 'Accepted' };
+    });
+    const r = rig({ csmsUrl: csms.url, version: '2.0.1', callTimeoutS: 30, maxFrameBytes: 64 * 1024 });
+    for (let i = 1; i <= 4; i++) r.link.enqueue('DataTransfer', { vendorId: 'v', data: `m${i}` });
+    let closes = 0;
+    r.link.on('close', () => closes++);
+    await connect(r);
+    await waitUntil(() => closes === 1, 5000, 'ws closed the connection (1009)');
+    await reconnect(r);
+    await waitUntil(() => r.link.pendingCount() === 0, 10_000, 'drained');
+    assert.deepEqual(
+      calls(csms, 'DataTransfer').map((e) => (e.payload as { data: string }).data),
+      ['m1', 'm2', 'm2', 'm3', 'm4'],
+      'the CALL cut by the close goes again first, then the rest in order',
+    );
+    assert.deepEqual(rows(r.db, 'outbox'), []);
+    assert.deepEqual(rows(r.db, 'outbox_dead'), []);
+  });
+});
