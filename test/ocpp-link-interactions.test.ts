@@ -367,3 +367,29 @@ describe('issue 10 point 1: hostile answers to the CALL in flight', () => {
     assert.deepEqual(rows(r.db, 'outbox_dead'), []);
   });
 });
+
+describe('issue 10 point 5 + OCPP-J §4.1.1: message ids are unique per connection only', () => {
+  it('a handler of the previous connection that finishes late does not release the scope of a new CSMS call with the same message id', async () => {
+    const csms = await csmsAt();
+    const releases: (() => void)[] = [];
+    const r = rig({ csmsUrl: csms.url, callTimeoutS: 30 });
+    r.link.handle('DataTransfer', () => new Promise((res) => releases.push(() => res({ status: 'Accepted' }))));
+    await connect(r);
+    // A CSMS that numbers its CALLs per connection: "1" on each (allowed: unique per connection).
+    csms.sendRaw(ID, '[2,"1","DataTransfer",{"vendorId":"v","data":"old"}]');
+    await waitUntil(() => releases.length === 1, 5000, 'old handler running');
+    await csms.disconnect(ID, { force: true });
+    await waitUntil(() => !r.link.connected, 5000, 'disconnected');
+    await reconnect(r);
+    csms.sendRaw(ID, '[2,"1","DataTransfer",{"vendorId":"v","data":"new"}]');
+    await waitUntil(() => releases.length === 2, 5000, 'new handler running');
+    const hb = r.link.call('Heartbeat', {});
+    await tick();
+    releases[0]!(); // the old connection's handler finishes now; its answer goes nowhere
+    await tick(50);
+    assert.equal(calls(csms, 'Heartbeat').length, 0, 'still held: the new call "1" is not answered yet');
+    releases[1]!();
+    await hb;
+    assert.deepEqual(wire(csms).slice(-2), ['<DataTransfer', 'Heartbeat'], 'the Heartbeat after the answer to the new call');
+  });
+});

@@ -15,9 +15,15 @@
 import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Logger } from '../../hal/types.js';
 
+export interface ScopeEntry {
+  readonly messageId: string;
+  answered: boolean;
+  timer: TimerHandle | undefined;
+}
+
 export class CallScope {
   /** Open scopes by message id; `answered` once the handler settled (its answer is on its way). */
-  private readonly open = new Map<string, { timer: TimerHandle; answered: boolean }>();
+  private readonly open = new Map<string, ScopeEntry>();
   private release: (() => void) | undefined;
   private released: Promise<void> | undefined;
 
@@ -40,25 +46,31 @@ export class CallScope {
     return this.released;
   }
 
-  /** A handler of the CSMS call with this message id starts. */
-  enter(messageId: string, action: string): void {
+  /**
+   * A handler of the CSMS call with this message id starts. The entry it gets back is what it hands
+   * to answered(): ids are unique per connection only (OCPP-J §4.1.1), so a handler of an earlier
+   * connection that finishes late must not mark a new call that reuses its id.
+   */
+  enter(messageId: string, action: string): ScopeEntry {
     this.clock.clear(this.open.get(messageId)?.timer);
-    const timer = this.clock.setTimeout(() => {
+    const entry: ScopeEntry = { messageId, answered: false, timer: undefined };
+    entry.timer = this.clock.setTimeout(() => {
       this.log.warn('OCPP: the answer to a CSMS call is late; messages held behind it go now', { action, messageId });
-      this.close(messageId);
+      if (this.open.get(messageId) === entry) this.close(messageId);
     }, this.maxHoldMs());
-    this.open.set(messageId, { timer, answered: false });
+    this.open.set(messageId, entry);
+    return entry;
   }
 
-  /** The handler settled: the next answer written with this message id is its answer. */
-  answered(messageId: string): void {
-    const scope = this.open.get(messageId);
-    if (scope) scope.answered = true;
+  /** The handler settled: the next answer written with its message id is its answer. */
+  answered(entry: ScopeEntry): void {
+    if (this.open.get(entry.messageId) === entry) entry.answered = true;
   }
 
   /**
-   * An answer with this message id is on the socket. One written while the handler still runs is not
-   * its answer (ocpp-rpc refuses a second CALL with the same id while the first is handled).
+   * An answer with this message id is on the socket of the current connection (the link ignores
+   * answers written to an earlier one). One written while the handler still runs is not its answer
+   * (ocpp-rpc refuses a second CALL with the same id while the first is handled).
    */
   written(messageId: string): void {
     if (this.open.get(messageId)?.answered) this.close(messageId);

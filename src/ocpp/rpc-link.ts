@@ -430,7 +430,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
 
   private wrap(handler: CallHandler) {
     return async ({ params, messageId, method }: RpcCall) => {
-      this.scope.enter(messageId, method);
+      const scope = this.scope.enter(messageId, method);
       try {
         return await handler(params, { action: method, messageId });
       } catch (err) {
@@ -439,7 +439,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
         if (err !== null && typeof err === 'object' && 'details' in err) (err as { details: unknown }).details = smallDetails(err.details);
         throw err;
       } finally {
-        this.scope.answered(messageId);
+        this.scope.answered(scope);
       }
     };
   }
@@ -544,8 +544,9 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     // Emitted for our answer to a CSMS call just before ocpp-rpc writes it, in the same synchronous
     // run (client.js _onCall: emit('response') then sendRaw → ws.send): what the scope releases can
     // only run after that, so it reaches the socket after the answer.
+    // ocpp-rpc also emits it for a late answer to a closed connection: that one releases nothing.
     client.on('response', this.isolated('response', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
-      if (outbound && typeof payload[1] === 'string') this.scope.written(payload[1]);
+      if (outbound && client === this.client && typeof payload[1] === 'string') this.scope.written(payload[1]);
     }));
     client.on('socketError', this.isolated('socketError', (err: Error & { code?: unknown }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
