@@ -89,6 +89,19 @@ describe('issue 10 point 5: a CSMS call arriving while the outbox drains a backl
     assert.equal(statuses.length, 1, `one triggered status: ${frames.join(', ')}`);
     assert.ok(statuses[0]! > result, `status after the CALLRESULT: ${frames.join(', ')}`);
   });
+  it('2.0.1 F01/F02 RequestStartTransaction with the EV plugged: TransactionEvent Started after the CALLRESULT, the backlog keeps its order', async () => {
+    const s = await bootedV201Station();
+    cleanups.push(() => s.close());
+    s.sim.plug(1);
+    await s.run(1_000);
+    const frames = await drainWithCsmsCall(s, V201_ID, 'RequestStartTransaction', { idToken: { idToken: 'APP1', type: 'Central' }, remoteStartId: 7, evseId: 1 });
+    await s.until('Started', () => s.calls<{ eventType: string }>('TransactionEvent').some((t) => t.eventType === 'Started'));
+    const all = wire(s.csms, V201_ID);
+    assert.deepEqual(dataOrder(frames), ['DataTransfer:m1', 'DataTransfer:m2', 'DataTransfer:m3', 'DataTransfer:m4']);
+    assert.ok(all.indexOf('TransactionEvent') > all.indexOf('<RequestStartTransaction'), all.join(', '));
+    assert.equal(s.calls<{ eventType: string }>('TransactionEvent').filter((t) => t.eventType === 'Started').length, 1, 'not twice');
+    assert.equal((s.db.prepare('SELECT COUNT(*) AS n FROM outbox_dead').get() as { n: number }).n, 0);
+  });
 });
 
 describe('issue 10 point 4: a slow CSMS handler on the station while the driver taps a card', () => {
