@@ -393,3 +393,34 @@ describe('issue 10 point 5 + OCPP-J §4.1.1: message ids are unique per connecti
     assert.deepEqual(wire(csms).slice(-2), ['<DataTransfer', 'Heartbeat'], 'the Heartbeat after the answer to the new call');
   });
 });
+
+describe('issue 10 point 4 + 5 + 12: a busy answer to a driver\'s Authorize', () => {
+  it('2.0.1: RpcFrameworkError "Call already in progress" (a CSMS call crossed ours) is asked once more, the driver gets the real answer', async () => {
+    const csms = await csmsAt(['ocpp2.0.1']);
+    let n = 0;
+    csms.setHandler('Authorize', () => {
+      if (++n === 1) throw createRPCError('RpcFrameworkError', 'Call already in progress');
+      return { idTokenInfo: { status: 'Accepted' } };
+    });
+    const r = rig({ csmsUrl: csms.url, version: '2.0.1', callTimeoutS: 30 });
+    await connect(r);
+    const res = await r.link.call<{ idTokenInfo: { status: string } }>('Authorize', { idToken: { idToken: 'AA', type: 'ISO14443' } });
+    assert.equal(res.idTokenInfo.status, 'Accepted');
+    assert.equal(calls(csms, 'Authorize').length, 2);
+  });
+
+  it('1.6: a CSMS that stays busy: the second busy answer is the answer (a refusal, not offline rules)', async () => {
+    const csms = await csmsAt();
+    csms.setHandler('Authorize', () => {
+      throw createRPCError('GenericError', 'busy, try again');
+    });
+    const r = rig({ csmsUrl: csms.url, callTimeoutS: 30 });
+    await connect(r);
+    const outcome = await r.link.call('Authorize', { idTag: 'AA' }).then(
+      () => 'answered',
+      (err: unknown) => classifyCallFailure(err),
+    );
+    assert.equal(outcome, 'answered');
+    assert.equal(calls(csms, 'Authorize').length, 2, 'asked twice, not more');
+  });
+});

@@ -38,7 +38,7 @@ import { WS_BUFFER_FACTOR } from './frame-guard.js';
 import { guardInbound, type GuardedClient } from './inbound-guard.js';
 import { CallQueue, callClassOf, type CallClass } from './call-queue.js';
 import { MessageLog } from './message-log.js';
-import { InvalidMessageError, Outbox, type RetryPolicy } from './outbox.js';
+import { InvalidMessageError, isBusyError, Outbox, type RetryPolicy } from './outbox.js';
 import { transportOptions, type TransportOptions } from './security.js';
 
 export interface LinkOptions {
@@ -295,7 +295,18 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   }
 
   async call<T = unknown>(action: string, payload: object): Promise<T> {
-    return (await this.callAs(action, payload, callClassOf(action))) as T;
+    const cls = callClassOf(action);
+    try {
+      return (await this.callAs(action, payload, cls)) as T;
+    } catch (err) {
+      // A CSMS call that crossed ours on the wire makes a CSMS such as CitrineOS answer "Call already in
+      // progress": the CALL was not processed, so it is no refusal. Someone waits for an urgent one (a
+      // driver's Authorize): ask once more (after our answer, ./call-scope.ts). Outbox messages have
+      // their own busy rule; status traffic is not re-sent, as a retry would land after newer statuses.
+      if (cls !== 'urgent' || !isBusyError(err)) throw err;
+      this.deps.log.info('OCPP: the CSMS was busy; asking once more', { action, error: errorText(err) });
+      return (await this.callAs(action, payload, cls)) as T;
+    }
   }
 
   private async callAs(action: string, payload: object, cls: CallClass): Promise<unknown> {
