@@ -102,13 +102,24 @@ export interface DiagnosticsDeps {
 /** One diagnostics upload at a time. */
 export class DiagnosticsUploader {
   private running = false;
+  /** The file is being made or sent; false once it ended, while its final status may still be on its way. */
+  private transferring = false;
   private stopped = false;
 
   constructor(private readonly d: DiagnosticsDeps) {}
 
-  /** An upload is under way (1.6 TriggerMessage answers Uploading, else Idle). */
+  /** A job runs, its final status perhaps not yet delivered: a new request must wait. */
   get busy(): boolean {
     return this.running;
+  }
+
+  /**
+   * What a TriggerMessage reports (1.6 DiagnosticsStatusNotification, 2.0.1 LogStatusNotification):
+   * Uploading only while the transfer itself runs; once it ended the station is Idle, even while the
+   * Uploaded / UploadFailed notification still waits for its answer.
+   */
+  get uploading(): boolean {
+    return this.transferring;
   }
 
   stop(): void {
@@ -119,11 +130,13 @@ export class DiagnosticsUploader {
   run(job: UploadJob): Promise<void> | false {
     if (this.running) return false;
     this.running = true;
+    this.transferring = true;
     this.d.journal?.begin('Uploading', job.requestId);
     return this.work(job)
       .catch((err: unknown) => this.d.log.error('diagnostics upload failed', { error: String(err) }))
       .finally(() => {
         this.running = false;
+        this.transferring = false;
       });
   }
 
@@ -151,12 +164,14 @@ export class DiagnosticsUploader {
         cancelled: () => this.stopped,
       });
       log.info('diagnostics uploaded', { location: safeUrl(job.location), fileName: job.fileName });
+      this.transferring = false;
       await report('Uploaded');
     } catch (err) {
       log.error(err instanceof TransferError ? `diagnostics upload impossible: ${err.message}` : 'diagnostics upload failed', {
         location: safeUrl(job.location),
         error: String(err),
       });
+      this.transferring = false;
       await report('UploadFailed');
     } finally {
       if (path) rmSync(path, { force: true });

@@ -73,7 +73,7 @@ export class V16Firmware {
 
   /** 4.4: Idle when no upload is under way. */
   get diagnosticsStatus(): string {
-    return this.uploader.busy ? 'Uploading' : 'Idle';
+    return this.uploader.uploading ? 'Uploading' : 'Idle';
   }
 
   /** 4.5: the last status of an update under way, else Idle. */

@@ -107,7 +107,7 @@ export class V201Firmware {
 
   /** F06.FR.15 / N01.FR.13: Uploading with its requestId while an upload runs, else Idle. */
   triggerLogStatus(): Promise<void> {
-    const payload = this.uploader.busy ? { status: 'Uploading', requestId: this.logRequestId } : { status: 'Idle' };
+    const payload = this.uploader.uploading ? { status: 'Uploading', requestId: this.logRequestId } : { status: 'Idle' };
     return this.ctx.send('LogStatusNotification', payload, { triggered: true }).then(() => undefined);
   }
 
