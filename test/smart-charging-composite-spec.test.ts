@@ -5,56 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChargingProfile, ChargingRateUnit, ChargingSchedulePeriod } from '../src/station/api.js';
+import type { ChargingProfile, ChargingRateUnit } from '../src/station/api.js';
 import { ProfileIndex, compositeSchedule, type EvseCase, type EvseInfo } from '../src/station/composite.js';
+import { prof, ps, S } from './support/charging-profiles.js';
 
-const S = Date.UTC(2026, 0, 1, 8, 0, 0);
 const V = 230;
 const E1: EvseInfo = { id: 1, phases: 3, maxCurrentA: 32 };
 const E2: EvseInfo = { id: 2, phases: 3, maxCurrentA: 32 };
-
-interface Opt {
-  evseId?: number;
-  unit?: ChargingRateUnit;
-  start?: number;
-  durationS?: number;
-  kind?: ChargingProfile['kind'];
-  sessionId?: string;
-  validFrom?: number;
-  validTo?: number;
-  recurrency?: 'Daily' | 'Weekly';
-  minChargingRate?: number;
-}
-
-function prof(id: number, purpose: ChargingProfile['purpose'], stackLevel: number, periods: [number, number, number?][], o: Opt = {}): ChargingProfile {
-  const p: ChargingProfile = {
-    id,
-    evseId: o.evseId ?? (purpose === 'ChargingStationMaxProfile' ? 0 : 1),
-    stackLevel,
-    purpose,
-    kind: o.kind ?? 'Absolute',
-    schedule: {
-      unit: o.unit ?? 'A',
-      periods: periods.map(([startPeriodS, limit, numberPhases]) => ({ startPeriodS, limit, ...(numberPhases !== undefined ? { numberPhases } : {}) })),
-      ...(o.kind === 'Relative' ? {} : { startSchedule: o.start ?? S }),
-      ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
-      ...(o.minChargingRate !== undefined ? { minChargingRate: o.minChargingRate } : {}),
-    },
-  };
-  if (o.sessionId) p.sessionId = o.sessionId;
-  if (o.validFrom !== undefined) p.validFrom = o.validFrom;
-  if (o.validTo !== undefined) p.validTo = o.validTo;
-  if (o.recurrency) p.recurrency = o.recurrency;
-  return p;
-}
 
 const idle = (from: number, evse: EvseInfo = E1): EvseCase => ({ evse, session: undefined, relStart: from });
 
 function composite(profiles: ChargingProfile[], from: number, durationS: number, unit: ChargingRateUnit = 'A', cases: EvseCase[] = [idle(from)], evseId = 1) {
   return compositeSchedule({ ix: new ProfileIndex(profiles), cases, ...(evseId !== 0 ? { evseId } : {}), from, durationS, unit, v: V });
 }
-const ps = (...xs: ([number, number] | [number, number, number])[]): ChargingSchedulePeriod[] =>
-  xs.map(([startPeriodS, limit, numberPhases]) => ({ startPeriodS, limit, ...(numberPhases !== undefined ? { numberPhases } : {}) }));
 
 test('1.6 errata §3.79 / K01.FR.30 Recurring Daily crossing midnight: asked at 23:30 of a later day, the 22:00–02:00 schedule in its own occurrence', () => {
   const night = Date.UTC(2026, 0, 1, 22, 0, 0);

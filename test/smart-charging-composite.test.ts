@@ -17,41 +17,13 @@ import {
   type EvseInfo,
   type SessionInfo,
 } from '../src/station/composite.js';
+import { prof, ps, S } from './support/charging-profiles.js';
 
-const S = Date.UTC(2026, 0, 1, 8, 0, 0);
 const H = 3_600_000;
 const V = 230;
 const EVSE3: EvseInfo = { id: 1, phases: 3, maxCurrentA: 32 };
 const EVSE1: EvseInfo = { id: 1, phases: 1, maxCurrentA: 32 };
 const SWITCHED: EvseInfo = { id: 1, phases: 3, maxCurrentA: 32, phaseSwitch: true };
-
-function prof(
-  id: number,
-  purpose: ChargingProfile['purpose'],
-  stackLevel: number,
-  periods: [number, number, number?][],
-  o: { evseId?: number; unit?: ChargingRateUnit; start?: number; durationS?: number; kind?: ChargingProfile['kind']; sessionId?: string; validFrom?: number; validTo?: number; recurrency?: 'Daily' | 'Weekly'; minChargingRate?: number } = {},
-): ChargingProfile {
-  const p: ChargingProfile = {
-    id,
-    evseId: o.evseId ?? (purpose === 'ChargingStationMaxProfile' ? 0 : 1),
-    stackLevel,
-    purpose,
-    kind: o.kind ?? 'Absolute',
-    schedule: {
-      unit: o.unit ?? 'A',
-      periods: periods.map(([startPeriodS, limit, numberPhases]) => ({ startPeriodS, limit, ...(numberPhases !== undefined ? { numberPhases } : {}) })),
-      ...(o.kind === 'Relative' ? {} : { startSchedule: o.start ?? S }),
-      ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
-      ...(o.minChargingRate !== undefined ? { minChargingRate: o.minChargingRate } : {}),
-    },
-  };
-  if (o.sessionId) p.sessionId = o.sessionId;
-  if (o.validFrom !== undefined) p.validFrom = o.validFrom;
-  if (o.validTo !== undefined) p.validTo = o.validTo;
-  if (o.recurrency) p.recurrency = o.recurrency;
-  return p;
-}
 
 function composite(
   profiles: ChargingProfile[],
@@ -64,7 +36,6 @@ function composite(
 ): ChargingSchedulePeriod[] {
   return compositeSchedule({ ix: new ProfileIndex(profiles), cases, ...(evseId !== 0 ? { evseId } : {}), from, durationS, unit, v: V }).periods;
 }
-const ps = (...xs: [number, number][]): ChargingSchedulePeriod[] => xs.map(([startPeriodS, limit]) => ({ startPeriodS, limit }));
 
 test('TC_K_40_CS K08.FR.02 / K01.FR.17 stacking: the higher stack level where it has a period, the lower one after its duration', () => {
   const p1 = prof(1, 'TxDefaultProfile', 0, [[0, 6], [100, 8], [200, 10]], { durationS: 400 });
