@@ -3,25 +3,12 @@
  * device model, the local list (SendLocalList / GetLocalListVersion) and ClearCache. The cache and the
  * offline / master-pass / group rules themselves live in the station.
  */
-import type { AuthInfo, AuthStatus, CsmsGateway, IdToken, IdTokenType, LocalListEntry } from '../../station/api.js';
+import type { AuthInfo, CsmsGateway, IdToken, LocalListEntry } from '../../station/api.js';
 import { callGateway } from '../call-failure.js';
+import type { IdTokenInfoType, SendLocalListRequest, SendLocalListResponse } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
-interface IdTokenInfo {
-  status: AuthStatus;
-  cacheExpiryDateTime?: string;
-  groupIdToken?: { idToken: string; type: IdTokenType };
-  language1?: string;
-  personalMessage?: { format: string; language?: string; content: string };
-}
-
-interface SendLocalListRequest {
-  versionNumber: number;
-  updateType: 'Differential' | 'Full';
-  localAuthorizationList?: { idToken: { idToken: string; type: IdTokenType }; idTokenInfo?: IdTokenInfo }[];
-}
-
-export function toAuthInfo(info: IdTokenInfo): AuthInfo {
+export function toAuthInfo(info: IdTokenInfoType): AuthInfo {
   const a: AuthInfo = { status: info.status };
   if (info.groupIdToken) a.groupId = info.groupIdToken.idToken;
   if (info.cacheExpiryDateTime) {
@@ -44,7 +31,7 @@ export class Authorization implements CsmsGateway {
 
   async authorize(token: IdToken, _evseId?: number): Promise<AuthInfo> {
     const res = await callGateway(this.online, () =>
-      this.ctx.link.call<{ idTokenInfo: IdTokenInfo }>('Authorize', { idToken: { idToken: token.idToken, type: token.type } }),
+      this.ctx.link.call('Authorize', { idToken: { idToken: token.idToken, type: token.type } }),
     );
     return toAuthInfo(res.idTokenInfo);
   }
@@ -52,7 +39,7 @@ export class Authorization implements CsmsGateway {
   register(): void {
     this.ctx.station.setCsms(this);
     this.applySettings();
-    this.ctx.handle('SendLocalList', (p) => this.sendLocalList(p as SendLocalListRequest));
+    this.ctx.handle('SendLocalList', (p) => this.sendLocalList(p));
     this.ctx.handle('GetLocalListVersion', () => ({ versionNumber: this.ctx.station.localListVersion() }));
     this.ctx.handle('ClearCache', () => {
       // C11.FR.04: nothing to clear when the cache is not in use.
@@ -82,7 +69,7 @@ export class Authorization implements CsmsGateway {
   }
 
   /** D01 */
-  private sendLocalList(req: SendLocalListRequest): { status: 'Accepted' | 'Failed' | 'VersionMismatch' } {
+  private sendLocalList(req: SendLocalListRequest): SendLocalListResponse {
     if (!this.ctx.dm.bool('LocalAuthListCtrlr.Enabled')) return { status: 'Failed' };
     const list = req.localAuthorizationList ?? [];
     if (list.length > this.ctx.dm.int('LocalAuthListCtrlr.ItemsPerMessage')) return { status: 'Failed' };

@@ -10,24 +10,10 @@
  * power went before the reset was carried out). The note is used once.
  */
 import type { TimerHandle } from '../../../hal/clock.js';
+import type { BootNotificationResponse, BootReasonEnumType, ChargingStationType } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
-export type BootReason =
-  | 'ApplicationReset'
-  | 'FirmwareUpdate'
-  | 'LocalReset'
-  | 'PowerUp'
-  | 'RemoteReset'
-  | 'ScheduledReset'
-  | 'Triggered'
-  | 'Unknown'
-  | 'Watchdog';
-
-interface BootResponse {
-  currentTime: string;
-  interval: number;
-  status: 'Accepted' | 'Pending' | 'Rejected';
-}
+export type BootReason = BootReasonEnumType;
 
 /** Retry interval when the CSMS gives none (B02.FR.07) or does not answer. */
 const FALLBACK_RETRY_S = 60;
@@ -103,12 +89,12 @@ export class BootController {
     this.ctx.clock.clear(this.retryTimer);
     this.retryTimer = undefined;
     const { station } = this.ctx.deps.config;
-    const chargingStation: Record<string, unknown> = { model: station.model, vendorName: station.vendor };
+    const chargingStation: ChargingStationType = { model: station.model, vendorName: station.vendor };
     if (station.serialNumber) chargingStation.serialNumber = station.serialNumber;
     if (station.firmwareVersion) chargingStation.firmwareVersion = station.firmwareVersion;
-    let res: BootResponse | undefined;
+    let res: BootNotificationResponse | undefined;
     try {
-      res = await this.ctx.send<BootResponse>('BootNotification', { reason: this.startReason(), chargingStation });
+      res = await this.ctx.send('BootNotification', { reason: this.startReason(), chargingStation });
     } finally {
       this.inFlight = false;
     }
@@ -156,7 +142,7 @@ export class BootController {
   }
 
   async heartbeat(opts: { triggered?: boolean } = {}): Promise<void> {
-    const res = await this.ctx.send<{ currentTime: string }>('Heartbeat', {}, opts);
+    const res = await this.ctx.send('Heartbeat', {}, opts);
     const t = res ? Date.parse(res.currentTime) : NaN;
     if (Number.isFinite(t)) this.clockOffsetMs = t - this.ctx.clock.now();
   }

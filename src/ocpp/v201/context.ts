@@ -4,7 +4,9 @@
  */
 import { createRPCError } from 'ocpp-rpc';
 import type { AdapterDeps } from '../adapter.js';
-import type { CallHandler, LinkEvents } from '../link.js';
+import type { LinkEvents } from '../link.js';
+import { typedLink, type TypedHandler, type TypedLink } from '../messages/typed-link.js';
+import type { V201Action, V201Messages } from '../messages/v201.js';
 import type { StationEvents } from '../../station/api.js';
 import type { DeviceModel } from './device-model.js';
 import type { V201DeviceModelRepo } from '../../store/v201-device-model.js';
@@ -20,17 +22,18 @@ export class V201Context {
   /** Set by stop(): station events after it are not turned into messages. */
   stopped = false;
   private readonly detachers: (() => void)[] = [];
+  /** The link typed by the 2.0.1 messages. */
+  readonly link: TypedLink<V201Messages>;
 
   constructor(
     readonly deps: AdapterDeps,
     readonly dm: DeviceModel,
     readonly dmRepo: V201DeviceModelRepo,
     readonly txRepo: V201TransactionRepo,
-  ) {}
-
-  get link() {
-    return this.deps.link;
+  ) {
+    this.link = typedLink<V201Messages>(deps.link);
   }
+
   get station() {
     return this.deps.station;
   }
@@ -69,7 +72,7 @@ export class V201Context {
   }
 
   /** May a non-boot CALL go out now? B01.FR.08, B02.FR.02, B03.FR.02. */
-  maySend(action: string, opts: SendOptions = {}): boolean {
+  maySend(action: V201Action, opts: SendOptions = {}): boolean {
     if (!this.link.connected) return false;
     if (action === 'BootNotification') return true;
     if (this.registration === 'Accepted') return true;
@@ -77,13 +80,17 @@ export class V201Context {
   }
 
   /** A direct CALL; resolves undefined when it may not be sent now or fails (logged). */
-  async send<T = Record<string, unknown>>(action: string, payload: object, opts: SendOptions = {}): Promise<T | undefined> {
+  async send<A extends V201Action>(
+    action: A,
+    payload: V201Messages[A]['request'],
+    opts: SendOptions = {},
+  ): Promise<V201Messages[A]['response'] | undefined> {
     if (!this.maySend(action, opts)) {
       this.log.debug('v201: not sent now', { action, registration: this.registration });
       return undefined;
     }
     try {
-      return await this.link.call<T>(action, payload);
+      return await this.link.call(action, payload);
     } catch (err) {
       this.log.warn('v201: call failed', { action, error: String(err) });
       return undefined;
@@ -94,7 +101,11 @@ export class V201Context {
    * Register a CSMS-initiated action. While Rejected every call gets CALLERROR SecurityError
    * (B03.FR.08); `whileNotAccepted` answers the Pending-state override (e.g. B02.FR.05) instead.
    */
-  handle(action: string, handler: CallHandler, whileNotAccepted?: () => unknown): void {
+  handle<A extends V201Action>(
+    action: A,
+    handler: TypedHandler<V201Messages, A>,
+    whileNotAccepted?: () => V201Messages[A]['response'],
+  ): void {
     this.link.handle(action, (params, ctx) => {
       if (this.registration === 'Rejected') throw createRPCError('SecurityError', 'boot notification was rejected');
       if (this.registration !== 'Accepted' && whileNotAccepted) return whileNotAccepted();

@@ -10,24 +10,23 @@
  */
 import type { ScreenMessage } from '../../station/display-model.js';
 import { displayMessageDelete, displayMessagePut, displayMessagesAll, migrateDisplayMessages } from '../../store/display-messages.js';
+import type {
+  GetDisplayMessagesRequest,
+  GetDisplayMessagesResponse,
+  MessageFormatEnumType,
+  MessageInfoType,
+  MessagePriorityEnumType,
+  MessageStateEnumType,
+  SetDisplayMessageResponse,
+} from '../messages/v201.js';
 import type { V201Context } from './context.js';
 import type { VariableDef } from './device-model-data.js';
 
-type Priority = 'AlwaysFront' | 'InFront' | 'NormalCycle';
-type State = 'Charging' | 'Faulted' | 'Idle' | 'Unavailable';
+type Priority = MessagePriorityEnumType;
+type State = MessageStateEnumType;
+export type MessageInfo = MessageInfoType;
 
-export interface MessageInfo {
-  id: number;
-  priority: Priority;
-  state?: State;
-  startDateTime?: string;
-  endDateTime?: string;
-  transactionId?: string;
-  message: { format: 'ASCII' | 'HTML' | 'URI' | 'UTF8'; language?: string; content: string };
-  display?: { name: string; instance?: string; evse?: { id: number; connectorId?: number } };
-}
-
-const FORMATS = ['ASCII', 'UTF8'];
+const FORMATS: MessageFormatEnumType[] = ['ASCII', 'UTF8'];
 const PRIORITIES: Priority[] = ['AlwaysFront', 'InFront', 'NormalCycle'];
 const STATES: State[] = ['Charging', 'Faulted', 'Idle', 'Unavailable'];
 /** Messages stored at most (DisplayMessageCtrlr.DisplayMessages maxLimit). */
@@ -69,10 +68,10 @@ export class DisplayMessages {
     for (const m of displayMessagesAll<MessageInfo>(this.ctx.deps.db)) this.messages.set(m.id, m);
     // A restart ends the transactions that were running: their messages go with them (O02.FR.02).
     for (const m of [...this.messages.values()]) if (m.transactionId !== undefined && !this.running(m.transactionId)) this.remove(m.id);
-    this.ctx.handle('SetDisplayMessage', (p) => this.set((p as { message: MessageInfo }).message));
-    this.ctx.handle('GetDisplayMessages', (p) => this.get(p as GetRequest));
+    this.ctx.handle('SetDisplayMessage', (p) => this.set(p.message));
+    this.ctx.handle('GetDisplayMessages', (p) => this.get(p));
     this.ctx.handle('ClearDisplayMessage', (p) => {
-      const found = this.remove((p as { id: number }).id);
+      const found = this.remove(p.id);
       this.publish();
       return { status: found ? 'Accepted' : 'Unknown' }; // O05.FR.01 / O05.FR.02
     });
@@ -96,8 +95,8 @@ export class DisplayMessages {
     return s !== undefined && s.endedAt === undefined;
   }
 
-  private set(m: MessageInfo): { status: string; statusInfo?: { reasonCode: string; additionalInfo?: string } } {
-    const rejected = (reasonCode: string, additionalInfo: string) => ({ status: 'Rejected', statusInfo: { reasonCode, additionalInfo } });
+  private set(m: MessageInfo): SetDisplayMessageResponse {
+    const rejected = (reasonCode: string, additionalInfo: string): SetDisplayMessageResponse => ({ status: 'Rejected', statusInfo: { reasonCode, additionalInfo } });
     if (!this.ctx.dm.bool('DisplayMessageCtrlr.Enabled')) return rejected('Disabled', 'DisplayMessageCtrlr.Enabled is false');
     if (!PRIORITIES.includes(m.priority)) return { status: 'NotSupportedPriority' };
     if (m.state !== undefined && !STATES.includes(m.state)) return { status: 'NotSupportedState' };
@@ -120,7 +119,7 @@ export class DisplayMessages {
     return { status: 'Accepted' };
   }
 
-  private get(req: GetRequest): { status: string } {
+  private get(req: GetDisplayMessagesRequest): GetDisplayMessagesResponse {
     this.dropExpired();
     const all = [...this.messages.values()];
     const match = all.filter(
@@ -156,13 +155,6 @@ export class DisplayMessages {
     if (!display) return;
     display.setMessages([...this.messages.values()].map(toScreen));
   }
-}
-
-interface GetRequest {
-  requestId: number;
-  id?: number[];
-  priority?: Priority;
-  state?: State;
 }
 
 function toScreen(m: MessageInfo): ScreenMessage {

@@ -12,27 +12,26 @@
 import { DiagnosticsUploader, diagnosticsFileName, type UploadStep } from '../diagnostics.js';
 import { FileJobJournal } from '../file-job-journal.js';
 import { FirmwareUpdater, type FirmwareStep } from '../firmware.js';
+import type {
+  FirmwareStatusEnumType,
+  FirmwareStatusNotificationRequest,
+  GetLogRequest,
+  GetLogResponse,
+  LogStatusNotificationRequest,
+  UpdateFirmwareRequest,
+  UpdateFirmwareResponse,
+  UploadLogStatusEnumType,
+} from '../messages/v201.js';
 import type { V201Context } from './context.js';
-
-interface UpdateFirmwareRequest {
-  retries?: number;
-  retryInterval?: number;
-  requestId: number;
-  firmware: { location: string; retrieveDateTime: string; installDateTime?: string; signingCertificate?: string; signature?: string };
-}
-
-interface GetLogRequest {
-  logType: 'DiagnosticsLog' | 'SecurityLog';
-  requestId: number;
-  retries?: number;
-  retryInterval?: number;
-  log: { remoteLocation: string; oldestTimestamp?: string; latestTimestamp?: string };
-}
 
 const DEFAULT_RETRIES = 2;
 const DEFAULT_RETRY_INTERVAL_S = 30;
 
-const LOG_STATUS: Record<UploadStep, string> = { Uploading: 'Uploading', Uploaded: 'Uploaded', UploadFailed: 'UploadFailure' };
+const LOG_STATUS: Record<UploadStep, UploadLogStatusEnumType> = { Uploading: 'Uploading', Uploaded: 'Uploaded', UploadFailed: 'UploadFailure' };
+/** The steps the shared file-job journal records, as the 2.0.1 statuses they are (it stores plain strings). */
+const FIRMWARE_STATUSES: readonly FirmwareStatusEnumType[] = ['Downloading', 'Downloaded', 'DownloadFailed', 'DownloadScheduled', 'DownloadPaused', 'Installing', 'Installed', 'InstallationFailed'];
+const firmwareStatusOf = (s: string): FirmwareStatusEnumType => FIRMWARE_STATUSES.find((x) => x === s) ?? 'InstallationFailed';
+const logStatusOf = (s: string): UploadLogStatusEnumType => (s === 'Uploaded' || s === 'Uploading' || s === 'UploadFailed' ? LOG_STATUS[s] : 'UploadFailure');
 
 export class V201Firmware {
   private readonly uploader: DiagnosticsUploader;
@@ -41,7 +40,7 @@ export class V201Firmware {
   private firmwareRequestId = 0;
   private logRequestId = 0;
   /** Last FirmwareStatusNotification status sent (L01.FR.25/26). */
-  private lastFirmwareStatus: string | undefined;
+  private lastFirmwareStatus: FirmwareStatusEnumType | undefined;
 
   private readonly logJournal: FileJobJournal;
   private readonly firmwareJournal: FileJobJournal;
@@ -75,12 +74,12 @@ export class V201Firmware {
     const fw = this.firmwareJournal.interrupted();
     if (fw) {
       this.ctx.log.warn(`v201: FirmwareStatusNotification ${fw.status} for an update the last run left in ${fw.leftIn}`);
-      this.ctx.link.enqueue('FirmwareStatusNotification', { status: fw.status, requestId: fw.requestId ?? 0 });
+      this.ctx.link.enqueue('FirmwareStatusNotification', { status: firmwareStatusOf(fw.status), requestId: fw.requestId ?? 0 });
       this.firmwareJournal.forget();
     }
     const up = this.logJournal.interrupted();
     if (up) {
-      const status = LOG_STATUS[up.status as UploadStep] ?? 'UploadFailure';
+      const status = logStatusOf(up.status);
       this.ctx.log.warn(`v201: LogStatusNotification ${status} for an upload the last run left in ${up.leftIn}`);
       this.ctx.link.enqueue('LogStatusNotification', { status, requestId: up.requestId ?? 0 });
       this.logJournal.forget();
@@ -89,8 +88,8 @@ export class V201Firmware {
 
   register(): void {
     this.recoverInterrupted();
-    this.ctx.handle('UpdateFirmware', (p) => this.updateFirmware(p as UpdateFirmwareRequest));
-    this.ctx.handle('GetLog', (p) => this.getLog(p as GetLogRequest));
+    this.ctx.handle('UpdateFirmware', (p) => this.updateFirmware(p));
+    this.ctx.handle('GetLog', (p) => this.getLog(p));
   }
 
   stop(): void {
@@ -101,19 +100,19 @@ export class V201Firmware {
   /** F06.FR.16 / L01.FR.25 / L01.FR.26: the last status sent, Idle after Installed or when none. */
   triggerFirmwareStatus(): Promise<void> {
     const last = this.lastFirmwareStatus;
-    const payload = last === undefined || last === 'Installed' ? { status: 'Idle' } : { status: last, requestId: this.firmwareRequestId };
+    const payload: FirmwareStatusNotificationRequest = last === undefined || last === 'Installed' ? { status: 'Idle' } : { status: last, requestId: this.firmwareRequestId };
     return this.ctx.send('FirmwareStatusNotification', payload, { triggered: true }).then(() => undefined);
   }
 
   /** F06.FR.15 / N01.FR.13: Uploading with its requestId while an upload runs, else Idle. */
   triggerLogStatus(): Promise<void> {
-    const payload = this.uploader.uploading ? { status: 'Uploading', requestId: this.logRequestId } : { status: 'Idle' };
+    const payload: LogStatusNotificationRequest = this.uploader.uploading ? { status: 'Uploading', requestId: this.logRequestId } : { status: 'Idle' };
     return this.ctx.send('LogStatusNotification', payload, { triggered: true }).then(() => undefined);
   }
 
-  private updateFirmware(req: UpdateFirmwareRequest): { status: string } {
+  private updateFirmware(req: UpdateFirmwareRequest): UpdateFirmwareResponse {
     const { clock, log } = this.ctx;
-    let status = 'Accepted';
+    let status: UpdateFirmwareResponse['status'] = 'Accepted';
     if (this.updater.busy) {
       // L01.FR.24: an update still waiting is replaced; one under way cannot be stopped (L01.FR.27).
       if (!this.updater.cancelScheduled()) return { status: 'Rejected' };
@@ -139,7 +138,7 @@ export class V201Firmware {
     return { status };
   }
 
-  private getLog(req: GetLogRequest): { status: string; filename?: string } {
+  private getLog(req: GetLogRequest): GetLogResponse {
     // N01.FR.05: only the diagnostics log is kept (no separate security log).
     if (req.logType !== 'DiagnosticsLog') return { status: 'Rejected' };
     if (this.uploader.busy) return { status: 'Rejected' };
@@ -169,7 +168,7 @@ export class V201Firmware {
     if (sent === undefined) throw new Error(`FirmwareStatusNotification ${status} not delivered`);
   }
 
-  private async logStatus(status: string): Promise<void> {
+  private async logStatus(status: UploadLogStatusEnumType): Promise<void> {
     const sent = await this.ctx.send('LogStatusNotification', { status, requestId: this.logRequestId });
     if (sent === undefined) throw new Error(`LogStatusNotification ${status} not delivered`);
   }

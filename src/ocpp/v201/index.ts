@@ -199,10 +199,12 @@ export class V201Adapter implements OcppAdapter {
       .find((n) => profiles.has(n));
     const changes: Parameters<NonNullable<typeof link.reconfigure>>[0] = {};
     if (slot !== undefined) {
-      const p = profiles.get(slot) as { ocppCsmsUrl: string; securityProfile: 0 | 1 | 2 | 3; messageTimeout: number };
-      changes.csmsUrl = p.ocppCsmsUrl;
-      changes.securityProfile = p.securityProfile;
-      if (p.messageTimeout > 0) changes.callTimeoutS = p.messageTimeout;
+      // Stored JSON (a NetworkConnectionProfileType the schema checked when it was set), read field by field.
+      const p = profiles.get(slot) ?? {};
+      if (typeof p.ocppCsmsUrl === 'string') changes.csmsUrl = p.ocppCsmsUrl;
+      const sp = p.securityProfile;
+      if (sp === 0 || sp === 1 || sp === 2 || sp === 3) changes.securityProfile = sp;
+      if (typeof p.messageTimeout === 'number' && p.messageTimeout > 0) changes.callTimeoutS = p.messageTimeout;
     }
     const ocpp = this.ctx.deps.config.ocpp;
     const timeout = this.deviceModel.int('OCPPCommCtrlr.MessageTimeout/Default');

@@ -14,6 +14,7 @@
  * network setting without any security; its events are logged.
  */
 import type { LinkSecurityEvent, OutboxMessage } from '../link.js';
+import type { SecurityEventNotificationRequest } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
 export type V201SecurityEvent = LinkSecurityEvent | 'StartupOfTheDevice' | 'ResetOrReboot' | 'ReconfigurationOfSecurityParameters';
@@ -90,7 +91,7 @@ export class V201Security {
     const level = ROUTINE.has(type) ? 'info' : 'warn';
     ctx.log[level](`security event ${type}`, techInfo ? { type, techInfo } : { type });
     if (!CRITICAL.has(type) || this.profile() < 1) return;
-    const payload: Record<string, unknown> = { type, timestamp: ctx.iso(at) };
+    const payload: SecurityEventNotificationRequest = { type, timestamp: ctx.iso(at) };
     if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);
     ctx.link.enqueue('SecurityEventNotification', payload);
   }
@@ -101,8 +102,9 @@ export class V201Security {
    */
   private dead(m: OutboxMessage, error: string): void {
     const meta: Record<string, unknown> = { action: m.action, outboxId: m.id, attempts: m.attempts, error };
-    const info = m.payload.transactionInfo as { transactionId?: unknown } | undefined;
-    if (typeof info?.transactionId === 'string') meta.transactionId = info.transactionId;
+    // Raw outbox JSON of any action (a dead letter may predate this code): looked into, not trusted.
+    const info = m.payload.transactionInfo;
+    if (typeof info === 'object' && info !== null && 'transactionId' in info && typeof info.transactionId === 'string') meta.transactionId = info.transactionId;
     if (m.payload.seqNo !== undefined) meta.seqNo = m.payload.seqNo;
     if (m.payload.eventType !== undefined) meta.eventType = m.payload.eventType;
     this.ctx.log.error(`v201: ${m.action} was never accepted by the CSMS; kept in the dead-letter table`, meta);

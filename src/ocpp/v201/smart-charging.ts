@@ -9,76 +9,30 @@ import { createRPCError } from 'ocpp-rpc';
 import type {
   ChargingProfile,
   ChargingProfileFilter,
-  ChargingProfilePurpose,
   ChargingProfilesApi,
   ChargingRateUnit,
 } from '../../station/api.js';
 import { phaseProblem } from '../../station/composite.js';
 import { kvGet, kvSet, migrateKv } from '../../store/kv.js';
+import type {
+  ChargingProfileType,
+  ChargingScheduleType,
+  ClearChargingProfileRequest,
+  ClearChargingProfileResponse,
+  GetChargingProfilesRequest,
+  GetChargingProfilesResponse,
+  GetCompositeScheduleRequest,
+  GetCompositeScheduleResponse,
+  ReportChargingProfilesRequest,
+  SetChargingProfileRequest,
+  SetChargingProfileResponse,
+  StatusInfoType as StatusInfo,
+} from '../messages/v201.js';
 import type { V201Context } from './context.js';
 import type { VariableDef } from './device-model-data.js';
 import { externalReportParts, type ExternalReportPart } from './external-limits.js';
 
-export type ChargingRateUnitType = 'A' | 'W';
-
-export interface ChargingSchedulePeriodType {
-  startPeriod: number;
-  limit: number;
-  numberPhases?: number;
-  phaseToUse?: number;
-}
-
-export interface ChargingScheduleType {
-  id: number;
-  startSchedule?: string;
-  duration?: number;
-  chargingRateUnit: ChargingRateUnitType;
-  chargingSchedulePeriod: ChargingSchedulePeriodType[];
-  minChargingRate?: number;
-  /** ISO 15118 only; not used here. */
-  salesTariff?: unknown;
-}
-
-export type ChargingProfilePurposeType = ChargingProfilePurpose | 'ChargingStationExternalConstraints';
-
-export interface ChargingProfileType {
-  id: number;
-  stackLevel: number;
-  chargingProfilePurpose: ChargingProfilePurposeType;
-  chargingProfileKind: 'Absolute' | 'Recurring' | 'Relative';
-  recurrencyKind?: 'Daily' | 'Weekly';
-  validFrom?: string;
-  validTo?: string;
-  chargingSchedule: ChargingScheduleType[];
-  transactionId?: string;
-}
-
-interface GetChargingProfilesRequest {
-  requestId: number;
-  evseId?: number;
-  chargingProfile: {
-    chargingProfilePurpose?: ChargingProfilePurposeType;
-    stackLevel?: number;
-    chargingProfileId?: number[];
-    chargingLimitSource?: string[];
-  };
-}
-
-interface ClearChargingProfileRequest {
-  chargingProfileId?: number;
-  chargingProfileCriteria?: { evseId?: number; chargingProfilePurpose?: ChargingProfilePurposeType; stackLevel?: number };
-}
-
-interface GetCompositeScheduleRequest {
-  duration: number;
-  evseId: number;
-  chargingRateUnit?: ChargingRateUnitType;
-}
-
-export interface StatusInfo {
-  reasonCode: string;
-  additionalInfo?: string;
-}
+export type { ChargingProfileType, ChargingSchedulePeriodType, ChargingScheduleType, StatusInfoType as StatusInfo } from '../messages/v201.js';
 
 type Checked = { profile: ChargingProfile; scheduleId: number } | { rejected: StatusInfo };
 
@@ -112,10 +66,10 @@ export class SmartCharging {
   }
 
   register(): void {
-    this.ctx.handle('SetChargingProfile', (p) => this.setChargingProfile(p as { evseId: number; chargingProfile: ChargingProfileType }));
-    this.ctx.handle('GetChargingProfiles', (p) => this.getChargingProfiles(p as GetChargingProfilesRequest));
-    this.ctx.handle('ClearChargingProfile', (p) => this.clearChargingProfile(p as ClearChargingProfileRequest));
-    this.ctx.handle('GetCompositeSchedule', (p) => this.getCompositeSchedule(p as GetCompositeScheduleRequest));
+    this.ctx.handle('SetChargingProfile', (p) => this.setChargingProfile(p));
+    this.ctx.handle('GetChargingProfiles', (p) => this.getChargingProfiles(p));
+    this.ctx.handle('ClearChargingProfile', (p) => this.clearChargingProfile(p));
+    this.ctx.handle('GetCompositeSchedule', (p) => this.getCompositeSchedule(p));
   }
 
   /** SmartChargingCtrlr values that are facts of the station, not stored settings. */
@@ -143,7 +97,7 @@ export class SmartCharging {
   }
 
   /** K01 */
-  private setChargingProfile(req: { evseId: number; chargingProfile: ChargingProfileType }): { status: string; statusInfo?: StatusInfo } {
+  private setChargingProfile(req: SetChargingProfileRequest): SetChargingProfileResponse {
     const api = this.need();
     const checked = this.check(req.chargingProfile, req.evseId, 'set');
     if ('rejected' in checked) return this.rejected('SetChargingProfile', req.chargingProfile.id, checked.rejected);
@@ -275,7 +229,7 @@ export class SmartCharging {
   }
 
   /** K09 */
-  private getChargingProfiles(req: GetChargingProfilesRequest): { status: 'Accepted' | 'NoProfiles' } {
+  private getChargingProfiles(req: GetChargingProfilesRequest): GetChargingProfilesResponse {
     const api = this.need();
     const c = req.chargingProfile;
     // Every profile here was set by the CSMS (source CSO); external limits are reported beside them (K12.FR.05).
@@ -305,7 +259,7 @@ export class SmartCharging {
     parts.push(...external);
     this.ctx.afterResponse(async () => {
       for (const [i, part] of parts.entries()) {
-        const payload: Record<string, unknown> = {
+        const payload: ReportChargingProfilesRequest = {
           requestId: req.requestId, // K09.FR.01
           chargingLimitSource: part.source,
           evseId: part.evseId,
@@ -319,7 +273,7 @@ export class SmartCharging {
   }
 
   /** K10 */
-  private clearChargingProfile(req: ClearChargingProfileRequest): { status: 'Accepted' | 'Unknown' } {
+  private clearChargingProfile(req: ClearChargingProfileRequest): ClearChargingProfileResponse {
     const api = this.need();
     let filter: ChargingProfileFilter;
     if (req.chargingProfileId !== undefined) {
@@ -338,13 +292,14 @@ export class SmartCharging {
   }
 
   /** K08 */
-  private getCompositeSchedule(req: GetCompositeScheduleRequest): { status: 'Accepted' | 'Rejected'; statusInfo?: StatusInfo; schedule?: unknown } {
+  private getCompositeSchedule(req: GetCompositeScheduleRequest): GetCompositeScheduleResponse {
     const api = this.need();
     if (req.evseId !== 0 && !this.ctx.station.evseIds.includes(req.evseId)) return { status: 'Rejected', statusInfo: { reasonCode: 'UnknownEvse' } }; // K08.FR.05
     const units = this.ctx.dm.list('SmartChargingCtrlr.RateUnit');
     if (req.chargingRateUnit && !units.includes(req.chargingRateUnit)) return { status: 'Rejected', statusInfo: { reasonCode: 'UnsupportedRateUnit' } }; // K08.FR.07
     if (!Number.isInteger(req.duration) || req.duration <= 0) return { status: 'Rejected', statusInfo: { reasonCode: 'InvalidValue', additionalInfo: 'duration' } };
-    const unit: ChargingRateUnit | undefined = req.chargingRateUnit ?? (units.length === 1 ? (units[0] as ChargingRateUnit) : undefined);
+    const only = units.length === 1 ? units[0] : undefined;
+    const unit: ChargingRateUnit | undefined = req.chargingRateUnit ?? (only === 'A' || only === 'W' ? only : undefined);
     const c = api.composite(req.evseId, req.duration, unit);
     if (!c || c.periods.length === 0) return { status: 'Rejected', statusInfo: { reasonCode: 'InternalError' } };
     return {
