@@ -15,9 +15,9 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { RPCClient, createRPCError } from 'ocpp-rpc';
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import { TypedEmitter } from '../../hal/emitter.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { Logger } from '../../base/logger.js';
 import type { OcppConfig, OcppVersionChoice } from '../config/types.js';
 import type { Db } from '../store/db.js';
 import { OutboxStore, type DeadRow } from '../store/outbox.js';
