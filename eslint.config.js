@@ -1,5 +1,5 @@
 // Lint rules, including the import direction of docs/ARCHITECTURE.md:
-// hal/ is a leaf; src/station never sees src/ocpp; the two OCPP adapters never see each other;
+// base/ (clock, emitter, logger) imports nothing of the project; hal/ imports only base/; src/station never sees src/ocpp; the two OCPP adapters never see each other;
 // src/http (status page, API, metrics) sees neither src/ocpp nor src/store.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -18,6 +18,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
     },
+  },
+  {
+    files: ['base/**/*.ts'],
+    rules: restrict([[['**/src/**', '**/hal/**', '../src/*', '../hal/*', '../test/*'], 'base/ is a leaf: it imports nothing of the project']]),
   },
   {
     files: ['hal/**/*.ts'],

@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { SystemClock } from '../hal/clock.js';
-import type { Logger } from '../hal/types.js';
+import { SystemClock } from '../base/clock.js';
+import { silentLogger, type Logger } from '../base/logger.js';
 import { startCsms } from '../src/devtools/csms.js';
 import { buildStation, type BuiltStation } from '../src/wiring.js';
 import { simProfile, testConfig } from '../test/support/harness.js';
 
-const silent: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+const silent: Logger = silentLogger;
 const ROUNDS: Record<number, number> = { 1: 50, 8: 20, 32: 10 };
 
 function percentile(sorted: number[], p: number): number {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { SystemClock } from '../hal/clock.js';
-import type { Logger } from '../hal/types.js';
+import { SystemClock } from '../base/clock.js';
+import { loggerOver, type Logger } from '../base/logger.js';
 import type { OcppConfig } from '../src/config/types.js';
 import { startCsms } from '../src/devtools/csms.js';
 import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';
@@ -21,7 +21,7 @@ const QUEUED = 10_000;
 const DURABLE_SAMPLE = 1_000;
 const LATENCY_SAMPLE = 500;
 
-const quiet: Logger = { error: (m) => console.error(m), warn: () => undefined, info: () => undefined, debug: () => undefined };
+const quiet: Logger = loggerOver({ error: (m) => console.error(m), warn: () => undefined, info: () => undefined, debug: () => undefined });
 
 function config(csmsUrl: string): OcppConfig {
   return {

@@ -3,7 +3,7 @@
  * logical lines to cols × rows by word wrap, and paging when they do not fit. Shared by the HD44780 driver
  * and the simulated display, so that `sim status` shows what the real LCD would show.
  */
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../base/clock.js';
 
 /**
  * Characters the A00 ROM has outside printable ASCII, by their code there. In A00, 0x5C is ¥ and

@@ -2,16 +2,9 @@
  * The hardware contract. One small interface per kind of part; each reports what the hardware sees
  * through typed events. Drivers (simulated or real) implement these; src/ only ever sees these types.
  */
-import type { TypedEmitter } from './emitter.js';
-import type { Clock } from './clock.js';
-
-/** Minimal logger so that hal/ stays a leaf (winston's logger satisfies it). */
-export interface Logger {
-  error(msg: string, meta?: Record<string, unknown>): void;
-  warn(msg: string, meta?: Record<string, unknown>): void;
-  info(msg: string, meta?: Record<string, unknown>): void;
-  debug(msg: string, meta?: Record<string, unknown>): void;
-}
+import type { TypedEmitter } from '../base/emitter.js';
+import type { Clock } from '../base/clock.js';
+import type { Logger } from '../base/logger.js';
 
 /** IEC 61851-1 control-pilot states. */
 export type PilotState = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';

@@ -13,8 +13,8 @@ import winston from 'winston';
 import TransportStream from 'winston-transport';
 import type { Writable } from 'node:stream';
 import type { LogLevel } from './config/types.js';
+import { loggerOver, NAMESPACE_FIELD, type Logger } from '../base/logger.js';
 
-export type AppLogger = winston.Logger;
 
 export interface LogOptions {
   level: LogLevel;
@@ -111,16 +111,19 @@ export interface LineStyle {
 
 /** One entry as one line (newlines inside values are escaped by the quoting). */
 export function formatLine(level: string, message: string, meta: Record<string, unknown>, style: LineStyle): string {
+  const ns = meta[NAMESPACE_FIELD];
   const pairs = Object.entries(meta)
-    .filter(([, v]) => v !== undefined)
+    .filter(([k, v]) => v !== undefined && !(k === NAMESPACE_FIELD && typeof ns === 'string'))
     .map(([k, v]) => `${k}=${value(v)}`);
-  const text = [message.replace(/\n/g, '\\n'), ...pairs].join(' ');
+  const head = typeof ns === 'string' ? `[${ns}] ` : '';
+  const text = [head + message.replace(/\n/g, '\\n'), ...pairs].join(' ');
   const lvl = style.color ? `${COLOR[level] ?? ''}${level}\x1b[0m` : level;
   if (style.journald) return `<${PRIORITY[level] ?? 6}>${lvl}: ${text}`;
   return `${style.time ? `${style.time} ` : ''}${lvl}: ${text}`;
 }
 
-export function createLogger(opts: LogOptions): AppLogger {
+/** The daemon's logger: winston underneath, the station's Logger (with `child`) on top. */
+export function createLogger(opts: LogOptions): Logger & { close(): void } {
   const stream = opts.stream ?? process.stdout;
   const fallback = opts.fallback ?? (stream === process.stdout ? process.stderr : undefined);
   const journald = opts.journald ?? Boolean(process.env.JOURNAL_STREAM);
@@ -131,7 +134,7 @@ export function createLogger(opts: LogOptions): AppLogger {
     (info as Record<symbol, unknown>)[MESSAGE] = formatLine(level, String(message), meta, { journald, color, time });
     return info;
   });
-  return winston.createLogger({
+  const w = winston.createLogger({
     level: opts.level,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
     format: line(),
@@ -145,4 +148,5 @@ export function createLogger(opts: LogOptions): AppLogger {
       ),
     ],
   });
+  return Object.assign(loggerOver(w), { close: () => void w.close() });
 }

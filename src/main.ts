@@ -9,7 +9,7 @@
  * neither fixes itself).
  */
 import { randomBytes } from 'node:crypto';
-import { SystemClock } from '../hal/clock.js';
+import { SystemClock } from '../base/clock.js';
 import { loadBoardProfile, type BoardProfile } from '../hal/index.js';
 import { ConfigError, type ConfigOverrides, defaultConfigPath, loadConfig } from './config/load.js';
 import { packageConfigDir, packageVersion } from './config/paths.js';

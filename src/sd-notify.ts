@@ -8,7 +8,7 @@
  * under systemd, or Type≠notify) every call is a no-op, and a failing tool is logged, never fatal.
  */
 import { execFile } from 'node:child_process';
-import type { Logger } from '../hal/types.js';
+import type { Logger } from '../base/logger.js';
 
 export interface SdNotifyOptions {
   env?: NodeJS.ProcessEnv;

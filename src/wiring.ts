@@ -4,9 +4,10 @@
  * also what the integration tests use (test/support/harness.ts), with a VirtualClock.
  */
 import { join } from 'node:path';
-import type { Clock } from '../hal/clock.js';
+import type { Clock } from '../base/clock.js';
 import { createHal, loadBoardProfile, type BoardProfile } from '../hal/index.js';
-import type { Hal, Logger } from '../hal/types.js';
+import type { Hal } from '../hal/types.js';
+import type { Logger } from '../base/logger.js';
 import type { SiteConfig, StationConfig } from './config/types.js';
 import { packageConfigDir, packageVersion } from './config/paths.js';
 import { redactConfig } from './config/redact.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import modbusSerial from 'modbus-serial';
-import { SystemClock, VirtualClock, type Clock } from '../hal/clock.js';
+import { SystemClock, VirtualClock, type Clock } from '../base/clock.js';
 import type { Direction, GpioLike, Level } from '../hal/gpio/pins.js';
 import type { BringupIo } from '../src/bringup/common.js';
 import { main as meterMain } from '../src/bringup/meter.js';

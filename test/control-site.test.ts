@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { main, type CliIo } from '../src/control/sim-cli.js';
 import { startTestStation, type TestStation } from './support/harness.js';
 

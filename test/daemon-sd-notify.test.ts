@@ -6,14 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SdNotify, notifyArgs, watchdogIntervalMs } from '../src/sd-notify.js';
+import { loggerOver } from '../base/logger.js';
 
 const warnings: string[] = [];
-const log = {
+const log = loggerOver({
   error: () => {},
   warn: (m: string) => void warnings.push(m),
   info: () => {},
   debug: () => {},
-};
+});
 
 test('sd_notify message composition: --pid names this process, fields as KEY=VALUE', () => {
   assert.deepEqual(notifyArgs({ READY: '1', STATUS: 'online\nCSMS' }, 42), ['--pid=42', 'READY=1', 'STATUS=online CSMS']);

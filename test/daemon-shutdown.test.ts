@@ -8,19 +8,19 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { openDatabase } from '../src/store/db.js';
 import { openSessions } from '../src/store/sessions.js';
 import { startCsms } from './support/csms.js';
 import { startTestStation, until } from './support/harness.js';
-import type { Logger } from '../hal/types.js';
+import { loggerOver, type Logger } from '../base/logger.js';
 
 test('graceful stop (SIGTERM path): 1.6 §4.10 StopTransaction reason Local sent before the link closes, contactors open and logged as such, no open session in the DB', async () => {
   const csms = await startCsms({ protocols: ['ocpp1.6'] });
   const stateDir = mkdtempSync(join(tmpdir(), 'shutdown-'));
   const clock = new VirtualClock();
   const infos: { msg: string; meta?: Record<string, unknown> }[] = [];
-  const log: Logger = { error: () => {}, warn: () => {}, info: (msg, meta) => void infos.push({ msg, meta }), debug: () => {} };
+  const log: Logger = loggerOver({ error: () => {}, warn: () => {}, info: (msg, meta) => void infos.push({ msg, meta }), debug: () => {} });
   try {
     const st = await startTestStation({ ocppVersion: '1.6', csmsUrl: csms.url, clock, evses: 2, stateDir, log });
     const calls = (action: string) => csms.log.filter((e) => e.direction === 'in' && e.type === 'call' && e.action === action);

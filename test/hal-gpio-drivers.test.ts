@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { findHeaderChip } from '../hal/gpio/sysfs.js';
 import type { Direction, Edge, GpioLike, Level } from '../hal/gpio/pins.js';
 import { create as createRelay } from '../hal/gpio/relay.js';

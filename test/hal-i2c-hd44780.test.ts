@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { create, toLcdText, type I2cBusLike } from '../hal/i2c/hd44780.js';
 import { quietLog } from './support/pty.js';
 

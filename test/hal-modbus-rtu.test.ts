@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import modbusSerial from 'modbus-serial';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { create, type ModbusMeter } from '../hal/modbus/meter.js';
 import type { HalFault } from '../hal/types.js';
 import { hasSocat, NO_SOCAT, PtyPair, quietLog } from './support/pty.js';

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import modbusSerial from 'modbus-serial';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { create, type ModbusMeter } from '../hal/modbus/meter.js';
 import { loadRegisterMap, planReads } from '../hal/modbus/register-map.js';
 import type { HalFault, HalFaultKind } from '../hal/types.js';

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { create, type LinePilot } from '../hal/serial/pilot-line.js';
 import type { HalFault, HalFaultKind, PilotEvents, PilotState } from '../hal/types.js';
 import { hasSocat, NO_SOCAT, nextEvent, Peer, PtyPair, quietLog, until } from './support/pty.js';

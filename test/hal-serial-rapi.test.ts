@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { create as createPilot, type RapiPilot } from '../hal/serial/pilot-rapi.js';
 import { create as createContactor, type RapiContactor } from '../hal/serial/rapi-contactor.js';
 import { frame, mapEvseState, parseLine, xorChecksum } from '../hal/serial/rapi-protocol.js';

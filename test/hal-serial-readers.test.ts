@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { create as createLine, normaliseUid, type LineReader } from '../hal/serial/reader-line.js';
 import { create as createRdm, decodeFrame, type Rdm6300Reader } from '../hal/serial/reader-rdm6300.js';
 import type { TokenRead } from '../hal/types.js';

@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { Ajv } from 'ajv';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { createHal, loadBoardProfile, registerDriver, drivers } from '../hal/index.js';
 import { moduleDriver } from '../hal/registry.js';
 import { repoRoot } from './support/paths.js';
 import { memoryLog, simProfile } from './support/sim-board.js';
-import { TypedEmitter } from '../hal/emitter.js';
+import { TypedEmitter } from '../base/emitter.js';
 import type { Relay, RelayEvents } from '../hal/types.js';
 
 const configDir = () => join(repoRoot(), 'config');

@@ -5,12 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { configFromObject } from '../src/config/load.js';
 import { redactConfig } from '../src/config/redact.js';
 import { createHttpApp } from '../src/http/index.js';
 import { startCsms } from './support/csms.js';
 import { startTestStation, type TestStation } from './support/harness.js';
+import { silentLogger } from '../base/logger.js';
 
 const TOKEN = 'access-token-0123456789';
 const base = { station: { identity: 'CP1' }, ocpp: { csmsUrl: 'ws://127.0.0.1:9/ocpp' } };
@@ -107,7 +108,7 @@ test('a non-loopback address: every data request needs the token (401 without), 
       hal: st.hal,
       link: st.ocpp.link,
       clock: st.clock,
-      log: { error() {}, warn() {}, info() {}, debug() {} },
+      log: silentLogger,
       identity: st.config.station,
       csmsUrl: st.config.ocpp.csmsUrl,
       ocppVersion: '1.6',

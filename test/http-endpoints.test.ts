@@ -11,8 +11,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
-import { VirtualClock } from '../hal/clock.js';
-import type { Logger } from '../hal/types.js';
+import { VirtualClock } from '../base/clock.js';
+import { loggerOver, type Logger } from '../base/logger.js';
 import { startCsms } from './support/csms.js';
 import { startTestStation, type TestStation } from './support/harness.js';
 import { repoRoot } from './support/paths.js';
@@ -251,12 +251,12 @@ async function closedPort(): Promise<number> {
 test('CSMS unreachable: the status says why and when the next attempt comes, and so does the log', async () => {
   const clock = new VirtualClock();
   const lines: { msg: string; meta?: Record<string, unknown> }[] = [];
-  const log: Logger = {
+  const log: Logger = loggerOver({
     error: (msg, meta) => void lines.push({ msg, meta }),
     warn: (msg, meta) => void lines.push({ msg, meta }),
     info: () => {},
     debug: () => {},
-  };
+  });
   const st = await startTestStation({
     ocppVersion: '1.6',
     csmsUrl: `ws://127.0.0.1:${await closedPort()}/ocpp`,

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { SystemClock, VirtualClock } from '../hal/clock.js';
+import { SystemClock, VirtualClock } from '../base/clock.js';
 import { createLink } from '../src/ocpp/rpc-link.js';
 import { createV16AdapterWithExtras } from '../src/ocpp/v16/index.js';
 import { openDatabase } from '../src/store/db.js';

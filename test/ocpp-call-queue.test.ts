@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { CallQueue, CallTimeoutError, callClassOf } from '../src/ocpp/call-queue.js';
 
 interface Sent {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { TransferError, download, upload } from '../src/ocpp/file-transfer.js';
 import { startFileServer } from './support/file-server.js';
 import { memoryLog } from './support/sim-board.js';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
-import { SystemClock, VirtualClock, type Clock, type TimerHandle } from '../hal/clock.js';
+import { SystemClock, VirtualClock, type Clock, type TimerHandle } from '../base/clock.js';
 import type { OcppConfig } from '../src/config/types.js';
 import { backoffDelayMs, createLink, type RpcLink } from '../src/ocpp/rpc-link.js';
 import { openDatabase, type Db } from '../src/store/db.js';

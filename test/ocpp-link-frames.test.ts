@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { createRPCError } from 'ocpp-rpc';
-import { SystemClock } from '../hal/clock.js';
+import { SystemClock } from '../base/clock.js';
 import type { OcppConfig } from '../src/config/types.js';
 import { MessageLog, REDACTED, redact } from '../src/ocpp/message-log.js';
 import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';

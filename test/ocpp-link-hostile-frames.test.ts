@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { SystemClock } from '../hal/clock.js';
+import { SystemClock } from '../base/clock.js';
 import { configFromObject } from '../src/config/load.js';
 import type { OcppConfig } from '../src/config/types.js';
 import { nestedDeeperThan, readFrameHead } from '../src/ocpp/frame-guard.js';

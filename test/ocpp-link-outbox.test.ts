@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { createRPCError } from 'ocpp-rpc';
-import { SystemClock, VirtualClock, type Clock } from '../hal/clock.js';
+import { SystemClock, VirtualClock, type Clock } from '../base/clock.js';
 import type { OcppConfig } from '../src/config/types.js';
 import type { OutboxMessage } from '../src/ocpp/link.js';
 import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';

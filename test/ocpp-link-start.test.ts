@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { SystemClock } from '../hal/clock.js';
+import { SystemClock } from '../base/clock.js';
 import type { StationConfig } from '../src/config/types.js';
 import type { AdapterFactory } from '../src/ocpp/adapter.js';
 import { startOcpp, type OcppHandle } from '../src/ocpp/index.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { SystemClock } from '../hal/clock.js';
+import { SystemClock } from '../base/clock.js';
 import type { OcppConfig } from '../src/config/types.js';
 import { createLink, tlsSecurityEvent, type RpcLink } from '../src/ocpp/rpc-link.js';
 import { openDatabase } from '../src/store/db.js';

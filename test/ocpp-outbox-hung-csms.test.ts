@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { createRPCError } from 'ocpp-rpc';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import type { OcppConfig } from '../src/config/types.js';
 import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';
 import { openDatabase, type Db } from '../src/store/db.js';

@@ -4,15 +4,16 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
-import { TypedEmitter } from '../hal/emitter.js';
+import { VirtualClock } from '../base/clock.js';
+import { TypedEmitter } from '../base/emitter.js';
 import type { Display, DisplayEvents } from '../hal/types.js';
 import { DisplayModel, END_SCREEN_MS, type ScreenMessage } from '../src/station/display-model.js';
 import type { ConnectorState, Session, StationEvents } from '../src/station/api.js';
 import { formatStatus } from '../src/control/sim-cli.js';
 import { bootedV201Station } from './support/v201-station.js';
+import { silentLogger } from '../base/logger.js';
 
-const silent = { error() {}, warn() {}, info() {}, debug() {} };
+const silent = silentLogger;
 
 class FakeDisplay extends TypedEmitter<DisplayEvents> implements Display {
   readonly cols = 20;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { commitLazy, openDatabase, type Db } from '../src/store/db.js';
 import { loadSession } from '../src/store/sessions.js';
 import type { Session } from '../src/station/api.js';

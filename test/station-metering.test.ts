@@ -1,7 +1,7 @@
 /** Meter sampling on the injected clock (1.6 MeterValueSampleInterval / ClockAlignedDataInterval, 2.0.1 J01/J02). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { charging, makeStation, tok } from './support/station-fixture.js';
 
 test('J02 periodic samples every interval while a session runs, none after it ends', async () => {

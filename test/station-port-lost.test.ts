@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { create as createPilot } from '../hal/serial/pilot-rapi.js';
 import { create as createContactor } from '../hal/serial/rapi-contactor.js';
 import { frame, parseLine } from '../hal/serial/rapi-protocol.js';

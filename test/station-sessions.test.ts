@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { openDatabase } from '../src/store/db.js';
 import { kvSet } from '../src/store/kv.js';
 import { loadSession } from '../src/store/sessions.js';

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { startTestStation, type TestStation } from './support/harness.js';
 import { shareOut } from '../src/station/site-limit.js';
 

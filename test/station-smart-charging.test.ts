@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import type { ChargingProfile } from '../src/station/api.js';
 import { ProfileIndex, evseLimitAt, limOf, type EvseInfo } from '../src/station/composite.js';
 import { openDatabase } from '../src/store/db.js';

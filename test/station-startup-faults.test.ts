@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import type { Direction, Edge, GpioLike, Level } from '../hal/gpio/pins.js';
 import { create as createInput } from '../hal/gpio/input.js';
 import { create as createLinePilot } from '../hal/serial/pilot-line.js';

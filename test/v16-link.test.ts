@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { openDatabase } from '../src/store/db.js';
 import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';
 import { createV16AdapterWithExtras, type V16Adapter } from '../src/ocpp/v16/index.js';

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { sendControlRequest } from '../src/control/client.js';
 import { CONTROL_SOCKET_NAME } from '../src/control/protocol.js';
 import { startCsms, type Csms } from './support/csms.js';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChargingProfileType, ChargingSchedulePeriodType } from '../src/ocpp/v201/smart-charging.js';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { V201Adapter } from '../src/ocpp/v201/index.js';
 import { openDatabase } from '../src/store/db.js';
 import { FakeLink, FakeStation, quietLog, testConfig } from './support/v16-fakes.js';

@@ -8,13 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { SystemClock } from '../../hal/clock.js';
+import { SystemClock } from '../../base/clock.js';
 import { configFromObject } from '../../src/config/load.js';
 import { buildStation } from '../../src/wiring.js';
+import { silentLogger } from '../../base/logger.js';
 
 const [csmsUrl, mode, warmS, measureS] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'bench-http-'));
-const silent = { error() {}, warn() {}, info() {}, debug() {} };
+const silent = silentLogger;
 const config = configFromObject({
   station: { identity: 'BENCH-HTTP' },
   ocpp: { version: '1.6', csmsUrl, messageLog: { enabled: false } },

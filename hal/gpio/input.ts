@@ -3,7 +3,7 @@
  * default emergency-stop (high). Wire emergency stops as break contacts (NC) and say
  * "activeLow": false with a pull-up so that a cut wire reads as pressed.
  */
-import { TypedEmitter } from '../emitter.js';
+import { TypedEmitter } from '../../base/emitter.js';
 import type { DigitalInput, FaultSeverity, HalFault, HalFaultKind, InputEvents } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
 import { asObject, oneOf, onlyKeys, optStr } from '../driver-options.js';

@@ -2,7 +2,7 @@
  * A status LED on a GPIO output (off when released). Not a HAL part kind of its own: the station
  * or a board-specific glue may drive it; listed here so that a profile can name LED pins.
  */
-import type { TimerHandle } from '../clock.js';
+import type { TimerHandle } from '../../base/clock.js';
 import { asObject, onlyKeys } from '../driver-options.js';
 import { OutputPin, parsePin, pinSource, PIN_SOURCE_KEYS, type GpioDeps, type PinSource } from './pins.js';
 

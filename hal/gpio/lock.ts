@@ -4,8 +4,8 @@
  * drive the motor until the sense input confirms or timeoutMs passes; a timeout stops the motor,
  * raises lock-failure and resolves false. The next confirmed move clears the fault.
  */
-import { TypedEmitter } from '../emitter.js';
-import type { TimerHandle } from '../clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { TimerHandle } from '../../base/clock.js';
 import type { ConnectorLock, HalFault, LockEvents } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
 import { asObject, num, onlyKeys } from '../driver-options.js';

@@ -6,7 +6,7 @@
  * Debouncing uses the injected clock. Outputs go to their safe level and are unexported on
  * close() and, as a last resort, on the process 'exit' event.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
 import type { HalDeps } from '../types.js';
 import { asObject, bool, num, onlyKeys, optNum, optStr, type Opts } from '../driver-options.js';
 import { findHeaderChip } from './sysfs.js';

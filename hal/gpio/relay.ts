@@ -5,8 +5,8 @@
  *   commanded closed, contacts open → contactor-stuck-open (high), cleared only when they close.
  * A feedback change outside the settle window is checked at once (a contactor dropping out).
  */
-import { TypedEmitter } from '../emitter.js';
-import type { TimerHandle } from '../clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { TimerHandle } from '../../base/clock.js';
 import type { HalFault, Relay, RelayEvents } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
 import { asObject, num, onlyKeys } from '../driver-options.js';

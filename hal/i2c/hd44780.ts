@@ -7,7 +7,7 @@
  * Text goes through ROM A00 (hal/display-text.ts): lines are fitted, wrapped and paged, and characters
  * the ROM lacks are spelled out or replaced, so the controller is never sent a code that shows garbage.
  */
-import { TypedEmitter } from '../emitter.js';
+import { TypedEmitter } from '../../base/emitter.js';
 import type { Display, DisplayEvents, HalDeps } from '../types.js';
 import { asObject, bool, num, onlyKeys } from '../driver-options.js';
 import { layout, Pager, toA00 } from '../display-text.js';

@@ -5,8 +5,8 @@
  * PowerMeterFailure), cleared by the next good read. A background poll keeps watching the meter
  * while nobody reads it, so a dead meter is noticed before a session needs it.
  */
-import { TypedEmitter } from '../emitter.js';
-import type { TimerHandle } from '../clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { TimerHandle } from '../../base/clock.js';
 import type { EnergyMeter, FaultEvents, HalDeps, HalFault, MeterReading } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
 import { asObject, num, oneOf, onlyKeys, optObject, optStr, str, OptionError, type Opts } from '../driver-options.js';

@@ -4,8 +4,8 @@
  * when the host stops heartbeating; this driver turns its lines into PilotController events and
  * treats a silent board as lost (state F, fault pilot-board-lost).
  */
-import { TypedEmitter } from '../emitter.js';
-import type { TimerHandle } from '../clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { TimerHandle } from '../../base/clock.js';
 import type { HalDeps, HalFault, HalFaultKind, PilotController, PilotEvents, PilotState } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
 import { asObject, bool, num, onlyKeys, str } from '../driver-options.js';

@@ -5,8 +5,8 @@
  * The board's EVSE state codes become pilot states and faults (hal/serial/rapi-protocol.ts).
  * $GS is polled: it catches notices we missed and doubles as the board heartbeat.
  */
-import { TypedEmitter } from '../emitter.js';
-import type { TimerHandle } from '../clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { TimerHandle } from '../../base/clock.js';
 import type { HalDeps, HalFault, HalFaultKind, PilotController, PilotEvents, PilotState } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
 import { asObject, num, onlyKeys, OptionError } from '../driver-options.js';

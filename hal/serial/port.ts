@@ -7,8 +7,8 @@
 import { access } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
-import { TypedEmitter } from '../emitter.js';
-import type { TimerHandle } from '../clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { TimerHandle } from '../../base/clock.js';
 import type { HalDeps } from '../types.js';
 import { UndeliveredError } from '../errors.js';
 

@@ -8,7 +8,7 @@
  * and ask for energy. There is no mirror contact to read: feedback is undefined; the board
  * reports a stuck relay as EVSE state 8, which the pilot part turns into contactor-welded.
  */
-import { TypedEmitter } from '../emitter.js';
+import { TypedEmitter } from '../../base/emitter.js';
 import type { HalDeps, Relay, RelayEvents } from '../types.js';
 import { EVSE_STATE_DISABLED, EVSE_STATE_SLEEPING } from './rapi-protocol.js';
 import { acquireRapiLink, parseOnlyLinkOptions, type RapiLink } from './rapi-link.js';

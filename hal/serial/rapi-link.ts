@@ -3,8 +3,8 @@
  * contactor). Commands go one at a time; each waits for its $OK / $NK with a timeout on the
  * injected clock and is retried on $NK, on a reply with a bad checksum and on timeout.
  */
-import { TypedEmitter } from '../emitter.js';
-import type { TimerHandle } from '../clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { TimerHandle } from '../../base/clock.js';
 import type { HalDeps } from '../types.js';
 import { asObject, bool, num, onlyKeys, str, type Opts } from '../driver-options.js';
 import { ManagedPort } from './port.js';

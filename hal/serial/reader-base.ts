@@ -4,7 +4,7 @@
  * A read of the same id within holdMs of the last sighting is swallowed (and extends the hold),
  * measured on the injected clock.
  */
-import { TypedEmitter } from '../emitter.js';
+import { TypedEmitter } from '../../base/emitter.js';
 import type { HalDeps, HalFault, IdReader, IdReaderEvents, IdTokenKind } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
 import { ManagedPort } from './port.js';

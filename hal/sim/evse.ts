@@ -11,7 +11,7 @@
  * Events leave through the world's queue so that a listener reacting inside an event (the station
  * setting PWM on state B) never reorders what other listeners see.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
 import type { HalFault, HalFaultKind, MeterReading, Phase, PilotState, SimEvseStatus, SimFaultKind } from '../types.js';
 import type { EvseProfile, SimEvOptions } from '../profile.js';
 import { SimContactor, SimLock, SimMeter, SimPhaseSwitch, SimPilot, type SimEvseModel } from './parts.js';

@@ -3,28 +3,11 @@
  * EVSE model (hal/sim/evse.ts), which owns the physics and decides what each part reports.
  * `fire` is how the model makes a part emit; nothing outside hal/sim calls it.
  */
-import { TypedEmitter } from '../emitter.js';
-import type {
-  ConnectorLock,
-  Display,
-  DisplayEvents,
-  EnergyMeter,
-  FaultEvents,
-  HalFault,
-  HalFaultKind,
-  IdReaderEvents,
-  LockEvents,
-  Logger,
-  MeterReading,
-  PhaseSwitch,
-  PilotController,
-  PilotEvents,
-  PilotState,
-  Relay,
-  RelayEvents,
-} from '../types.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { ConnectorLock, Display, DisplayEvents, EnergyMeter, FaultEvents, HalFault, HalFaultKind, IdReaderEvents, LockEvents, MeterReading, PhaseSwitch, PilotController, PilotEvents, PilotState, Relay, RelayEvents } from '../types.js';
+import type { Logger } from '../../base/logger.js';
 import { METER_SILENT_AFTER_FAILED_READS } from './faults.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../base/clock.js';
 import { fromA00, layout, Pager } from '../display-text.js';
 
 /** What the parts need from the EVSE model. */

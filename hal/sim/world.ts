@@ -2,8 +2,9 @@
  * The simulated board as a whole: one EVSE model per EVSE of the profile, the card reader and the
  * display, and the controls (SimControl) that the control socket, scenarios and tests drive.
  */
-import type { Clock } from '../clock.js';
-import type { HalDeps, Logger, SimControl, SimFaultKind, SimStatus } from '../types.js';
+import type { Clock } from '../../base/clock.js';
+import type { HalDeps, SimControl, SimFaultKind, SimStatus } from '../types.js';
+import type { Logger } from '../../base/logger.js';
 import type { BoardProfile } from '../profile.js';
 import { SimEvse, evParams, type SimWorldLink } from './evse.js';
 import { SimDisplay, SimReader, SimSiteMeter } from './parts.js';

@@ -5,8 +5,8 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SystemClock, type Clock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import { SystemClock, type Clock } from '../../base/clock.js';
+import { loggerOver, type Logger } from '../../base/logger.js';
 
 export interface BringupIo {
   out(line: string): void;
@@ -51,12 +51,12 @@ export function processIo(): BringupIo {
 export function stderrLog(io: BringupIo, verbose: boolean): Logger {
   const line = (level: string, msg: string, meta?: Record<string, unknown>): void =>
     io.err(`${level}: ${msg}${meta && Object.keys(meta).length > 0 ? ' ' + JSON.stringify(meta) : ''}`);
-  return {
+  return loggerOver({
     error: (m, meta) => line('error', m, meta),
     warn: (m, meta) => line('warn', m, meta),
     info: (m, meta) => (verbose ? line('info', m, meta) : undefined),
     debug: (m, meta) => (verbose ? line('debug', m, meta) : undefined),
-  };
+  });
 }
 
 export class UsageError extends Error {}

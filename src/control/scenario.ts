@@ -4,8 +4,9 @@
  * like the matching control-socket command. A step that the board refuses is logged and the
  * scenario goes on, as a person at the station would.
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Logger, SimControl } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { SimControl } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import type { ScenarioStep } from '../config/types.js';
 import { applyToSim, parseRequest, type ControlRequest } from './protocol.js';
 

@@ -6,7 +6,8 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import type { Hal, Logger } from '../../hal/types.js';
+import type { Hal } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../store/private-files.js';
 import { applyToSim, OUTBOX_KICK, parseRequest, STATION_COMMANDS, type ConnectorSummary, type ControlRequest, type ControlResponse, type ControlStatus, type SiteSummary } from './protocol.js';
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { TimerHandle } from '../../hal/clock.js';
+import type { TimerHandle } from '../../base/clock.js';
 import { isLoopbackHost } from '../config/validate.js';
 import { applyToSim, parseRequest } from '../control/protocol.js';
 import { tokenChecker } from './auth.js';

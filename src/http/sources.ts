@@ -3,8 +3,9 @@
  * hardware parts read-only, and the OCPP link through a small status interface (src/ocpp's RpcLink
  * has this shape; src/http never imports src/ocpp). src/wiring.ts hands these in.
  */
-import type { Clock } from '../../hal/clock.js';
-import type { EvseHal, Logger, SimControl } from '../../hal/types.js';
+import type { Clock } from '../../base/clock.js';
+import type { EvseHal, SimControl } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import type { HttpConfig, StationIdentityConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
 

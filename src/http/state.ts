@@ -4,7 +4,7 @@
  * current per EVSE (a meter read every sampleS, on the station Clock) and the active faults.
  * Everything here is a listener: nothing it does can change what the station decides.
  */
-import type { TimerHandle } from '../../hal/clock.js';
+import type { TimerHandle } from '../../base/clock.js';
 import type { HalFault, MeterReading } from '../../hal/types.js';
 import type { SessionEvent } from '../station/api.js';
 import { FrameTracker } from './frames.js';

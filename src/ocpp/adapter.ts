@@ -1,6 +1,6 @@
 /** What every OCPP version adapter is given and offers. */
-import type { Clock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
 import type { Db } from '../store/db.js';

@@ -25,7 +25,7 @@
  * in the same turn of the event loop (e.g. the outbox's next message, queued a few promise steps
  * after the previous answer) competes by class, not by who ran first.
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
 
 export type CallClass = 'urgent' | 'normal' | 'status';
 const ORDER: readonly CallClass[] = ['urgent', 'normal', 'status'];

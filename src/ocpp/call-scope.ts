@@ -12,8 +12,8 @@
  * A handler that never finishes must not silence the station: a scope closes by itself after the
  * call timeout (the CSMS gave up on that answer by then), with a warning.
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 
 export interface ScopeEntry {
   readonly messageId: string;

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensurePrivateDir, writePrivateFile } from '../store/private-files.js';
 import { join } from 'node:path';
-import type { Clock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import { redactConfig } from '../config/redact.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';

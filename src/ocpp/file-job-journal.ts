@@ -4,8 +4,8 @@
  * (1.6 §5.19 / §4.4-4.5 DownloadFailed, InstallationFailed, UploadFailed; 2.0.1 L01 / N01 with the
  * requestId), and a final status that did not reach the CSMS before the restart is sent then.
  */
-import type { Clock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import type { Db } from '../store/db.js';
 import { fileJobDelete, fileJobGet, fileJobPut, migrateFileJobs, type FileJobKind } from '../store/file-jobs.js';
 

@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Clock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import type { MaintenanceConfig } from '../config/types.js';
 import { PRIVATE_FILE_MODE } from '../store/private-files.js';
 

@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
 import { ensurePrivateDir } from '../store/private-files.js';

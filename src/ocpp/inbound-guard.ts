@@ -10,7 +10,7 @@
  * - `sendRaw(text)` is the one exit of every frame: CALLERRORs leave with the negotiated version's code,
  *   a short description and small details (./callerror.ts).
  */
-import type { Logger } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import { normalizeCallError } from './callerror.js';
 import { MAX_FRAME_DEPTH, frameRefusal, readFrameHead, refusalAnswer, type FrameHead, type RefusalReason } from './frame-guard.js';
 import type { OcppProtocol } from './link.js';

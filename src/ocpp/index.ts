@@ -13,8 +13,8 @@
  * table at once (logged, 'message-dead'); they are not converted. An adapter's stop() must therefore remove the
  * listeners it put on the link; startOcpp clears the old handlers (the next adapter registers its own).
  */
-import type { Clock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import type { StationConfig } from '../config/types.js';
 import type { StationApi } from '../station/api.js';
 import type { Db } from '../store/db.js';

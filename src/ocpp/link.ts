@@ -3,7 +3,7 @@
  * durable outbox for transaction messages, and the handlers of CSMS-initiated calls.
  * Implemented in src/ocpp/rpc-link.ts; the adapters only see this interface.
  */
-import type { TypedEmitter } from '../../hal/emitter.js';
+import type { TypedEmitter } from '../../base/emitter.js';
 import type { OcppConfig } from '../config/types.js';
 
 export type OcppProtocol = 'ocpp1.6' | 'ocpp2.0.1';

@@ -28,8 +28,8 @@
  * - A payload that fails our own schema check (strict mode) can never be sent: it goes to the
  *   dead-letter table at once instead of blocking the queue through every retry.
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import { storageHealth } from '../store/health.js';
 import type { OutboxStore } from '../store/outbox.js';
 import type { OutboxMessage } from './link.js';

@@ -8,7 +8,7 @@
  * The server certificate is always verified: nothing here ever sets rejectUnauthorized to false.
  */
 import { readFileSync } from 'node:fs';
-import type { Logger } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import type { OcppConfig } from '../config/types.js';
 
 export type SecuritySettings = Pick<

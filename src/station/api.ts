@@ -5,7 +5,7 @@
  */
 import type { DisplayModel } from './display-model.js';
 import type { HalFault, MeterReading } from '../../hal/types.js';
-import type { TypedEmitter } from '../../hal/emitter.js';
+import type { TypedEmitter } from '../../base/emitter.js';
 import type { ExternalConstraint, ExternalLimitChange } from './external-limits.js';
 
 export type { ExternalConstraint, ExternalLimitChange, ExternalLimitSource } from './external-limits.js';

@@ -3,8 +3,8 @@
  * AuthSettings (1.6 §3.5 / 2.0.1 C01, C10-C13). Knows nothing about sessions; the station adds
  * ConcurrentTx, stop-by-same-token and master pass on top.
  */
-import type { Clock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import type { Db } from '../store/db.js';
 import { cacheClear, cacheGet, cachePut, cacheTrim, type CachedAuth } from '../store/auth-cache.js';
 import { localApply, localCount, localGet, localVersion } from '../store/local-list.js';

@@ -8,10 +8,11 @@
  * the state screen, cycled with the NormalCycle messages (2.0.1 MessagePriorityEnumType; a 1.6 adapter
  * feeds the same messages from California Pricing).
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Display, HalFault, Logger } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Display, HalFault } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import { layout } from '../../hal/display-text.js';
-import type { TypedEmitter } from '../../hal/emitter.js';
+import type { TypedEmitter } from '../../base/emitter.js';
 import type { ConnectorState, MeterSample, Session, SessionEvent, StationEvents } from './api.js';
 
 export type MessagePriority = 'AlwaysFront' | 'InFront' | 'NormalCycle';

@@ -7,9 +7,10 @@
  * Every input change runs update() synchronously, and update() opens the contactor before it does
  * anything else, so the opening command leaves in the same tick as the event that required it.
  */
-import { TypedEmitter } from '../../hal/emitter.js';
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { EvseHal, FaultEvents, FaultSource, HalFault, HalFaultKind, Logger, MeterReading, PilotState } from '../../hal/types.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { EvseHal, FaultEvents, FaultSource, HalFault, HalFaultKind, MeterReading, PilotState } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import type { ChargingState, ConnectorState, ConnectorStatus, ErrorCode } from './api.js';
 import { errorCodeFor } from './faults.js';
 import { isUndelivered } from '../../hal/errors.js';

@@ -10,9 +10,9 @@
  * Amperes per phase throughout; evseId 0 is a limit on all EVSEs together (K12.FR.01), an EVSE id a
  * limit on that EVSE alone.
  */
-import { TypedEmitter } from '../../hal/emitter.js';
-import type { Clock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { Clock } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 
 /** 2.0.1 ChargingLimitSourceEnumType without CSO: an external limit is never the CSO's (K11.FR.05, K12.FR.04). */
 export type ExternalLimitSource = 'EMS' | 'SO' | 'Other';

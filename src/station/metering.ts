@@ -2,8 +2,9 @@
  * Meter sampling: periodic during sessions, clock-aligned for every EVSE, and on demand. Every
  * timer goes through the injected Clock. A meter that fails to answer is logged, never thrown.
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Logger, MeterReading } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { MeterReading } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import type { MeterSample, SampleContext } from './api.js';
 import type { Evse } from './evse.js';
 

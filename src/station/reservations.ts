@@ -2,8 +2,8 @@
  * Reservations (1.6 ReserveNow, 2.0.1 H01): one EVSE held for one token (or its group) until the
  * reservation is used, cancelled or expires by the station clock.
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import type { Db } from '../store/db.js';
 import { reservationDelete, reservationPut, reservationsAll, type StoredReservation } from '../store/reservations.js';
 import type { IdToken, Reservation, ReservationResult } from './api.js';

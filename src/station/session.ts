@@ -4,8 +4,8 @@
  * is written to SQLite (synchronous=FULL) before it is reported, so a power cut loses nothing.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import { commitLazy, type Db } from '../store/db.js';
 import { isStorageError, storageHealth } from '../store/health.js';
 import { markEndReported, saveSession, unreportedEnds } from '../store/sessions.js';

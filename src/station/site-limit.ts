@@ -23,8 +23,9 @@
  * load is unknown: the EVSEs then share `meterFaultAvailableA` (default 0, all pause) until it answers
  * again; the other load is never assumed to be zero.
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { EnergyMeter, Logger, MeterReading } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { EnergyMeter, MeterReading } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import { MIN_PWM_AMPS } from './evse.js';
 import type { ExternalLimits } from './external-limits.js';
 

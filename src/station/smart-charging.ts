@@ -6,8 +6,8 @@
  * The station applies the limit now and arms one timer, on the injected clock, at the next instant
  * any profile can change it (a period start, an end of duration, validFrom/validTo, a recurrence).
  */
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
 import type { Db } from '../store/db.js';
 import { profileDelete, profilePut, profilesAll, profilesDeleteForSession } from '../store/charging-profiles.js';
 import type {

@@ -2,9 +2,10 @@
  * The version-neutral station: owns the EVSEs, their sessions, authorization, metering,
  * reservations, availability and reset. The OCPP adapters subscribe to its events before start().
  */
-import { TypedEmitter } from '../../hal/emitter.js';
-import type { Clock, TimerHandle } from '../../hal/clock.js';
-import type { Hal, HalFault, Logger, TokenRead } from '../../hal/types.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Hal, HalFault, TokenRead } from '../../hal/types.js';
+import type { Logger } from '../../base/logger.js';
 import { probeWrite, type Db } from '../store/db.js';
 import { storageHealth, type StorageFault } from '../store/health.js';
 import { kvDelete, kvGet, kvSet, migrateKv } from '../store/kv.js';
@@ -149,7 +150,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly onStorageRecovered = (): void => this.storageRecovered();
 
   constructor(deps: StationDeps) {
-    super();
+    super(deps.log);
     this.hal = deps.hal;
     this.db = deps.db;
     this.clock = deps.clock;
@@ -288,13 +289,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.sess.evConnected(evse);
   }
 
-  /** Emit without letting a failing listener (an adapter bug) break the station's own sequence. */
+  /** A failing listener (an adapter bug) is logged by the emitter and never breaks the station's own sequence. */
   private tell<K extends keyof StationEvents & string>(event: K, ...args: StationEvents[K]): void {
-    try {
-      this.emit(event, ...args);
-    } catch (err) {
-      this.log.error('station listener failed', { event, err: String(err) });
-    }
+    this.emit(event, ...args);
   }
 
   get evseIds(): number[] {

@@ -8,7 +8,7 @@
  * Events are emitted on a microtask, never inside the failing write: a listener that writes (ends a
  * session) must not run inside the transaction that is being rolled back.
  */
-import { TypedEmitter } from '../../hal/emitter.js';
+import { TypedEmitter } from '../../base/emitter.js';
 import type { Db } from './db.js';
 
 export interface StorageFault {

@@ -3,29 +3,10 @@
  * methods to drive it (pilot.setState('C'), relay.setFeedback(true), meter.energyWh = ...).
  * Commands take effect synchronously so that tests can check them in the same tick.
  */
-import { TypedEmitter } from '../../hal/emitter.js';
+import { TypedEmitter } from '../../base/emitter.js';
 import { UndeliveredError } from '../../hal/errors.js';
-import type {
-  ConnectorLock,
-  DigitalInput,
-  EnergyMeter,
-  EvseHal,
-  FaultEvents,
-  Hal,
-  HalFault,
-  IdReader,
-  IdReaderEvents,
-  IdTokenKind,
-  InputEvents,
-  LockEvents,
-  Logger,
-  MeterReading,
-  PilotController,
-  PilotEvents,
-  PilotState,
-  Relay,
-  RelayEvents,
-} from '../../hal/types.js';
+import type { ConnectorLock, DigitalInput, EnergyMeter, EvseHal, FaultEvents, Hal, HalFault, IdReader, IdReaderEvents, IdTokenKind, InputEvents, LockEvents, MeterReading, PilotController, PilotEvents, PilotState, Relay, RelayEvents } from '../../hal/types.js';
+import { loggerOver, type Logger } from '../../base/logger.js';
 
 class Faulty<E extends FaultEvents & { [K in keyof E]: unknown[] }> extends TypedEmitter<E> {
   private readonly faults = new Map<HalFault['kind'], HalFault>();
@@ -242,5 +223,8 @@ export class MemoryLog implements Logger {
   }
   debug(msg: string, meta?: Record<string, unknown>): void {
     this.lines.push({ level: 'debug', msg, ...(meta ? { meta } : {}) });
+  }
+  child(namespace: string): Logger {
+    return loggerOver(this, namespace);
   }
 }

@@ -14,9 +14,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VirtualClock } from '../../hal/clock.js';
+import type { VirtualClock } from '../../base/clock.js';
 import { loadBoardProfile, type BoardProfile, type EvseProfile } from '../../hal/index.js';
-import type { Logger, SimControl } from '../../hal/types.js';
+import type { SimControl } from '../../hal/types.js';
+import { silentLogger, type Logger } from '../../base/logger.js';
 import { mergeDeep } from '../../src/config/defaults.js';
 import { configFromObject } from '../../src/config/load.js';
 import { packageConfigDir } from '../../src/config/paths.js';
@@ -53,7 +54,7 @@ export interface TestStation extends BuiltStation {
   stop(reason?: StopReason): Promise<void>;
 }
 
-const silent: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+const silent: Logger = silentLogger;
 
 /** The sim board with n copies of its first EVSE. */
 export function simProfile(evses: number, overrides?: Record<string, unknown>): BoardProfile {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../../hal/types.js';
+import { loggerOver, type Logger } from '../../base/logger.js';
 import type { OcppConfig } from '../../src/config/types.js';
 
 export function ocppConfig(over: Partial<OcppConfig> = {}): OcppConfig {
@@ -46,6 +46,9 @@ export function capturingLogger(): CapturingLogger {
     warn: add('warn'),
     info: add('info'),
     debug: add('debug'),
+    child(namespace) {
+      return loggerOver(this, namespace);
+    },
     lines(level) {
       return entries.filter((e) => e.level === level).map((e) => `${e.msg} ${JSON.stringify(e.meta ?? {})}`);
     },

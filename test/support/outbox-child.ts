@@ -5,8 +5,8 @@
  *   drain:   enqueues nothing, exits 0 once the outbox is empty.
  * Usage: node outbox-child.js DB_PATH CSMS_URL produce|drain
  */
-import { SystemClock } from '../../hal/clock.js';
-import type { Logger } from '../../hal/types.js';
+import { SystemClock } from '../../base/clock.js';
+import { loggerOver, type Logger } from '../../base/logger.js';
 import { createLink } from '../../src/ocpp/rpc-link.js';
 import { openDatabase } from '../../src/store/db.js';
 import { ocppConfig } from './ocpp-link.js';
@@ -18,12 +18,12 @@ if (!dbPath || !csmsUrl || (mode !== 'produce' && mode !== 'drain')) {
 }
 
 const quiet = () => undefined;
-const log: Logger = {
-  error: (msg, meta) => process.stderr.write(`error ${msg} ${JSON.stringify(meta ?? {})}\n`),
+const log: Logger = loggerOver({
+  error: (msg, meta) => void process.stderr.write(`error ${msg} ${JSON.stringify(meta ?? {})}\n`),
   warn: quiet,
   info: quiet,
   debug: quiet,
-};
+});
 
 const db = openDatabase(dbPath);
 db.exec('CREATE TABLE IF NOT EXISTS crash_counter (id INTEGER PRIMARY KEY CHECK (id = 1), next INTEGER NOT NULL)');

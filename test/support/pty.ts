@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
-import type { TypedEmitter } from '../../hal/emitter.js';
-import type { Logger } from '../../hal/types.js';
+import type { TypedEmitter } from '../../base/emitter.js';
+import { loggerOver, type Logger } from '../../base/logger.js';
 
 export function hasSocat(): boolean {
   return spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -139,12 +139,12 @@ export function nextEvent<E extends { [K in keyof E]: unknown[] }, K extends key
 }
 
 /** A logger that keeps quiet unless DEBUG_HAL is set. */
-export const quietLog: Logger = {
+export const quietLog: Logger = loggerOver({
   error: (m, meta) => debugLog('error', m, meta),
   warn: (m, meta) => debugLog('warn', m, meta),
   info: (m, meta) => debugLog('info', m, meta),
   debug: (m, meta) => debugLog('debug', m, meta),
-};
+});
 
 function debugLog(level: string, msg: string, meta?: Record<string, unknown>): void {
   if (process.env.DEBUG_HAL) console.error(level, msg, meta ?? '');

@@ -1,8 +1,9 @@
 /** A simulated board on a VirtualClock for tests, with a logger that keeps what it was told. */
-import { VirtualClock } from '../../hal/clock.js';
+import { VirtualClock } from '../../base/clock.js';
 import { createHal } from '../../hal/index.js';
 import type { BoardProfile, SimEvOptions } from '../../hal/profile.js';
-import type { Hal, Logger, SimControl } from '../../hal/types.js';
+import type { Hal, SimControl } from '../../hal/types.js';
+import { loggerOver, type Logger } from '../../base/logger.js';
 
 export interface LogEntry {
   level: 'error' | 'warn' | 'info' | 'debug';
@@ -13,7 +14,8 @@ export interface LogEntry {
 export function memoryLog(): Logger & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   const at = (level: LogEntry['level']) => (msg: string, meta?: Record<string, unknown>) => void entries.push({ level, msg, meta });
-  return { entries, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+  const sink = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+  return { entries, ...sink, child: (namespace: string) => loggerOver(sink, namespace) };
 }
 
 export function simProfile(ev: SimEvOptions = {}, evseCount = 1, phases: 1 | 3 = 3): BoardProfile {

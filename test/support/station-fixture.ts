@@ -1,5 +1,5 @@
 /** A Station on a FakeHal, a VirtualClock and an SQLite database, with every event recorded. */
-import { VirtualClock } from '../../hal/clock.js';
+import { VirtualClock } from '../../base/clock.js';
 import type { HalFault } from '../../hal/types.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { Station } from '../../src/station/station.js';

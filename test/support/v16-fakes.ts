@@ -3,8 +3,9 @@
  * and waits for each answer like the real one, and a StationApi whose state the test sets and whose
  * commands it records. Integration tests use the real link, station and CSMS instead.
  */
-import { TypedEmitter } from '../../hal/emitter.js';
-import type { HalFault, Logger } from '../../hal/types.js';
+import { TypedEmitter } from '../../base/emitter.js';
+import type { HalFault } from '../../hal/types.js';
+import { silentLogger, type Logger } from '../../base/logger.js';
 import type { StationConfig } from '../../src/config/types.js';
 import type { CallHandler, LinkEvents, OcppLink, OcppProtocol, OutboxMessage } from '../../src/ocpp/link.js';
 import type {
@@ -31,7 +32,7 @@ import type {
   UnlockResult,
 } from '../../src/station/api.js';
 
-export const quietLog: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+export const quietLog: Logger = silentLogger;
 
 /** A session on EVSE 1, connector 1, plugged in but not charging yet; over sets what a test needs. */
 export const session = (over: Partial<Session> = {}): Session => ({

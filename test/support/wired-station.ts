@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../../hal/clock.js';
+import { VirtualClock } from '../../base/clock.js';
 import { createHal } from '../../hal/index.js';
 import type { BoardProfile } from '../../hal/profile.js';
 import type { Hal, SimControl } from '../../hal/types.js';

@@ -12,7 +12,7 @@
  * Spec 4.6 allows skipping it after other traffic; we do not, so that the clock offset is refreshed
  * at a known rate and the CSMS sees a regular beat (one small frame per interval is cheap).
  */
-import type { TimerHandle } from '../../../hal/clock.js';
+import type { TimerHandle } from '../../../base/clock.js';
 import type { RegistrationState, V16Context } from './context.js';
 
 const DEFAULT_RETRY_S = 60;

@@ -12,7 +12,7 @@
  * instant the allowance would run out at the present power (at least every second, at most a minute
  * apart), so the overshoot stays small whatever MeterValueSampleInterval is.
  */
-import type { TimerHandle } from '../../../hal/clock.js';
+import type { TimerHandle } from '../../../base/clock.js';
 import type { AuthInfo, MeterSample } from '../../station/api.js';
 import type { V16Context } from './context.js';
 

@@ -19,7 +19,7 @@
  * station models EVSEs only: Faulted on a station-level fault of high severity (reader faults are
  * reported as a warning with status Available), Unavailable when every connector is, else Available.
  */
-import type { TimerHandle } from '../../../hal/clock.js';
+import type { TimerHandle } from '../../../base/clock.js';
 import type { HalFault, HalFaultKind } from '../../../hal/types.js';
 import type { ConnectorState } from '../../station/api.js';
 import { errorCodeFor } from '../../station/faults.js';

@@ -9,7 +9,7 @@
  * for on the station itself), and without the station's record PowerUp, whatever the note says (the
  * power went before the reset was carried out). The note is used once.
  */
-import type { TimerHandle } from '../../../hal/clock.js';
+import type { TimerHandle } from '../../../base/clock.js';
 import type { BootNotificationResponse, BootReasonEnumType, ChargingStationType } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 

@@ -2,7 +2,7 @@
  * The OCPP 2.0.1 adapter: translates the version-neutral station into 2.0.1 messages and back.
  * Each use-case block lives in its own file; this one wires them and owns start / stop.
  */
-import type { TimerHandle } from '../../../hal/clock.js';
+import type { TimerHandle } from '../../../base/clock.js';
 import type { AdapterDeps, AdapterFactory, OcppAdapter } from '../adapter.js';
 import type { OcppProtocol } from '../link.js';
 import { V201DeviceModelRepo } from '../../store/v201-device-model.js';
