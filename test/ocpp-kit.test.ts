@@ -43,14 +43,14 @@ test('kit subscriptions: every on() is removed at stop, and an emit under way no
   assert.deepEqual(seen, ['open', 'status 1'], 'nothing subscribes once stopped');
 });
 
-test('kit AdapterKit: blocks subscribe through their context; stop() leaves no listener on station or link', () => {
+test('kit AdapterKit: blocks subscribe through their context; stop() leaves no listener on station or link', async () => {
   const station = new FakeStation(2);
   const link = new FakeLink();
   const clock = new VirtualClock();
   const deps: AdapterDeps = { link, station, db: {} as Db, clock, log: capturingLogger(), config: testConfig() };
   const kit = new AdapterKit<V16Messages, 'offline'>(deps, { namespace: 'ocpp:v16', gate: { initial: 'offline', blockedWhilePending: {} } });
   const seen: string[] = [];
-  kit.register<BlockContext<V16Messages, 'offline'>>(
+  await kit.register<BlockContext<V16Messages, 'offline'>>(
     [
       { name: 'a', register: (c) => c.onStation('session', () => seen.push('a')) },
       { name: 'b', register: (c) => (c.onLink('close', () => seen.push('b')), c.onStation('meter', () => seen.push('b'))) },

@@ -42,7 +42,7 @@ export interface BlockContext<M extends MessageMap<M>, Before extends string = n
 /** A block: a name (its log namespace) and what it registers. Its return may say how it stops. */
 export interface Block<C> {
   readonly name: string;
-  register(ctx: C): void;
+  register(ctx: C): void | Promise<void>;
 }
 
 export interface KitOptions<M extends MessageMap<M>, Before extends string> {
@@ -58,6 +58,7 @@ export class AdapterKit<M extends MessageMap<M>, Before extends string = never> 
   readonly subs = new Subscriptions();
   /** The adapter's own logger; blocks get children of it. */
   readonly log: Logger;
+  private readonly contexts = new Map<string, BlockContext<M, Before>>();
 
   constructor(
     readonly deps: AdapterDeps,
@@ -69,13 +70,14 @@ export class AdapterKit<M extends MessageMap<M>, Before extends string = never> 
     this.log = deps.log.child(opts.namespace);
   }
 
-  /** The context of one block, logging as `<namespace>:<name>`. */
+  /** The context of one block, logging as `<namespace>:<name>`; the same object for the same name. */
   context(name: string): BlockContext<M, Before> {
     const { deps, link, gate, subs } = this;
+    const known = this.contexts.get(name);
+    if (known) return known;
     const log = this.log.child(name);
     const deferred = new DeferredWork(log);
-    this.subs.add(() => deferred.cancel());
-    return {
+    const ctx: BlockContext<M, Before> = {
       link,
       station: deps.station,
       db: deps.db,
@@ -86,18 +88,25 @@ export class AdapterKit<M extends MessageMap<M>, Before extends string = never> 
       gate,
       subs,
       handle: (action, handler) => link.handle(action, gate.guard(action, handler)),
-      defer: (fn, what) => deferred.after(fn, what),
+      // Work deferred before a stop and due after it is dropped (the adapter is no longer serving).
+      defer: (fn, what) => deferred.after(() => (subs.stopped ? undefined : fn()), what),
       onStation: (event, fn) => subs.on(deps.station, event, fn),
       onLink: (event, fn) => subs.on(deps.link, event, fn),
     };
+    this.contexts.set(name, ctx);
+    return ctx;
   }
 
-  /** Register each block with its own context, built by `extend` from the kit's. */
-  register<C>(blocks: readonly Block<C>[], extend: (base: BlockContext<M, Before>, block: string) => C): void {
-    for (const b of blocks) b.register(extend(this.context(b.name), b.name));
+  /**
+   * Register each block, in order, with its own context (built by `extend` from the kit's). A block
+   * whose registration is async (e.g. it must reconfigure the link before the first connection) is
+   * awaited before the next one registers.
+   */
+  async register<C>(blocks: readonly Block<C>[], extend: (base: BlockContext<M, Before>, block: string) => C): Promise<void> {
+    for (const b of blocks) await b.register(extend(this.context(b.name), b.name));
   }
 
-  /** Detach every subscription and drop the blocks' deferred work not started yet. */
+  /** Detach every subscription; the blocks' deferred work not started yet is dropped. */
   stop(): void {
     this.subs.stop((err) => this.log.error('a clean-up at stop failed', { error: String(err) }));
   }

@@ -61,9 +61,13 @@ export class RegistrationGate<M extends MessageMap<M>, Before extends string = n
     for (const fn of this.listeners) fn(state);
   }
 
-  /** Called on every change of state. */
-  onChange(fn: (state: Before | BootStatus) => void): void {
+  /** Called on every change of state; returns what removes the listener again. */
+  onChange(fn: (state: Before | BootStatus) => void): () => void {
     this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   /** May the station send this CALL now (connection aside)? */
