@@ -8,11 +8,12 @@ import { callGateway } from '../call-failure.js';
 import type { IdTokenInfoType, SendLocalListRequest, SendLocalListResponse } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
-export function toAuthInfo(info: IdTokenInfoType): AuthInfo {
+/** `fromIso`: a CSMS time as station time (the CSMS clock offset, ctx.fromIso). */
+export function toAuthInfo(info: IdTokenInfoType, fromIso: (iso: string) => number): AuthInfo {
   const a: AuthInfo = { status: info.status };
   if (info.groupIdToken) a.groupId = info.groupIdToken.idToken;
   if (info.cacheExpiryDateTime) {
-    const t = Date.parse(info.cacheExpiryDateTime);
+    const t = fromIso(info.cacheExpiryDateTime);
     if (Number.isFinite(t)) a.expiresAt = t;
   }
   // I01/I02: the personal message (tariff text) goes to the display; HTML and URI it cannot show.
@@ -33,7 +34,7 @@ export class Authorization implements CsmsGateway {
     const res = await callGateway(this.online, () =>
       this.ctx.link.call('Authorize', { idToken: { idToken: token.idToken, type: token.type } }),
     );
-    return toAuthInfo(res.idTokenInfo);
+    return toAuthInfo(res.idTokenInfo, (iso) => this.ctx.fromIso(iso));
   }
 
   register(): void {
@@ -77,7 +78,7 @@ export class Authorization implements CsmsGateway {
     if (req.versionNumber <= 0) return { status: 'Failed' };
     const entries: LocalListEntry[] = list.map((e) => {
       const entry: LocalListEntry = { idToken: { idToken: e.idToken.idToken, type: e.idToken.type } };
-      if (e.idTokenInfo) entry.auth = toAuthInfo(e.idTokenInfo);
+      if (e.idTokenInfo) entry.auth = toAuthInfo(e.idTokenInfo, (iso) => this.ctx.fromIso(iso));
       return entry;
     });
     const status = this.ctx.station.updateLocalList(req.versionNumber, req.updateType === 'Full', entries);

@@ -25,8 +25,6 @@ export class BootController {
   /** Undefined until the first BootNotification of this start decides it. */
   private reason: BootReason | undefined;
   private inFlight = false;
-  /** Time offset learned from the CSMS (B01.FR.06); the station clock itself is not changed here. */
-  clockOffsetMs = 0;
 
   constructor(
     private readonly ctx: V201Context,
@@ -105,8 +103,8 @@ export class BootController {
     }
     // As 1.6 does: an operator sees why the station waits (Pending / Rejected and for how long).
     this.ctx.log.info('v201: BootNotification answered', { status: res.status, interval: res.interval });
-    const csmsTime = Date.parse(res.currentTime);
-    if (Number.isFinite(csmsTime)) this.clockOffsetMs = csmsTime - this.ctx.clock.now();
+    // B01.FR.06: the CSMS's time from now on in every timestamp (ctx.iso); the station clock is not changed.
+    this.ctx.learnCsmsTime(res.currentTime);
     this.ctx.registration = res.status;
     if (res.status === 'Accepted') {
       if (res.interval > 0) this.ctx.dm.put('OCPPCommCtrlr.HeartbeatInterval', String(res.interval)); // B01.FR.04
@@ -143,7 +141,6 @@ export class BootController {
 
   async heartbeat(opts: { triggered?: boolean } = {}): Promise<void> {
     const res = await this.ctx.send('Heartbeat', {}, opts);
-    const t = res ? Date.parse(res.currentTime) : NaN;
-    if (Number.isFinite(t)) this.clockOffsetMs = t - this.ctx.clock.now();
+    if (res) this.ctx.learnCsmsTime(res.currentTime);
   }
 }

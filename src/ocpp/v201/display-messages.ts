@@ -102,8 +102,8 @@ export class DisplayMessages {
     if (m.state !== undefined && !STATES.includes(m.state)) return { status: 'NotSupportedState' };
     if (!FORMATS.includes(m.message.format)) return { status: 'NotSupportedMessageFormat' }; // O01.FR.03
     if (m.transactionId !== undefined && !this.running(m.transactionId)) return { status: 'UnknownTransaction' }; // O02.FR.01
-    const start = m.startDateTime !== undefined ? Date.parse(m.startDateTime) : undefined;
-    const end = m.endDateTime !== undefined ? Date.parse(m.endDateTime) : undefined;
+    const start = m.startDateTime !== undefined ? this.ctx.fromIso(m.startDateTime) : undefined;
+    const end = m.endDateTime !== undefined ? this.ctx.fromIso(m.endDateTime) : undefined;
     if (start !== undefined && end !== undefined && end <= start) return rejected('InvalidValue', 'endDateTime is not after startDateTime');
     if (end !== undefined && end <= this.ctx.clock.now()) return rejected('InvalidValue', 'endDateTime has passed');
     if (m.display && m.display.name !== 'Display') return rejected('UnknownComponent', `this station has no display "${m.display.name}"`);
@@ -140,7 +140,7 @@ export class DisplayMessages {
   /** O01.FR.07: a message is removed after its end time. */
   private dropExpired(): void {
     const now = this.ctx.clock.now();
-    for (const m of [...this.messages.values()]) if (m.endDateTime !== undefined && Date.parse(m.endDateTime) <= now) this.remove(m.id);
+    for (const m of [...this.messages.values()]) if (m.endDateTime !== undefined && this.ctx.fromIso(m.endDateTime) <= now) this.remove(m.id);
   }
 
   private remove(id: number): boolean {
@@ -153,15 +153,16 @@ export class DisplayMessages {
   private publish(): void {
     const display = this.ctx.station.display;
     if (!display) return;
-    display.setMessages([...this.messages.values()].map(toScreen));
+    display.setMessages([...this.messages.values()].map((m) => toScreen(m, (iso) => this.ctx.fromIso(iso))));
   }
 }
 
-function toScreen(m: MessageInfo): ScreenMessage {
+/** The message for the station's display; its times (the CSMS's) as station time. */
+function toScreen(m: MessageInfo, fromIso: (iso: string) => number): ScreenMessage {
   const s: ScreenMessage = { id: m.id, priority: m.priority, text: m.message.content };
   if (m.state) s.state = m.state;
-  if (m.startDateTime) s.startAt = Date.parse(m.startDateTime);
-  if (m.endDateTime) s.endAt = Date.parse(m.endDateTime);
+  if (m.startDateTime) s.startAt = fromIso(m.startDateTime);
+  if (m.endDateTime) s.endAt = fromIso(m.endDateTime);
   if (m.transactionId) s.sessionId = m.transactionId;
   if (m.message.language) s.language = m.message.language;
   return s;

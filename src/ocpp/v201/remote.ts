@@ -15,6 +15,7 @@ import type {
 import type { Availability } from './availability.js';
 import type { BootController } from './boot.js';
 import type { V201Context } from './context.js';
+import type { V201Diagnostics } from './diagnostics.js';
 import type { V201Firmware } from './firmware.js';
 import type { Metering } from './metering.js';
 import type { SmartCharging } from './smart-charging.js';
@@ -25,6 +26,7 @@ export class RemoteControl {
     private readonly ctx: V201Context,
     private readonly parts: {
       firmware: V201Firmware;
+      diagnostics: V201Diagnostics;
       boot: BootController;
       availability: Availability;
       metering: Metering;
@@ -34,10 +36,9 @@ export class RemoteControl {
   ) {}
 
   register(): void {
-    // B02.FR.05: while Pending both requests are Rejected.
-    const rejected = () => ({ status: 'Rejected' as const });
-    this.ctx.handle('RequestStartTransaction', (p) => this.requestStart(p), rejected);
-    this.ctx.handle('RequestStopTransaction', (p) => this.requestStop(p), rejected);
+    // B02.FR.05: while Pending both are Rejected (context.ts BLOCKED_WHILE_PENDING, the kit's gate).
+    this.ctx.handle('RequestStartTransaction', (p) => this.requestStart(p));
+    this.ctx.handle('RequestStopTransaction', (p) => this.requestStop(p));
     this.ctx.handle('UnlockConnector', (p) => this.unlock(p));
     this.ctx.handle('TriggerMessage', (p) => this.trigger(p));
   }
@@ -129,7 +130,7 @@ export class RemoteControl {
         this.ctx.afterResponse(() => this.parts.firmware.triggerFirmwareStatus()); // F06.FR.16, L01.FR.25/26
         return { status: 'Accepted' };
       case 'LogStatusNotification':
-        this.ctx.afterResponse(() => this.parts.firmware.triggerLogStatus()); // F06.FR.15, N01.FR.13
+        this.ctx.afterResponse(() => this.parts.diagnostics.triggerLogStatus()); // F06.FR.15, N01.FR.13
         return { status: 'Accepted' };
       default:
         return { status: 'NotImplemented' }; // F06.FR.08

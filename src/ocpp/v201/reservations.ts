@@ -23,7 +23,7 @@ export class Reservations {
     if (!this.ctx.dm.bool('ReservationCtrlr.Enabled')) return { status: 'Rejected' };
     const evseId = r.evseId ?? 0;
     if (evseId !== 0 && !this.ctx.station.evseIds.includes(evseId)) return { status: 'Rejected' };
-    const expiresAt = Date.parse(r.expiryDateTime);
+    const expiresAt = this.ctx.fromIso(r.expiryDateTime);
     if (!Number.isFinite(expiresAt)) return { status: 'Rejected' };
     const status = this.ctx.station.reserve({
       id: r.id,

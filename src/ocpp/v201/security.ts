@@ -32,6 +32,12 @@ const TECH_INFO_MAX = 255;
 const ROUTINE: ReadonlySet<V201SecurityEvent> = new Set(['StartupOfTheDevice', 'ResetOrReboot']);
 
 export class V201Security {
+  /**
+   * Notifications queued in this run before the CSMS's time was known (the start event, a TLS failure
+   * before the first connection): stamped with station time, told in the CSMS's time when sent.
+   */
+  private readonly stationTimeIds = new Set<number>();
+
   constructor(
     private readonly ctx: V201Context,
     /** The security profile of the connection in use (SecurityCtrlr.SecurityProfile). */
@@ -42,6 +48,10 @@ export class V201Security {
     const { ctx } = this;
     ctx.onLink('security-event', (type, detail) => this.guard(() => this.report(type, detail)));
     ctx.onLink('message-dead', (m, error) => this.guard(() => this.dead(m, error)));
+    ctx.link.setQueuedPreparer('SecurityEventNotification', (m) =>
+      this.stationTimeIds.has(m.id) ? { ...m.payload, timestamp: ctx.rebaseIso(m.payload.timestamp) } : m.payload,
+    );
+    ctx.link.onQueuedResult('SecurityEventNotification', (m) => this.stationTimeIds.delete(m.id));
     ctx.dm.onChange((def, value) => {
       if (ctx.stopped || def.component !== 'SecurityCtrlr' || def.variable !== 'BasicAuthPassword') return;
       this.guard(() => this.passwordChanged(value));
@@ -93,7 +103,8 @@ export class V201Security {
     if (!CRITICAL.has(type) || this.profile() < 1) return;
     const payload: SecurityEventNotificationRequest = { type, timestamp: ctx.iso(at) };
     if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);
-    ctx.link.enqueue('SecurityEventNotification', payload);
+    const id = ctx.link.enqueue('SecurityEventNotification', payload);
+    if (!ctx.csmsTimeKnown) this.stationTimeIds.add(id);
   }
 
   /**

@@ -172,15 +172,16 @@ export class SmartCharging {
     if (sched.duration !== undefined && sched.duration < 0) return reject('InvalidSchedule', 'negative duration');
     if (sched.minChargingRate !== undefined && sched.minChargingRate < 0) return reject('InvalidSchedule', 'negative minChargingRate');
 
-    const startSchedule = sched.startSchedule === undefined ? undefined : Date.parse(sched.startSchedule);
+    // CSMS times, as station time (the CSMS clock offset).
+    const startSchedule = sched.startSchedule === undefined ? undefined : this.ctx.fromIso(sched.startSchedule);
     if (p.chargingProfileKind === 'Relative') {
       if (startSchedule !== undefined) return reject('InvalidSchedule', 'a Relative schedule has no startSchedule'); // K01.FR.41
     } else if (startSchedule === undefined || !Number.isFinite(startSchedule)) {
       return reject('InvalidSchedule', 'Absolute and Recurring need startSchedule'); // K01.FR.40
     }
     if (p.chargingProfileKind === 'Recurring' && !p.recurrencyKind) return reject('InvalidProfile', 'Recurring needs recurrencyKind');
-    const validFrom = p.validFrom === undefined ? undefined : Date.parse(p.validFrom);
-    const validTo = p.validTo === undefined ? undefined : Date.parse(p.validTo);
+    const validFrom = p.validFrom === undefined ? undefined : this.ctx.fromIso(p.validFrom);
+    const validTo = p.validTo === undefined ? undefined : this.ctx.fromIso(p.validTo);
     if ((validFrom !== undefined && !Number.isFinite(validFrom)) || (validTo !== undefined && !Number.isFinite(validTo))) {
       return reject('InvalidProfile', 'validFrom / validTo');
     }
@@ -253,7 +254,7 @@ export class SmartCharging {
     const parts: ExternalReportPart[] = [];
     for (const [evseId, list] of [...byEvse.entries()].sort((a, b) => a[0] - b[0])) {
       for (let i = 0; i < list.length; i += PROFILES_PER_REPORT) {
-        parts.push({ evseId, source: 'CSO', profiles: list.slice(i, i + PROFILES_PER_REPORT).map((p) => toWire(p, ids[String(p.id)])) });
+        parts.push({ evseId, source: 'CSO', profiles: list.slice(i, i + PROFILES_PER_REPORT).map((p) => toWire(p, (ms) => this.ctx.iso(ms), ids[String(p.id)])) });
       }
     }
     parts.push(...external);
@@ -339,9 +340,8 @@ function coreReason(reason: string): StatusInfo {
   return /^[A-Za-z]{1,20}$/.test(reason) ? { reasonCode: reason } : { reasonCode: 'InvalidProfile', additionalInfo: reason.slice(0, 512) };
 }
 
-/** The station's profile as a 2.0.1 ChargingProfileType. */
-export function toWire(p: ChargingProfile, scheduleId = p.id): ChargingProfileType {
-  const iso = (ms: number): string => new Date(ms).toISOString();
+/** The station's profile as a 2.0.1 ChargingProfileType; `iso` gives station times as the CSMS's (ctx.iso). */
+export function toWire(p: ChargingProfile, iso: (ms: number) => string, scheduleId = p.id): ChargingProfileType {
   const s = p.schedule;
   const schedule: ChargingScheduleType = {
     id: scheduleId,
