@@ -113,7 +113,9 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   } catch (err) {
     throw new StorageError(config.stateDir, `state directory: ${(err as Error).message}`);
   }
-  const db = openDatabase(join(config.stateDir, 'station.db'));
+  const db = openDatabase(join(config.stateDir, 'station.db'), {
+    onMigrated: (module, steps) => log.info('database schema migrated', { module, steps }),
+  });
   undo.push(['close the database', () => db.close()]);
 
   let hal: Hal;
