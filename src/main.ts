@@ -60,10 +60,14 @@ export const EXIT_STORAGE = 3;
  * Load the config and the board profile it names, or print every problem as
  * `config error: <pointer>: <problem>`. Reads only: a refused config leaves nothing on disk.
  */
-export function loadConfigOrReport(path: string, overrides: ConfigOverrides): (StationConfig & { profile: BoardProfile }) | undefined {
+export function loadConfigOrReport(
+  path: string,
+  overrides: ConfigOverrides,
+): (StationConfig & { profile: BoardProfile; notes: string[] }) | undefined {
   let config: StationConfig;
+  const notes: string[] = [];
   try {
-    config = loadConfig(path, overrides);
+    config = loadConfig(path, overrides, notes);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
@@ -71,7 +75,7 @@ export function loadConfigOrReport(path: string, overrides: ConfigOverrides): (S
   }
   try {
     // The board is part of the config: an unknown name or a bad profile is refused like a schema error.
-    return { ...config, profile: loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides) };
+    return { ...config, profile: loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides), notes };
   } catch (err) {
     process.stderr.write(`${formatProblem({ pointer: '/hal/board', problem: (err as Error).message })}\n`);
     return undefined;
@@ -87,10 +91,11 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   guardStream(process.stderr);
   const loaded = loadConfigOrReport(configPath, opts.overrides ?? {});
   if (!loaded) return 2;
-  const { profile, ...loadedConfig } = loaded;
+  const { profile, notes: configNotes, ...loadedConfig } = loaded;
   let config: StationConfig = loadedConfig;
 
   const log = createLogger({ level: config.log.level });
+  for (const note of configNotes) log.info(`config ${configPath}: ${note}`);
   let devCsms: { url: string; close(): Promise<void> } | undefined;
   /** Generated for this run only when the config has no http.token: then it may be shown. */
   let devToken: string | undefined;

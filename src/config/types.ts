@@ -82,6 +82,8 @@ export interface HttpConfig {
 }
 
 export interface StationConfig {
+  /** Shape version of the file (src/config/version.ts); the loader sets it to the current one. */
+  version?: number;
   station: StationIdentityConfig;
   ocpp: OcppConfig;
   hal: HalConfig;
