@@ -76,6 +76,9 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
       createPrivateFile(path);
     }
     db = new Database(path);
+    // Takes effect only in a database that has no table yet (one this release creates): its freed pages
+    // can then be given back by the nightly maintenance (src/store/maintenance.ts) without a full VACUUM.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before we act on it (send the message, close the contactor).
     db.pragma('synchronous = FULL');
