@@ -28,6 +28,12 @@ export default tseslint.config(
     rules: restrict([[['**/src/**', '../src/*', '../../src/*'], 'hal/ is a leaf: it imports nothing from src/']]),
   },
   {
+    files: ['src/**/*.ts'],
+    rules: restrict([
+      [['**/devtools/**', '../devtools/*'], 'src/ ships without devtools/ (not in the package): load it with a dynamic import, as src/main.ts loadDevCsms does'],
+    ]),
+  },
+  {
     files: ['src/station/**/*.ts'],
     rules: restrict([[['**/ocpp/**', '../ocpp/*', '../ocpp'], 'src/station never imports src/ocpp: define an interface the adapter implements']]),
   },

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SystemClock } from '../base/clock.js';
 import { silentLogger, type Logger } from '../base/logger.js';
-import { startCsms } from '../src/devtools/csms.js';
+import { startCsms } from '../devtools/csms.js';
 import { buildStation, type BuiltStation } from '../src/wiring.js';
 import { simProfile, testConfig } from '../test/support/harness.js';
 

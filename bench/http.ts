@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCsms } from '../src/devtools/csms.js';
+import { startCsms } from '../devtools/csms.js';
 
 interface Figures {
   rssMiB: number;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { SystemClock } from '../base/clock.js';
 import { loggerOver, type Logger } from '../base/logger.js';
 import type { OcppConfig } from '../src/config/types.js';
-import { startCsms } from '../src/devtools/csms.js';
+import { startCsms } from '../devtools/csms.js';
 import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';
 import { openDatabase, type Db } from '../src/store/db.js';
 

@@ -79,7 +79,9 @@ mkdir -p "$P"
 rm -rf "$P/dist" "$P/config" "$P/systemd" "$P/scripts"
 mkdir -p "$P/dist"
 cp -R "$DIST/src" "$P/dist/src"
-if [ -d "$DIST/hal" ]; then cp -R "$DIST/hal" "$P/dist/hal"; fi
+# base/ and hal/ beside src/ (the daemon imports them); never devtools/ (the dev CSMS and the demo
+# are for a source checkout only).
+for part in base hal; do if [ -d "$DIST/$part" ]; then cp -R "$DIST/$part" "$P/dist/$part"; fi; done
 cp "$SRC/package.json" "$P/"
 if [ -f "$SRC/package-lock.json" ]; then cp "$SRC/package-lock.json" "$P/"; fi
 cp -R "$SRC/config" "$P/config"

@@ -166,7 +166,9 @@ export async function cli(argv: string[]): Promise<number> {
       const path = opts.positionals[0] ?? opts.configPath;
       if (!path || opts.positionals.length > 1) throw new UsageError('usage: ocpp-station check-config PATH');
       const { loadConfigOrReport } = await import('./main.js');
-      if (!loadConfigOrReport(path, opts.overrides)) return 2;
+      const loaded = loadConfigOrReport(path, opts.overrides);
+      if (!loaded) return 2;
+      for (const note of loaded.notes) process.stdout.write(`note: ${note}\n`);
       process.stdout.write(`OK ${path}\n`);
       return 0;
     }

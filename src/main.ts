@@ -26,7 +26,7 @@ export interface DaemonOptions {
   configPath?: string;
   overrides?: ConfigOverrides;
   /**
-   * Run the development CSMS (src/devtools/csms.ts) in this process on a free loopback port and connect
+   * Run the development CSMS (devtools/csms.ts) in this process on a free loopback port and connect
    * to it instead of ocpp.csmsUrl; the status page gets its controls with a fresh token (printed).
    * Command line only (--dev-csms): a config file cannot turn it on.
    */
@@ -44,6 +44,25 @@ export function withDevCsms(config: StationConfig, csmsUrl: string, token: strin
   };
 }
 
+type DevCsmsModule = typeof import('../devtools/csms.js');
+
+/**
+ * The dev CSMS is built to dist/devtools in a source checkout and is not part of an installed
+ * package: loaded only for --dev-csms, and its absence is said in one line (undefined).
+ */
+export async function loadDevCsms(load: () => Promise<DevCsmsModule> = () => import('../devtools/csms.js')): Promise<DevCsmsModule | undefined> {
+  try {
+    return await load();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'ERR_MODULE_NOT_FOUND' || !/devtools[/\\]csms\.js/.test(e.message)) throw err;
+    return undefined;
+  }
+}
+
+export const NO_DEV_CSMS =
+  '--dev-csms: the development CSMS (dist/devtools) is not part of this installation; it comes with a source checkout (npm run build, then npm start). Set ocpp.csmsUrl to a CSMS instead.';
+
 /** How long forcing the outputs safe may take before the process exits anyway. */
 const FORCE_SAFE_MS = 2000;
 
@@ -60,10 +79,14 @@ export const EXIT_STORAGE = 3;
  * Load the config and the board profile it names, or print every problem as
  * `config error: <pointer>: <problem>`. Reads only: a refused config leaves nothing on disk.
  */
-export function loadConfigOrReport(path: string, overrides: ConfigOverrides): (StationConfig & { profile: BoardProfile }) | undefined {
+export function loadConfigOrReport(
+  path: string,
+  overrides: ConfigOverrides,
+): (StationConfig & { profile: BoardProfile; notes: string[] }) | undefined {
   let config: StationConfig;
+  const notes: string[] = [];
   try {
-    config = loadConfig(path, overrides);
+    config = loadConfig(path, overrides, notes);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
@@ -71,7 +94,7 @@ export function loadConfigOrReport(path: string, overrides: ConfigOverrides): (S
   }
   try {
     // The board is part of the config: an unknown name or a bad profile is refused like a schema error.
-    return { ...config, profile: loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides) };
+    return { ...config, profile: loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides), notes };
   } catch (err) {
     process.stderr.write(`${formatProblem({ pointer: '/hal/board', problem: (err as Error).message })}\n`);
     return undefined;
@@ -87,16 +110,22 @@ export async function runDaemon(opts: DaemonOptions = {}): Promise<number> {
   guardStream(process.stderr);
   const loaded = loadConfigOrReport(configPath, opts.overrides ?? {});
   if (!loaded) return 2;
-  const { profile, ...loadedConfig } = loaded;
+  const { profile, notes: configNotes, ...loadedConfig } = loaded;
   let config: StationConfig = loadedConfig;
 
+  // Before the log and anything else: an installed package without the dev CSMS refuses --dev-csms having started nothing.
+  const devCsmsModule = opts.devCsms ? await loadDevCsms() : undefined;
+  if (opts.devCsms && !devCsmsModule) {
+    process.stderr.write(`ocpp-station: ${NO_DEV_CSMS}\n`);
+    return 2;
+  }
   const log = createLogger({ level: config.log.level });
+  for (const note of configNotes) log.info(`config ${configPath}: ${note}`);
   let devCsms: { url: string; close(): Promise<void> } | undefined;
   /** Generated for this run only when the config has no http.token: then it may be shown. */
   let devToken: string | undefined;
-  if (opts.devCsms) {
-    const { startCsms } = await import('./devtools/csms.js');
-    const csms = await startCsms({ port: 0 });
+  if (devCsmsModule) {
+    const csms = await devCsmsModule.startCsms({ port: 0 });
     devCsms = csms;
     // The dev CSMS records every message; a long first run keeps only the recent ones.
     const trim = setInterval(() => void csms.log.splice(0, Math.max(0, csms.log.length - 1000)), 60_000);

@@ -23,6 +23,7 @@ import { Station } from './station/station.js';
 import type { SiteLimitSettings } from './station/site-limit.js';
 import { openDatabase, StorageError, type Db } from './store/db.js';
 import { ensurePrivateDir } from './store/private-files.js';
+import { scheduleDatabaseMaintenance } from './store/maintenance.js';
 
 export interface BuildOptions {
   clock: Clock;
@@ -113,8 +114,13 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   } catch (err) {
     throw new StorageError(config.stateDir, `state directory: ${(err as Error).message}`);
   }
-  const db = openDatabase(join(config.stateDir, 'station.db'));
+  const db = openDatabase(join(config.stateDir, 'station.db'), {
+    onMigrated: (module, steps) => log.info('database schema migrated', { module, steps }),
+  });
   undo.push(['close the database', () => db.close()]);
+  // node-cron on the wall clock; nothing under a VirtualClock (tests call the job themselves).
+  const maintenance = config.database ? scheduleDatabaseMaintenance(db, clock, log, config.database) : undefined;
+  if (maintenance) undo.push(['stop the database maintenance', () => maintenance.stop()]);
 
   let hal: Hal;
   try {

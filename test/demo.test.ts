@@ -7,7 +7,7 @@ import { repoRoot } from './support/paths.js';
 
 /** `npm run demo` is what the README tells a newcomer to run: it must keep working for both versions. */
 async function runDemo(version: string): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'src', 'demo.js'), '--ocpp-version', version, '--charge-seconds', '2'], {
+  const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'devtools', 'demo.js'), '--ocpp-version', version, '--charge-seconds', '2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -41,7 +41,7 @@ test('npm run demo (2.0.1): TransactionEvent Started before Ended, no CALLERROR'
  * UID a production CSMS takes: ISO 14443 UIDs are 4 or 7 bytes (8 or 14 hex digits).
  */
 test('the documented token (README, example config, demo) is a valid ISO 14443 UID: 8 or 14 hex digits', () => {
-  const files = ['README.md', 'src/demo.ts', ...readdirSync(join(repoRoot(), 'config')).filter((f) => f.endsWith('.json')).map((f) => `config/${f}`)];
+  const files = ['README.md', 'devtools/demo.ts', ...readdirSync(join(repoRoot(), 'config')).filter((f) => f.endsWith('.json')).map((f) => `config/${f}`)];
   const found: string[] = [];
   for (const f of files) {
     const text = readFileSync(join(repoRoot(), f), 'utf8');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { afterEach, describe, it } from 'node:test';
 import { RPCClient, createValidator } from 'ocpp-rpc';
-import { defaultAnswer } from '../src/devtools/csms.js';
+import { defaultAnswer } from '../devtools/csms.js';
 import { startCsms, type Csms } from './support/csms.js';
 
 const require = createRequire(import.meta.url);

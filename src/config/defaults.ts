@@ -38,6 +38,7 @@ export function configDefaults(): DefaultedConfig {
     hal: { board: 'sim' },
     maintenance: { transferMaxRetries: 5, transferMinRetryIntervalS: 10, transferMaxRetryIntervalS: 3600 },
     stateDir: 'state',
+    database: { maintenanceSchedule: '17 3 * * *', sessionRetentionDays: 90 },
     log: { level: 'info' },
     // Loopback only and read-only: the page and metrics are safe to serve without a token there.
     http: { enabled: true, host: '127.0.0.1', port: 8080, control: false },

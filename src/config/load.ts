@@ -1,5 +1,6 @@
 /**
- * Reading the config: file → command-line overrides → defaults underneath → validation. Relative
+ * Reading the config: file → shape version brought up to date (version.ts) → command-line overrides
+ * → defaults underneath → validation. Relative
  * paths in the result are made absolute (against the working directory) so that nothing later depends
  * on where the process was started.
  */
@@ -9,6 +10,7 @@ import type { LogLevel, OcppVersionChoice, StationConfig } from './types.js';
 import { mergeDeep, withDefaults } from './defaults.js';
 import { packageConfigDir } from './paths.js';
 import { type ConfigProblem, formatProblem, validateConfig } from './validate.js';
+import { migrateConfig } from './version.js';
 
 /** Values given on the command line; each wins over the file and the defaults. */
 export interface ConfigOverrides {
@@ -61,19 +63,25 @@ function absolutePaths(c: StationConfig): StationConfig {
   return { ...rest, ocpp, stateDir: resolve(c.stateDir) };
 }
 
-/** Merge and validate an already parsed document (what check-config, loadConfig and tests share). */
-export function configFromObject(raw: unknown, overrides: ConfigOverrides = {}, file = '<object>'): StationConfig {
+/**
+ * Migrate, merge and validate an already parsed document (what check-config, loadConfig and tests
+ * share). `notes` receives what the version step did (a file without "version", a migration).
+ */
+export function configFromObject(raw: unknown, overrides: ConfigOverrides = {}, file = '<object>', notes?: string[]): StationConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(file, [{ pointer: '', problem: 'must be an object' }]);
   }
-  const merged = withDefaults(mergeDeep(raw, overridesAsPatch(overrides)));
+  const migrated = migrateConfig(raw as Record<string, unknown>);
+  if (!migrated.ok) throw new ConfigError(file, migrated.problems);
+  notes?.push(...migrated.notes);
+  const merged = withDefaults(mergeDeep(migrated.doc, overridesAsPatch(overrides)));
   const result = validateConfig(merged);
   if (!result.ok) throw new ConfigError(file, result.problems);
   return absolutePaths(result.config);
 }
 
-/** Read, merge and validate. Throws ConfigError listing every problem. */
-export function loadConfig(path: string = defaultConfigPath(), overrides: ConfigOverrides = {}): StationConfig {
+/** Read, migrate, merge and validate. Throws ConfigError listing every problem. */
+export function loadConfig(path: string = defaultConfigPath(), overrides: ConfigOverrides = {}, notes?: string[]): StationConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -86,5 +94,5 @@ export function loadConfig(path: string = defaultConfigPath(), overrides: Config
   } catch (err) {
     throw new ConfigError(path, [{ pointer: '', problem: `${path} is not valid JSON: ${(err as Error).message}` }]);
   }
-  return configFromObject(raw, overrides, path);
+  return configFromObject(raw, overrides, path, notes);
 }

@@ -82,6 +82,8 @@ export interface HttpConfig {
 }
 
 export interface StationConfig {
+  /** Shape version of the file (src/config/version.ts); the loader sets it to the current one. */
+  version?: number;
   station: StationIdentityConfig;
   ocpp: OcppConfig;
   hal: HalConfig;
@@ -97,6 +99,15 @@ export interface StationConfig {
   maintenance?: MaintenanceConfig;
   /** Local site limit (src/station/site-limit.ts); absent: none. */
   site?: SiteConfig;
+  /** Nightly database maintenance (src/store/maintenance.ts); always present after loadConfig. */
+  database?: DatabaseConfig;
+}
+
+export interface DatabaseConfig {
+  /** When the maintenance runs: a cron expression in local time (default "17 3 * * *"); "" never. */
+  maintenanceSchedule: string;
+  /** Ended and reported sessions older than this many days are pruned by it (default and most 90). */
+  sessionRetentionDays: number;
 }
 
 export interface SiteConfig {

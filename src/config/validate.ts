@@ -8,6 +8,7 @@ import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StationConfig } from './types.js';
+import cron from 'node-cron';
 import { packageConfigDir } from './paths.js';
 
 export interface ConfigProblem {
@@ -70,6 +71,15 @@ function readable(path: string): string | undefined {
   }
 }
 
+/** Why a database.maintenanceSchedule is refused (node-cron's own check), or undefined. */
+export function scheduleProblem(expression: string): string | undefined {
+  if (expression === '') return undefined;
+  const v = cron.validateDetailed(expression);
+  if (v.valid) return undefined;
+  const why = v.errors.map((e) => e.message).join('; ');
+  return `not a cron expression (minute hour day-of-month month day-of-week)${why ? `: ${why}` : ''}`;
+}
+
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
@@ -118,6 +128,8 @@ function semanticProblems(c: StationConfig): ConfigProblem[] {
       out.push({ pointer: '/http/token', problem: 'http.control needs a token' });
     }
   }
+  const schedule = c.database ? scheduleProblem(c.database.maintenanceSchedule) : undefined;
+  if (schedule) out.push({ pointer: '/database/maintenanceSchedule', problem: schedule });
   if (c.runScenario !== undefined && !(c.runScenario in c.scenarios)) {
     out.push({ pointer: '/runScenario', problem: `no scenario named ${JSON.stringify(c.runScenario)} in /scenarios` });
   }

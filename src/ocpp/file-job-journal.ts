@@ -7,7 +7,7 @@
 import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import type { Db } from '../store/db.js';
-import { fileJobDelete, fileJobGet, fileJobPut, migrateFileJobs, type FileJobKind } from '../store/file-jobs.js';
+import { fileJobDelete, fileJobGet, fileJobPut, type FileJobKind } from '../store/file-jobs.js';
 
 /** What a job left in a given state means once the process that ran it is gone. */
 const AFTER_RESTART: Record<FileJobKind, Record<string, string>> = {
@@ -43,9 +43,7 @@ export class FileJobJournal {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly kind: FileJobKind,
-  ) {
-    migrateFileJobs(db);
-  }
+  ) {}
 
   /** A new job (its requestId, when the version has one). */
   begin(status: string, requestId?: number): void {

@@ -8,12 +8,8 @@ import type { Hal, HalFault, TokenRead } from '../../hal/types.js';
 import type { Logger } from '../../base/logger.js';
 import { probeWrite, type Db } from '../store/db.js';
 import { storageHealth, type StorageFault } from '../store/health.js';
-import { kvDelete, kvGet, kvSet, migrateKv } from '../store/kv.js';
-import { loadSession, migrateSessions, openSessions, pruneSessions, unreportedEnds } from '../store/sessions.js';
-import { migrateAuthCache } from '../store/auth-cache.js';
-import { migrateLocalList } from '../store/local-list.js';
-import { migrateReservations } from '../store/reservations.js';
-import { migrateChargingProfiles } from '../store/charging-profiles.js';
+import { kvDelete, kvGet, kvSet } from '../store/kv.js';
+import { loadSession, openSessions, pruneSessions, unreportedEnds } from '../store/sessions.js';
 import type {
   AuthInfo,
   AuthSettings,
@@ -301,7 +297,6 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   // ---- lifecycle ------------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    for (const m of [migrateKv, migrateSessions, migrateAuthCache, migrateLocalList, migrateReservations, migrateChargingProfiles]) m(this.db);
     pruneSessions(this.db, this.clock.now() - SESSION_KEEP_MS);
     this.recordedReset = kvGet<ResetKind>(this.db, KV_PENDING_RESET);
     kvDelete(this.db, KV_PENDING_RESET);

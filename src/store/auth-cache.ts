@@ -1,5 +1,5 @@
 /** The authorization cache: the last CSMS answer per token (1.6 Authorization Cache, 2.0.1 C10). */
-import { migrate, type Db } from './db.js';
+import { migrate, type Db, type MigrationSet } from './db.js';
 
 export interface CachedAuth {
   idToken: string;
@@ -10,7 +10,7 @@ export interface CachedAuth {
   expiresAt?: number;
 }
 
-const migrations = {
+export const authCacheMigrations: MigrationSet = {
   module: 'auth-cache',
   steps: [
     `CREATE TABLE auth_cache (
@@ -25,7 +25,7 @@ const migrations = {
 };
 
 export function migrateAuthCache(db: Db): number {
-  return migrate(db, migrations);
+  return migrate(db, authCacheMigrations);
 }
 
 /** A row of auth_cache or local_list: both tables hold the same columns for a token. */

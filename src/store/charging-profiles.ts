@@ -1,7 +1,7 @@
 /** Installed charging profiles (smart charging), kept across restarts; the station owns their meaning. */
-import { migrate, type Db } from './db.js';
+import { migrate, type Db, type MigrationSet } from './db.js';
 
-const migrations = {
+export const chargingProfileMigrations: MigrationSet = {
   module: 'charging-profiles',
   steps: [
     `CREATE TABLE charging_profiles (
@@ -16,7 +16,7 @@ const migrations = {
 };
 
 export function migrateChargingProfiles(db: Db): number {
-  return migrate(db, migrations);
+  return migrate(db, chargingProfileMigrations);
 }
 
 export interface StoredProfileKey {

@@ -4,12 +4,14 @@
  * node:sqlite can replace it later.
  *
  * Migrations are numbered per module ("outbox", "sessions", "v16-config", ...): each repository
- * declares its own list, so modules do not edit one shared file. A step runs once, in a transaction,
- * and is recorded in schema_migrations; running them again is harmless.
+ * declares its own list, and src/store/migrations.ts names every list. openDatabase() runs them all,
+ * once, when it opens the database (nobody else does: a repository or adapter constructed twice runs
+ * nothing). A step runs once, in a transaction, and is recorded in schema_migrations.
  */
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { storageHealth } from './health.js';
+import { stationMigrations } from './migrations.js';
 import { createPrivateFile, ensurePrivateDir, makePrivate } from './private-files.js';
 
 export type Db = Database.Database;
@@ -49,14 +51,21 @@ function describeFault(err: unknown): string {
   return typeof e?.code === 'string' && !msg.startsWith(e.code) ? `${e.code}: ${msg}` : msg;
 }
 
+export interface OpenOptions {
+  /** The migration sets to run at open; default every module's (src/store/migrations.ts). */
+  migrations?: MigrationSet[];
+  /** Told how many steps of each module ran (only modules where some did). */
+  onMigrated?: (module: string, steps: number) => void;
+}
+
 /**
- * Open (and create) the database with the settings the station relies on, and check it: the file
- * and its directory are private (private-files.ts), the file is a database in good order (PRAGMA
- * quick_check), no newer release wrote it, and a write works. Any failure is a StorageError naming
- * the file and the fault. Writes that fail later for a storage reason are reported to
- * storageHealth(db).
+ * Open (and create) the database with the settings the station relies on, check it and bring its
+ * schema up to date: the file and its directory are private (private-files.ts), the file is a
+ * database in good order (PRAGMA quick_check), no newer release wrote it (its format or any module's
+ * schema), every module's migrations ran, and a write works. Any failure is a StorageError naming the
+ * file and the fault. Writes that fail later for a storage reason are reported to storageHealth(db).
  */
-export function openDatabase(path: string): Db {
+export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   const memory = path === ':memory:';
   let db: Db | undefined;
   try {
@@ -67,6 +76,9 @@ export function openDatabase(path: string): Db {
       createPrivateFile(path);
     }
     db = new Database(path);
+    // Takes effect only in a database that has no table yet (one this release creates): its freed pages
+    // can then be given back by the nightly maintenance (src/store/maintenance.ts) without a full VACUUM.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before we act on it (send the message, close the contactor).
     db.pragma('synchronous = FULL');
@@ -81,6 +93,13 @@ export function openDatabase(path: string): Db {
     )`);
     db.exec('CREATE TABLE IF NOT EXISTS storage_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)');
     if ((db.pragma('user_version', { simple: true }) as number) < STORE_FORMAT) db.pragma(`user_version = ${STORE_FORMAT}`);
+    const sets = opts.migrations ?? stationMigrations();
+    // Refuse before changing anything: a newer module schema stops the open with the file as it was.
+    for (const set of sets) refuseNewer(db, set);
+    for (const set of sets) {
+      const ran = migrate(db, set);
+      if (ran > 0) opts.onMigrated?.(set.module, ran);
+    }
     probe(db);
     if (!memory) for (const extra of ['-wal', '-shm']) makePrivate(`${path}${extra}`);
   } catch (err) {
@@ -224,19 +243,25 @@ export function commitLazy<T>(db: Db, fn: () => T): T {
   }
 }
 
-/** Apply the steps of a migration set that have not run yet. Returns how many ran. */
-export function migrate(db: Db, set: MigrationSet): number {
-  const row = db
-    .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations WHERE module = ?')
-    .get(set.module) as { v: number };
-  if (row.v > set.steps.length) {
+function refuseNewer(db: Db, set: MigrationSet): number {
+  const v = schemaVersion(db, set.module);
+  if (v > set.steps.length) {
     throw new StorageError(
       db.name,
-      `written by a newer release (schema of "${set.module}" is at version ${row.v}, this release knows up to ${set.steps.length})`,
+      `written by a newer release (schema of "${set.module}" is at version ${v}, this release knows up to ${set.steps.length})`,
     );
   }
+  return v;
+}
+
+/**
+ * Apply the steps of a migration set that have not run yet. Returns how many ran. openDatabase()
+ * calls it for every module; tests and tools may call it for a set of their own.
+ */
+export function migrate(db: Db, set: MigrationSet): number {
+  const from = refuseNewer(db, set);
   let ran = 0;
-  for (let i = row.v; i < set.steps.length; i++) {
+  for (let i = from; i < set.steps.length; i++) {
     const step = set.steps[i]!;
     db.transaction(() => {
       db.exec(step);

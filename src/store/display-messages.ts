@@ -2,15 +2,15 @@
  * Display messages set by the CSMS (2.0.1 O01/O02/O06), kept across restarts (O01.FR.10, O02.FR.10).
  * A row holds the protocol's MessageInfo as JSON: the adapter that set it reads it back.
  */
-import { migrate, type Db } from './db.js';
+import { migrate, type Db, type MigrationSet } from './db.js';
 
-const migrations = {
+export const displayMessageMigrations: MigrationSet = {
   module: 'display-messages',
   steps: [`CREATE TABLE display_messages (id INTEGER PRIMARY KEY, data TEXT NOT NULL)`],
 };
 
 export function migrateDisplayMessages(db: Db): number {
-  return migrate(db, migrations);
+  return migrate(db, displayMessageMigrations);
 }
 
 export function displayMessagesAll<T>(db: Db): T[] {

@@ -4,7 +4,7 @@
  * Written when the job's status changes (a handful of times per job, so a FULL commit each is fine);
  * deleted once its final status reached the CSMS.
  */
-import { migrate, type Db } from './db.js';
+import { migrate, type Db, type MigrationSet } from './db.js';
 
 export type FileJobKind = 'firmware' | 'diagnostics';
 
@@ -17,7 +17,7 @@ export interface FileJobRow {
   updatedAt: number;
 }
 
-const migrations = {
+export const fileJobMigrations: MigrationSet = {
   module: 'file-jobs',
   steps: [
     `CREATE TABLE file_jobs (
@@ -30,7 +30,7 @@ const migrations = {
 };
 
 export function migrateFileJobs(db: Db): number {
-  return migrate(db, migrations);
+  return migrate(db, fileJobMigrations);
 }
 
 export function fileJobPut(db: Db, row: FileJobRow): void {

@@ -1,13 +1,13 @@
 /** Small station settings that must survive a restart (availability, a recorded reset, ...). */
-import { migrate, type Db } from './db.js';
+import { migrate, type Db, type MigrationSet } from './db.js';
 
-const migrations = {
+export const kvMigrations: MigrationSet = {
   module: 'station-kv',
   steps: [`CREATE TABLE station_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`],
 };
 
 export function migrateKv(db: Db): number {
-  return migrate(db, migrations);
+  return migrate(db, kvMigrations);
 }
 
 export function kvGet<T>(db: Db, key: string): T | undefined {

@@ -1,10 +1,10 @@
 /** The local authorization list sent by the CSMS (1.6 SendLocalList, 2.0.1 D01), with its version. */
-import { migrate, type Db } from './db.js';
+import { migrate, type Db, type MigrationSet } from './db.js';
 import { authFromRow, type AuthRow, type CachedAuth } from './auth-cache.js';
 
 export type LocalEntry = CachedAuth;
 
-const migrations = {
+export const localListMigrations: MigrationSet = {
   module: 'local-list',
   steps: [
     `CREATE TABLE local_list (
@@ -20,7 +20,7 @@ const migrations = {
 };
 
 export function migrateLocalList(db: Db): number {
-  return migrate(db, migrations);
+  return migrate(db, localListMigrations);
 }
 
 export function localGet(db: Db, idToken: string): LocalEntry | undefined {

@@ -6,9 +6,9 @@
  * wraps several in one (better-sqlite3 nests them as savepoints); with synchronous=FULL a row is on
  * disk when the call returns.
  */
-import { migrate, type Db } from './db.js';
+import type { Db, MigrationSet } from './db.js';
 
-export const outboxMigrations = {
+export const outboxMigrations: MigrationSet = {
   module: 'outbox',
   steps: [
     `CREATE TABLE outbox (
@@ -81,7 +81,6 @@ export class OutboxStore {
   private readonly deadInsertStmt;
 
   constructor(readonly db: Db) {
-    migrate(db, outboxMigrations);
     this.insertStmt = db.prepare(
       'INSERT INTO outbox (action, payload, tx_key, attempts, created_at) VALUES (?, ?, ?, 0, ?)',
     );
@@ -187,13 +186,11 @@ function fromRawDead(r: RawDeadRow): DeadRow {
 }
 
 export function getLinkValue(db: Db, key: string): string | undefined {
-  migrate(db, outboxMigrations);
   const r = db.prepare('SELECT value FROM ocpp_link_kv WHERE key = ?').get(key) as { value: string } | undefined;
   return r?.value;
 }
 
 export function setLinkValue(db: Db, key: string, value: string): void {
-  migrate(db, outboxMigrations);
   db.prepare(
     'INSERT INTO ocpp_link_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
   ).run(key, value);

@@ -1,5 +1,5 @@
 /** Reservations, kept so that a restart does not forget them (they end by expiry or use). */
-import { migrate, type Db } from './db.js';
+import { migrate, type Db, type MigrationSet } from './db.js';
 
 export interface StoredReservation {
   id: number;
@@ -11,13 +11,13 @@ export interface StoredReservation {
   boundEvseId: number;
 }
 
-const migrations = {
+export const reservationMigrations: MigrationSet = {
   module: 'reservations',
   steps: [`CREATE TABLE reservations (id INTEGER PRIMARY KEY, data TEXT NOT NULL)`],
 };
 
 export function migrateReservations(db: Db): number {
-  return migrate(db, migrations);
+  return migrate(db, reservationMigrations);
 }
 
 export function reservationsAll(db: Db): StoredReservation[] {

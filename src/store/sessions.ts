@@ -3,7 +3,7 @@
  * the next start finds the sessions still open and ends them with the right reason.
  * The row keeps the whole session as JSON plus the columns the queries need.
  */
-import { migrate, type Db } from './db.js';
+import { migrate, type Db, type MigrationSet } from './db.js';
 
 /** The stored shape; the station's Session type satisfies it (the store stays below src/station). */
 export interface StoredSession {
@@ -13,7 +13,7 @@ export interface StoredSession {
   endedAt?: number;
 }
 
-const migrations = {
+export const sessionMigrations: MigrationSet = {
   module: 'sessions',
   steps: [
     `CREATE TABLE sessions (
@@ -29,7 +29,7 @@ const migrations = {
 };
 
 export function migrateSessions(db: Db): number {
-  return migrate(db, migrations);
+  return migrate(db, sessionMigrations);
 }
 
 export function saveSession(db: Db, s: StoredSession): void {

@@ -3,7 +3,7 @@
  * defaults belong to src/ocpp/v16/config-keys.ts. A row exists once a key was seeded or changed,
  * so a config-file value seeds a key the first time only.
  */
-import { migrate, type Db, type MigrationSet } from './db.js';
+import type { Db, MigrationSet } from './db.js';
 
 export const v16ConfigMigrations: MigrationSet = {
   module: 'v16-config',
@@ -12,7 +12,6 @@ export const v16ConfigMigrations: MigrationSet = {
 
 export class V16ConfigRepo {
   constructor(private readonly db: Db) {
-    migrate(db, v16ConfigMigrations);
   }
 
   all(): Map<string, string> {

@@ -3,7 +3,7 @@
  * values kept for StopTransaction.transactionData. Persisted so that a restart (power loss) still
  * knows whether StartTransaction went out and which transactionId the CSMS gave.
  */
-import { migrate, type Db, type MigrationSet } from './db.js';
+import type { Db, MigrationSet } from './db.js';
 
 export const v16TransactionMigrations: MigrationSet = {
   module: 'v16-transactions',
@@ -59,7 +59,6 @@ const toRow = (r: RawRow): V16TxRow => ({
 
 export class V16TransactionRepo {
   constructor(private readonly db: Db) {
-    migrate(db, v16TransactionMigrations);
   }
 
   insert(row: Omit<V16TxRow, 'transactionId' | 'stopQueued'>): void {

@@ -3,7 +3,7 @@
  * exist belongs to src/ocpp/v201/device-model-data.ts; a row here exists once a value was seeded or
  * set, so a config-file value seeds a variable the first time only.
  */
-import { migrate, type Db, type MigrationSet } from './db.js';
+import type { Db, MigrationSet } from './db.js';
 
 export const v201DeviceModelMigrations: MigrationSet = {
   module: 'v201-device-model',
@@ -25,7 +25,6 @@ export const v201DeviceModelMigrations: MigrationSet = {
 
 export class V201DeviceModelRepo {
   constructor(private readonly db: Db) {
-    migrate(db, v201DeviceModelMigrations);
   }
 
   get(key: string, attribute: string): string | undefined {

@@ -3,7 +3,7 @@
  * and committed before the event is queued) and which events were already queued, so that a restart
  * neither repeats a Started nor skips an Ended.
  */
-import { migrate, type Db, type MigrationSet } from './db.js';
+import type { Db, MigrationSet } from './db.js';
 
 export const v201TransactionMigrations: MigrationSet = {
   module: 'v201-transactions',
@@ -53,7 +53,6 @@ const toRow = (r: RawRow): V201TxRow => ({
 
 export class V201TransactionRepo {
   constructor(private readonly db: Db) {
-    migrate(db, v201TransactionMigrations);
   }
 
   get(transactionId: string): V201TxRow | undefined {

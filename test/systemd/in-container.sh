@@ -66,7 +66,8 @@ if [ "$CSMS_PORT" != 9000 ]; then
 fi
 
 step "the dev CSMS the config points at (ws://127.0.0.1:$CSMS_PORT/ocpp)"
-systemd-run --unit=dev-csms --property=Type=exec node /opt/ocpp-station/dist/src/devtools/csms-cli.js --port "$CSMS_PORT" ||
+# From the checkout: the installed package does not ship the dev CSMS (dist/devtools).
+systemd-run --unit=dev-csms --property=Type=exec node "$SRC/dist/devtools/csms-cli.js" --port "$CSMS_PORT" ||
   fail "could not start the dev CSMS"
 wait_until 30 "dev CSMS listening on $CSMS_PORT" bash -c "exec 3<>/dev/tcp/127.0.0.1/$CSMS_PORT"
 

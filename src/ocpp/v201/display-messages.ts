@@ -9,7 +9,7 @@
  * schema; longer than the display is fine (it is wrapped and paged).
  */
 import type { ScreenMessage } from '../../station/display-model.js';
-import { displayMessageDelete, displayMessagePut, displayMessagesAll, migrateDisplayMessages } from '../../store/display-messages.js';
+import { displayMessageDelete, displayMessagePut, displayMessagesAll } from '../../store/display-messages.js';
 import type {
   GetDisplayMessagesRequest,
   GetDisplayMessagesResponse,
@@ -64,7 +64,6 @@ export class DisplayMessages {
   constructor(private readonly ctx: V201Context) {}
 
   register(): void {
-    migrateDisplayMessages(this.ctx.deps.db);
     for (const m of displayMessagesAll<MessageInfo>(this.ctx.deps.db)) this.messages.set(m.id, m);
     // A restart ends the transactions that were running: their messages go with them (O02.FR.02).
     for (const m of [...this.messages.values()]) if (m.transactionId !== undefined && !this.running(m.transactionId)) this.remove(m.id);

@@ -13,7 +13,7 @@ import type {
   ChargingRateUnit,
 } from '../../station/api.js';
 import { phaseProblem } from '../../station/composite.js';
-import { kvGet, kvSet, migrateKv } from '../../store/kv.js';
+import { kvGet, kvSet } from '../../store/kv.js';
 import type {
   ChargingProfileType,
   ChargingScheduleType,
@@ -50,9 +50,7 @@ export class SmartCharging {
     private readonly ctx: V201Context,
     /** Is this transaction id a started, not ended 2.0.1 transaction (TransactionEvent Started sent)? */
     private readonly txRunning: (transactionId: string) => boolean,
-  ) {
-    migrateKv(ctx.deps.db);
-  }
+  ) {}
 
   private get api(): ChargingProfilesApi | undefined {
     return this.ctx.station.chargingProfiles;

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startCsms, type CsmsLogEntry } from './devtools/csms.js';
-import { formatCsmsEntry } from './devtools/format.js';
+import { startCsms, type CsmsLogEntry } from './csms.js';
+import { formatCsmsEntry } from './format.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
