@@ -13,7 +13,7 @@
  */
 import type { KeyDef } from './config-keys.js';
 import type { V16Context } from './context.js';
-import type { DataTransferHandler } from './handlers.js';
+import type { DataTransferHandler } from './data-transfer.js';
 
 export const COSTMSG_VENDOR = 'org.openchargealliance.costmsg';
 

@@ -23,6 +23,7 @@ import type { TimerHandle } from '../../../base/clock.js';
 import type { HalFault, HalFaultKind } from '../../../hal/types.js';
 import type { ConnectorState } from '../../station/api.js';
 import { errorCodeFor } from '../../station/faults.js';
+import type { StatusNotificationRequest } from '../messages/v16.js';
 import { connectorOf, type V16Context } from './context.js';
 
 const CP_STATUSES = new Set(['Available', 'Unavailable', 'Faulted']);
@@ -162,9 +163,9 @@ export class StatusReporter {
   }
 
   private send(id: number, state: SentState): void {
-    let status: string = state.status;
+    let status: StatusNotificationRequest['status'] = state.status;
     if (id === 0 && !CP_STATUSES.has(status)) status = 'Available';
-    const req: Record<string, unknown> = {
+    const req: StatusNotificationRequest = {
       connectorId: id,
       errorCode: state.errorCode,
       status,
