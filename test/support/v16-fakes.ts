@@ -225,7 +225,7 @@ export class FakeStation extends TypedEmitter<StationEvents> implements StationA
 
   /** Change a connector and emit 'status' like the station does. */
   setStatus(evseId: number, status: ConnectorState['status'], emit = true, extra: Partial<ConnectorState> = {}): void {
-    const s: ConnectorState = { evseId, connectorId: 1, status, errorCode: 'NoError', at: this.now(), ...extra };
+    const s: ConnectorState = { evseId, connectorId: 1, status, at: this.now(), ...extra };
     this.connectors.set(evseId, s);
     if (emit) this.emit('status', s);
   }

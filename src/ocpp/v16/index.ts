@@ -4,11 +4,10 @@
  * registration and heartbeat (boot.ts), StatusNotification (status.ts), transactions and meter
  * values (transactions.ts), CSMS-initiated calls (handlers.ts).
  */
-import type { HalFault, HalFaultKind } from '../../../hal/types.js';
 import type { AdapterDeps, AdapterFactory, OcppAdapter } from '../adapter.js';
 import type { OutboxMessage } from '../link.js';
 import { callGateway } from '../call-failure.js';
-import type { AuthInfo, ConnectorState, CsmsGateway, IdToken, MeterSample, SessionEvent } from '../../station/api.js';
+import type { AuthInfo, ConnectorState, CsmsGateway, Fault as HalFault, FaultKind as HalFaultKind, IdToken, MeterSample, SessionEvent } from '../../station/api.js';
 import { Registration } from './boot.js';
 import { V16Configuration } from './configuration.js';
 import { InvalidIdEnergy } from './invalid-id.js';

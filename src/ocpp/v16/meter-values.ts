@@ -3,7 +3,7 @@
  * configured measurand and phase, with unit, context and location, skipping what the meter does not
  * give (e.g. SoC of a real meter). Frequency carries no unit: 1.6 has none for Hertz (errata 3.86).
  */
-import type { MeterReading, Phase } from '../../../hal/types.js';
+import type { MeterReading, Phase } from '../../station/api.js';
 import type { MeasurandItem } from './measurands.js';
 
 export type ReadingContext = 'Sample.Periodic' | 'Sample.Clock' | 'Transaction.Begin' | 'Transaction.End' | 'Trigger' | 'Other';
