@@ -442,6 +442,12 @@ export interface StationApi extends TypedEmitter<StationEvents> {
   readonly display?: DisplayModel;
 
   presentToken(token: IdToken, evseId?: number): Promise<AuthInfo>;
+  /**
+   * The EVSE a token goes to when no EVSE is named: the one its reservation holds, the one whose cable
+   * waits for a token, the only one, the first free one; undefined when none can take it. The one choice
+   * for both a presented token and a remote start without an EVSE (1.6 connectorId / 2.0.1 evseId absent).
+   */
+  evseFor(token: IdToken, groupId?: string): number | undefined;
   requestStart(evseId: number, token: IdToken, opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'>;
   requestStop(sessionId: string, reason: StopReason, trigger: SessionTrigger): boolean;
   /** The CSMS says the token of a running session is not valid (StartTransaction.conf / TransactionEvent response). */

@@ -555,6 +555,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     return true;
   }
 
+  evseFor(token: IdToken, groupId?: string): number | undefined {
+    return this.pickEvse(token, groupId, undefined)?.id;
+  }
+
   /** Where a token without an EVSE goes: its reservation, the EVSE waiting for one, the only one, the first free one. */
   private pickEvse(token: IdToken, groupId: string | undefined, evseId: number | undefined): Evse | undefined {
     const takes = (e: Evse): boolean =>

@@ -266,6 +266,14 @@ export class FakeStation extends TypedEmitter<StationEvents> implements StationA
   setCsms(gateway: CsmsGateway): void {
     this.gateway = gateway;
   }
+  /** The station's choice for a token without an EVSE: here the first Available / Preparing one without an authorized session. */
+  evseFor(_token: IdToken): number | undefined {
+    return this.evseIds.find((e) => {
+      const st = this.connector(e).status;
+      return (st === 'Available' || st === 'Preparing') && !this.session(e)?.authorizedAt;
+    });
+  }
+
   async presentToken(token: IdToken, evseId?: number): Promise<AuthInfo> {
     this.record('presentToken', token, evseId);
     if (!this.gateway?.online) return { status: 'Invalid' };
