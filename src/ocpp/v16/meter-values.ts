@@ -3,7 +3,7 @@
  * configured measurand and phase, with unit, context and location, skipping what the meter does not
  * give (e.g. SoC of a real meter). Frequency carries no unit: 1.6 has none for Hertz (errata 3.86).
  */
-import type { MeterReading, Phase } from '../../../hal/types.js';
+import type { MeterReading, Phase } from '../../station/api.js';
 import type { MeterValuesRequest } from '../messages/v16.js';
 import type { Measurand, MeasurandItem } from './measurands.js';
 

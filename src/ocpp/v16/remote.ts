@@ -29,10 +29,8 @@ export const remoteBlock: V16Block = {
         if (!knownConnector(ctx, connectorId) || connectorId === 0) return { status: 'Rejected' };
         evseId = evseOfConnector(ctx, connectorId);
       } else {
-        evseId = station.evseIds.find((e) => {
-          const st = station.connector(e).status;
-          return (st === 'Available' || st === 'Preparing') && !station.session(e)?.authorizedAt;
-        });
+        // The station chooses, as it does for a presented token.
+        evseId = station.evseFor(tokenOf(idTag));
         if (evseId === undefined) return { status: 'Rejected' };
       }
       const result = await station.requestStart(evseId, tokenOf(idTag), {

@@ -14,7 +14,7 @@
  * first if it never went out, then StopTransaction.
  */
 import type { MeterSample, Session, SessionEvent, StopReason, AuthInfo } from '../../station/api.js';
-import type { MeterReading } from '../../../hal/types.js';
+import type { MeterReading } from '../../station/api.js';
 import { V16TransactionRepo, type V16TxRow } from '../../store/v16-transactions.js';
 import type { OutboxMessage } from '../link.js';
 import type { QueuedMessage } from '../messages/typed-link.js';
@@ -165,7 +165,8 @@ export class Transactions {
 
   onSession(ev: SessionEvent): void {
     if (ev.type === 'ended') this.end(ev.session);
-    else this.maybeStart(ev.session);
+    // 'closed' (the cable left after the end): nothing more to tell in 1.6, the StopTransaction went at 'ended'.
+    else if (ev.type !== 'closed') this.maybeStart(ev.session);
   }
 
   onMeter(sample: MeterSample): void {

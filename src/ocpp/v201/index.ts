@@ -100,7 +100,8 @@ export class V201Adapter implements OcppAdapter {
     this.auth = new Authorization(this.ctx);
     this.metering = new Metering(this.ctx);
     this.transactions = new Transactions(this.ctx, this.metering);
-    this.provisioning = new Provisioning(this.ctx, this.boot, () => this.firmware.installing);
+    this.provisioning = new Provisioning(this.ctx, this.boot, () => this.firmware.installing, (evseId) => this.transactions.hasWaiting(evseId));
+    this.transactions.onWaitingOver = () => this.provisioning.waitingOver();
     this.smartCharging = new SmartCharging(this.ctx, (id) => this.transactions.isStarted(id));
     this.firmware = new V201Firmware(this.ctx);
     this.externalLimits = new ExternalLimitReports(this.ctx);
