@@ -1,5 +1,6 @@
 // Lint rules, including the import direction of docs/ARCHITECTURE.md:
-// base/ (clock, emitter, logger) imports nothing of the project; hal/ imports only base/; src/station never sees src/ocpp; the two OCPP adapters never see each other;
+// base/ (clock, emitter, logger) imports nothing of the project; hal/ imports only base/; src/station never sees src/ocpp; src/ocpp never sees hal/;
+// the two OCPP adapters never see each other;
 // src/http (status page, API, metrics) sees neither src/ocpp nor src/store.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -7,6 +8,12 @@ import tseslint from 'typescript-eslint';
 const restrict = (patterns) => ({
   'no-restricted-imports': ['error', { patterns: patterns.map(([group, message]) => ({ group, message })) }],
 });
+
+// A later config block replaces an earlier one's rule options, so the adapters' blocks repeat this one.
+const ocppNoHal = [
+  ['**/hal/**', '../hal/*', '../../hal/*', '../../../hal/*'],
+  'src/ocpp never touches hardware: faults, meter readings and the rest come through src/station/api.ts',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', '.build/**', 'node_modules/**', 'state/**'] },
@@ -51,12 +58,16 @@ export default tseslint.config(
     ]),
   },
   {
+    files: ['src/ocpp/**/*.ts'],
+    rules: restrict([ocppNoHal]),
+  },
+  {
     files: ['src/ocpp/v16/**/*.ts'],
-    rules: restrict([[['**/v201/**', '../v201/*'], 'the 1.6 adapter never imports the 2.0.1 adapter']]),
+    rules: restrict([ocppNoHal, [['**/v201/**', '../v201/*'], 'the 1.6 adapter never imports the 2.0.1 adapter']]),
   },
   {
     files: ['src/ocpp/v201/**/*.ts'],
-    rules: restrict([[['**/v16/**', '../v16/*'], 'the 2.0.1 adapter never imports the 1.6 adapter']]),
+    rules: restrict([ocppNoHal, [['**/v16/**', '../v16/*'], 'the 2.0.1 adapter never imports the 1.6 adapter']]),
   },
   {
     files: ['src/ocpp/kit/**/*.ts'],

@@ -17,6 +17,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import type { HttpServer } from './http/index.js';
 import { startOcpp, type OcppHandle } from './ocpp/index.js';
 import { createV16Adapter } from './ocpp/v16/index.js';
+import { errorFieldsOf } from './ocpp/v16/error-codes.js';
 import { createV201Adapter } from './ocpp/v201/index.js';
 import type { StopReason } from './station/api.js';
 import { Station } from './station/station.js';
@@ -176,6 +177,7 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
         ocppVersion: config.ocpp.version,
         version: packageVersion(),
         devCsms: opts.devCsms === true,
+        errorCodeOf: (c) => errorFieldsOf(c).errorCode,
       });
       http = server;
       undo.push(['close the status page', () => server.close()]);
@@ -192,7 +194,12 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
         socketPath: join(config.stateDir, CONTROL_SOCKET_NAME),
         hal,
         log,
-        stationStatus: () => station.evseIds.map((id) => station.connector(id)),
+        // The operator's tools speak the 1.6 error codes (the status page and CLI show them).
+        stationStatus: () =>
+          station.evseIds.map((id) => {
+            const { fault: _fault, ...c } = station.connector(id);
+            return { ...c, ...errorFieldsOf(c) };
+          }),
         site: {
           status: () => station.siteLimit.status(),
           // The control socket stands for an external control system (K11–K13): one limit, key "external".

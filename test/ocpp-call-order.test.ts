@@ -283,7 +283,7 @@ describe('1.6 status held for an unanswered StartTransaction (adapter on a fake 
     const { clock, link, station } = await rig();
     station.setStatus(1, 'Charging');
     await clock.advance(0);
-    station.setStatus(1, 'Faulted', true, { errorCode: 'GroundFailure', info: 'RCD tripped' });
+    station.setStatus(1, 'Faulted', true, { fault: { kind: 'ground-failure', severity: 'high' }, info: 'RCD tripped' });
     await clock.advance(0);
     assert.deepEqual(statuses(link), ['1:Faulted']);
     link.setReady(true);

@@ -64,6 +64,42 @@ test('kit AdapterKit: blocks subscribe through their context; stop() leaves no l
   assert.deepEqual(seen, []);
 });
 
+test('kit AdapterKit: a block\'s handle() answers through the gate; its deferred work runs after the answer and not after stop', async () => {
+  const station = new FakeStation(1);
+  const link = new FakeLink();
+  const clock = new VirtualClock();
+  const log = capturingLogger();
+  const deps: AdapterDeps = { link, station, db: {} as Db, clock, log, config: testConfig() };
+  const kit = new AdapterKit<V16Messages, 'offline'>(deps, {
+    namespace: 'ocpp:v16',
+    gate: { initial: 'offline', blockedWhilePending: { RemoteStopTransaction: { status: 'Rejected' } }, rejectedMessage: 'no' },
+  });
+  const ctx = kit.context('remote');
+  assert.equal(kit.context('remote'), ctx, 'one context per block name');
+  const order: string[] = [];
+  ctx.handle('RemoteStopTransaction', () => {
+    ctx.defer(() => void order.push('after'));
+    order.push('answer');
+    return { status: 'Accepted' };
+  });
+  kit.gate.set('Pending');
+  assert.deepEqual(await link.csmsCall('RemoteStopTransaction', { transactionId: 1 }), { status: 'Rejected' });
+  kit.gate.set('Accepted');
+  assert.deepEqual(await link.csmsCall('RemoteStopTransaction', { transactionId: 1 }), { status: 'Accepted' });
+  assert.deepEqual(order, ['answer']);
+  await clock.advance(0);
+  assert.deepEqual(order, ['answer', 'after']);
+  kit.gate.set('Rejected');
+  await assert.rejects(Promise.resolve().then(() => link.csmsCall('RemoteStopTransaction', { transactionId: 1 })), /no/);
+  kit.gate.set('Accepted');
+  await link.csmsCall('RemoteStopTransaction', { transactionId: 1 });
+  kit.stop();
+  await clock.advance(0);
+  assert.deepEqual(order, ['answer', 'after', 'answer'], 'deferred work due after stop is dropped');
+  ctx.log.info('x');
+  assert.equal(log.entries.at(-1)?.meta?.ns, 'ocpp:v16:remote');
+});
+
 test('kit gate (1.6 4.2 / 2.0.1 B02.FR.02): while Pending BootNotification may go, other CALLs only when triggered', () => {
   const gate = new RegistrationGate<V201Messages, 'None'>({ initial: 'None', blockedWhilePending: {} });
   assert.equal(gate.maySend('BootNotification'), true);

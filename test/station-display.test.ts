@@ -40,8 +40,8 @@ function model() {
   const display = new FakeDisplay();
   const m = new DisplayModel({ events, clock, log: silent, evseIds: [1], display });
   m.start();
-  const status = (s: ConnectorState['status'], errorCode: ConnectorState['errorCode'] = 'NoError') =>
-    events.emit('status', { evseId: 1, connectorId: 1, status: s, errorCode, at: clock.now() });
+  const status = (s: ConnectorState['status'], fault?: ConnectorState['fault']) =>
+    events.emit('status', { evseId: 1, connectorId: 1, status: s, ...(fault ? { fault } : {}), at: clock.now() });
   return { clock, events, display, m, status };
 }
 
@@ -110,7 +110,7 @@ describe('display model: what is shown in each state', () => {
     const { events, display, status } = model();
     status('Available');
     events.emit('fault-raised', 1, { kind: 'rcd-trip', severity: 'high' });
-    status('Faulted', 'GroundFailure');
+    status('Faulted', { kind: 'rcd-trip', severity: 'high' });
     assert.deepEqual(display.now, ['Out of order', 'Residual current']);
     events.emit('fault-cleared', 1, 'rcd-trip');
     status('Available');

@@ -7,9 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../base/clock.js';
 import { COMM_RETRY_MS, Evse, FEEDBACK_SETTLE_MS } from '../src/station/evse.js';
+import { SessionFacts } from '../src/station/evse-status.js';
 import { Station } from '../src/station/station.js';
 import { FakeHal, MemoryLog } from './support/fake-hal.js';
 import { charging, makeStation, tok } from './support/station-fixture.js';
+import { errorFieldsOf } from '../src/ocpp/v16/error-codes.js';
 
 // ---- pilot transitions ------------------------------------------------------------------------
 
@@ -100,7 +102,7 @@ for (const bad of ['E', 'F'] as const) {
     assert.equal(e.contactor.commanded, false);
     assert.equal(e.pilot.maxCurrent, 0);
     assert.equal(f.lastStatus()?.status, 'Faulted');
-    assert.equal(f.lastStatus()?.errorCode, 'EVCommunicationError');
+    assert.equal(errorFieldsOf(f.lastStatus()!).errorCode, 'EVCommunicationError');
     e.pilot.setState('C');
     assert.equal(e.contactor.commanded, true, 'back to C: charging resumes');
     await f.stop();
@@ -128,7 +130,7 @@ test('opens on fault of high severity: same tick, Faulted, session ended with it
   assert.equal(e.contactor.commanded, false);
   await f.clock.advance(0);
   assert.equal(f.lastStatus()?.status, 'Faulted');
-  assert.equal(f.lastStatus()?.errorCode, 'OverCurrentFailure');
+  assert.equal(errorFieldsOf(f.lastStatus()!).errorCode, 'OverCurrentFailure');
   assert.equal(f.sessionEvents('ended')[0]?.session.stoppedReason, 'OvercurrentFault');
   assert.deepEqual(f.ev.faults.map(([id, x]) => [id, x.kind]), [[1, 'overcurrent']]);
   assert.equal(await f.station.requestStart(1, tok('AA11'), { preAuthorized: true }), 'Rejected', 'no new session while faulted');
@@ -142,12 +144,12 @@ test('opens on fault of low severity: same tick, SuspendedEVSE with the error co
   e.pilot.raise({ kind: 'high-temperature', severity: 'low' });
   assert.equal(e.contactor.commanded, false);
   assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
-  assert.equal(f.lastStatus()?.errorCode, 'HighTemperature');
+  assert.equal(errorFieldsOf(f.lastStatus()!).errorCode, 'HighTemperature');
   assert.ok(f.station.session(1), 'a low fault does not end the session');
   e.pilot.clear('high-temperature');
   assert.equal(e.contactor.commanded, true);
   assert.equal(f.lastStatus()?.status, 'Charging');
-  assert.equal(f.lastStatus()?.errorCode, 'NoError');
+  assert.equal(errorFieldsOf(f.lastStatus()!).errorCode, 'NoError');
   await f.stop();
 });
 
@@ -182,9 +184,11 @@ test('opens when the EVSE becomes unavailable: same tick, Unavailable', () => {
   const clock = new VirtualClock();
   const hal = new FakeHal({ now: () => clock.now() });
   const h = hal.evse(1);
-  const evse = new Evse({ hal: h, clock, log: new MemoryLog(), keepLockedOnEvUnplug: () => false });
-  evse.setSession(true);
-  evse.setAuthorized(true);
+  // The pilot/contactor layer alone, with a session view the test writes (Sessions do in the station).
+  const session = new SessionFacts();
+  const evse = new Evse({ hal: h, clock, log: new MemoryLog(), session, keepLockedOnEvUnplug: () => false });
+  Object.assign(session, { active: true, authorized: true });
+  evse.update();
   h.pilot.setState('C');
   assert.equal(h.contactor.commanded, true);
   evse.setOperative(false);
@@ -286,7 +290,7 @@ test('lock failure: fault ConnectorLockFailure, no charge', async () => {
   await f.clock.advance(0);
   assert.equal(e.contactor.commanded, false);
   assert.deepEqual(e.contactor.commands, []);
-  assert.equal(f.lastStatus()?.errorCode, 'ConnectorLockFailure');
+  assert.equal(errorFieldsOf(f.lastStatus()!).errorCode, 'ConnectorLockFailure');
   assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
   await f.stop();
 });
@@ -297,7 +301,7 @@ test('relay welded (feedback closed while commanded open): PowerSwitchFailure, F
   e.contactor.setFeedback(true);
   await f.clock.advance(FEEDBACK_SETTLE_MS);
   assert.equal(f.lastStatus()?.status, 'Faulted');
-  assert.equal(f.lastStatus()?.errorCode, 'PowerSwitchFailure');
+  assert.equal(errorFieldsOf(f.lastStatus()!).errorCode, 'PowerSwitchFailure');
   assert.equal(await f.station.requestStart(1, tok('AA11'), { preAuthorized: true }), 'Rejected');
   e.contactor.setFeedback(false);
   await f.clock.advance(FEEDBACK_SETTLE_MS);
@@ -312,7 +316,7 @@ test('relay stuck open (feedback open while commanded closed): PowerSwitchFailur
   await charging(f);
   await f.clock.advance(FEEDBACK_SETTLE_MS);
   assert.equal(e.contactor.commanded, false);
-  assert.equal(f.lastStatus()?.errorCode, 'PowerSwitchFailure');
+  assert.equal(errorFieldsOf(f.lastStatus()!).errorCode, 'PowerSwitchFailure');
   assert.equal(f.lastStatus()?.status, 'SuspendedEVSE');
   await f.clock.advance(10 * FEEDBACK_SETTLE_MS);
   assert.deepEqual(e.contactor.commands, [true, false], 'no chattering retries within the session');
@@ -328,8 +332,8 @@ test('issue 10 #11: an open command that cannot be delivered is comm-failure (Ot
   await f.clock.advance(0);
   assert.deepEqual(f.ev.faults.map(([, x]) => x.kind), ['comm-failure']);
   assert.equal(f.lastStatus()?.status, 'Faulted');
-  assert.equal(f.lastStatus()?.errorCode, 'OtherError');
-  assert.equal(f.lastStatus()?.vendorErrorCode, 'ContactorCommandUndelivered');
+  assert.equal(errorFieldsOf(f.lastStatus()!).errorCode, 'OtherError');
+  assert.equal(errorFieldsOf(f.lastStatus()!).vendorErrorCode, 'ContactorCommandUndelivered');
   assert.match(f.lastStatus()?.info ?? '', /^comm-failure/);
   assert.equal(e.contactor.commanded, false, 'commanded open');
   assert.equal(await f.station.requestStart(1, tok('BB22'), { preAuthorized: true }), 'Rejected', 'no session while unreachable');
@@ -380,8 +384,8 @@ test('emergency stop input: every EVSE Faulted OtherError with vendorErrorCode, 
   for (const id of [1, 2]) {
     const st = f.lastStatus(id)!;
     assert.equal(st.status, 'Faulted');
-    assert.equal(st.errorCode, 'OtherError');
-    assert.equal(st.vendorErrorCode, 'EmergencyStop');
+    assert.equal(errorFieldsOf(st).errorCode, 'OtherError');
+    assert.equal(errorFieldsOf(st).vendorErrorCode, 'EmergencyStop');
   }
   assert.equal(f.sessionEvents('ended')[0]?.session.stoppedReason, 'EmergencyStop');
   f.hal.emergencyStop!.set(false);

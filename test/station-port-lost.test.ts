@@ -15,7 +15,7 @@ import type { HalFault, HalFaultKind } from '../hal/types.js';
 import { openDatabase } from '../src/store/db.js';
 import { Station } from '../src/station/station.js';
 import type { ConnectorState } from '../src/station/api.js';
-import { errorCodeFor } from '../src/station/faults.js';
+import { errorCodeFor, errorFieldsOf } from '../src/ocpp/v16/error-codes.js';
 import { FakeHal, MemoryLog } from './support/fake-hal.js';
 import { FakeCsms, tok } from './support/station-fixture.js';
 import { hasSocat, NO_SOCAT, Peer, PtyPair, quietLog } from './support/pty.js';
@@ -130,7 +130,7 @@ test('issue 10 #11: the OpenEVSE port vanishes mid-charge → comm-failure (not 
     await until('port back', () => cleared.includes('port-lost'));
     await until('comm-failure cleared', () => cleared.includes('comm-failure'));
     await until('Available', () => station.connector(1).status === 'Available');
-    assert.equal(station.connector(1).errorCode, 'NoError');
+    assert.equal(errorFieldsOf(station.connector(1)).errorCode, 'NoError');
     assert.equal(statuses.at(-1)?.status, 'Available');
     assert.ok(board.received.includes('FS'), 'the open command was delivered once the port was back');
     assert.equal(contactor.commanded, false);

@@ -18,6 +18,7 @@ import type { ConnectorState } from '../src/station/api.js';
 import { FakeHal, MemoryLog } from './support/fake-hal.js';
 import { FakeCsms, makeStation, tok } from './support/station-fixture.js';
 import { quietLog } from './support/pty.js';
+import { errorFieldsOf } from '../src/ocpp/v16/error-codes.js';
 
 const lost: HalFault = { kind: 'pilot-board-lost', severity: 'high', detail: 'no line from the pilot board' };
 
@@ -25,7 +26,7 @@ test('a high fault a part raised before the station existed: Faulted with its er
   const f = await makeStation({ beforeStation: (hal) => hal.evse(1).pilot.raise(lost) });
   const st = f.station.connector(1);
   assert.equal(st.status, 'Faulted');
-  assert.equal(st.errorCode, 'EVCommunicationError');
+  assert.equal(errorFieldsOf(st).errorCode, 'EVCommunicationError');
   assert.equal(f.lastStatus()?.status, 'Faulted', 'the first status the adapters hear is Faulted');
   assert.deepEqual(f.ev.faults, [[1, lost]], 'the adapters hear of the fault once, at start');
   // An authorized EV asking for energy gets none while the fault holds.
@@ -46,9 +47,9 @@ test('a high fault a part raised before the station existed: Faulted with its er
 test('a low fault present at start (meter silent) shows its error code without Faulted', async () => {
   const silent: HalFault = { kind: 'meter-silent', severity: 'low' };
   const f = await makeStation({ evses: 2, beforeStation: (hal) => hal.evse(2).meter.raise(silent) });
-  assert.equal(f.station.connector(1).errorCode, 'NoError');
+  assert.equal(errorFieldsOf(f.station.connector(1)).errorCode, 'NoError');
   const st = f.station.connector(2);
-  assert.equal(st.errorCode, 'PowerMeterFailure');
+  assert.equal(errorFieldsOf(st).errorCode, 'PowerMeterFailure');
   assert.notEqual(st.status, 'Faulted');
   assert.deepEqual(f.ev.faults, [[2, silent]]);
   await f.stop();
@@ -146,7 +147,7 @@ test('real serial driver: a pilot board whose port is missing at start → Fault
   const st = s.station.connector(1);
   assert.equal(st.status, 'Faulted');
   // Without the fault the pilot's state F alone would read EVCommunicationError: the code proves the fault was taken.
-  assert.equal(st.errorCode, 'OtherError');
+  assert.equal(errorFieldsOf(st).errorCode, 'OtherError');
   assert.match(st.info ?? '', /nonexistent/);
   assert.deepEqual(s.faults.map(([id, f]) => [id, f.kind]), [[1, 'port-lost']]);
   assert.equal(s.fake.evse(1).contactor.commanded, false);

@@ -128,7 +128,7 @@ test('4.9 StatusNotification follows station status; not sent while offline; pre
   await r.clock.advance(0);
   r.station.setStatus(1, 'Charging');
   await r.clock.advance(0);
-  r.station.setStatus(1, 'Faulted', true, { errorCode: 'GroundFailure', info: 'RCD tripped', vendorErrorCode: 'rcd-trip' });
+  r.station.setStatus(1, 'Faulted', true, { fault: { kind: 'rcd-trip', severity: 'high', vendorCode: 'rcd-trip' }, info: 'RCD tripped' });
   await r.clock.advance(0);
   assert.deepEqual(
     r.link.ofAction('StatusNotification').map((p) => `${p.status}/${p.errorCode}/${p.info ?? ''}/${p.vendorErrorCode ?? ''}`),

@@ -7,7 +7,7 @@ import type { Clock } from '../../base/clock.js';
 import type { EvseHal, SimControl } from '../../hal/types.js';
 import type { Logger } from '../../base/logger.js';
 import type { HttpConfig, StationIdentityConfig } from '../config/types.js';
-import type { StationApi } from '../station/api.js';
+import type { ConnectorState, StationApi } from '../station/api.js';
 
 /** The link's snapshot (src/ocpp/link.ts LinkStatus has this shape). */
 export interface LinkStatusView {
@@ -52,6 +52,11 @@ export interface HttpDeps {
   version: string;
   /** True when the daemon runs its own development CSMS (--dev-csms). */
   devCsms?: boolean;
+  /**
+   * The OCPP 1.6 ChargePointErrorCode of a connector state (the status document's errorCode); the
+   * mapping is the 1.6 adapter's, handed in by src/wiring.ts. Absent: NoError, or OtherError with a fault.
+   */
+  errorCodeOf?: (c: ConnectorState) => string;
   /** Seconds between meter reads for the chart and metrics; default 5. */
   sampleS?: number;
 }

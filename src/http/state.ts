@@ -69,7 +69,6 @@ export class HttpState {
     station.on('fault-raised', onFault);
     station.on('fault-cleared', onCleared);
     station.on('session', onSession);
-    station.on('session-departed', onChange);
     station.on('status', onChange);
     station.on('limit', onChange);
     station.on('meter', onMeter);
@@ -78,7 +77,6 @@ export class HttpState {
       () => station.off('fault-raised', onFault),
       () => station.off('fault-cleared', onCleared),
       () => station.off('session', onSession),
-      () => station.off('session-departed', onChange),
       () => station.off('status', onChange),
       () => station.off('limit', onChange),
       () => station.off('meter', onMeter),

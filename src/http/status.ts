@@ -27,7 +27,7 @@ export function buildStatus(d: HttpDeps, s: HttpState): Record<string, unknown> 
       id: hal.id,
       connectorId: c.connectorId,
       status: c.status,
-      errorCode: c.errorCode,
+      errorCode: d.errorCodeOf ? d.errorCodeOf(c) : c.fault ? 'OtherError' : 'NoError',
       info: c.info ?? null,
       statusSince: iso(c.at),
       pilot: hal.pilot.state,

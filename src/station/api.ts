@@ -4,7 +4,7 @@
  * Words follow 2.0.1 where the versions differ (it is the richer vocabulary); the 1.6 adapter maps.
  */
 import type { DisplayModel } from './display-model.js';
-import type { HalFault, MeterReading } from '../../hal/types.js';
+import type { HalFault, HalFaultKind, MeterReading } from '../../hal/types.js';
 import type { TypedEmitter } from '../../base/emitter.js';
 import type { ExternalConstraint, ExternalLimitChange } from './external-limits.js';
 
@@ -22,27 +22,27 @@ export type ConnectorStatus =
   | 'Unavailable'
   | 'Faulted';
 
-/** OCPP 1.6 ChargePointErrorCode, which the hardware faults map to. */
-export type ErrorCode =
-  | 'NoError'
-  | 'ConnectorLockFailure'
-  | 'EVCommunicationError'
-  | 'GroundFailure'
-  | 'HighTemperature'
-  | 'InternalError'
-  | 'OtherError'
-  | 'OverCurrentFailure'
-  | 'PowerMeterFailure'
-  | 'PowerSwitchFailure'
-  | 'ReaderFailure';
+/**
+ * A fault of a part of the station, version-neutral: what went wrong (kind), how bad it is (high opens
+ * the contactor and makes the EVSE inoperative; low stops charging cleanly), and free text. Each adapter
+ * maps the kind to its version's words (1.6 ChargePointErrorCode: src/ocpp/v16/error-codes.ts).
+ * The adapters read faults and meter readings through these names, never from hal/.
+ */
+export type Fault = HalFault;
+export type FaultKind = HalFaultKind;
+export type { FaultSeverity, MeterReading, Phase } from '../../hal/types.js';
 
 export interface ConnectorState {
   evseId: number;
   connectorId: number;
   status: ConnectorStatus;
-  errorCode: ErrorCode;
+  /**
+   * The fault the status shows: the high-severity one when Faulted (a pilot in state E/F shows as a
+   * 'pilot-error'), else a low-severity one that leaves the connector usable; absent when none.
+   */
+  fault?: Fault;
+  /** Short text for the operator: the fault's kind and detail, or the pilot state. */
   info?: string;
-  vendorErrorCode?: string;
   /** Epoch ms of the change. */
   at: number;
 }
@@ -177,16 +177,20 @@ export type SessionTrigger =
   | 'Trigger';
 
 /**
- * Event order of one session: 'started' (its trigger says which fact opened it: CablePluggedIn,
- * Authorized or RemoteStart; that fact is not repeated as 'ev-connected' / 'authorized'), then the
- * other facts as they happen, then 'ended' exactly once. 'ended' comes when the transaction stops
- * (stop token, remote stop, EV side disconnect with StopTxOnEVSideDisconnect, timeout, reset, high
- * fault, shutdown); the cable may still be in (connector Finishing), and then the station event
- * 'session-departed' tells when it leaves. A session left open by a power
- * cut is ended at the next start() with reason PowerLoss (or the recorded reset) and reported then.
+ * A session's three milestones and the facts between them. 'started' (its trigger says which fact
+ * opened it: CablePluggedIn, Authorized or RemoteStart; that fact is not repeated as 'ev-connected' /
+ * 'authorized'), then the other facts as they happen, then 'ended' exactly once: the energy stopped
+ * and the authorization is over (stop token, remote stop, EV side disconnect with
+ * StopTxOnEVSideDisconnect, timeout, reset, high fault, shutdown). Then 'closed' exactly once, when
+ * nothing of the session is left on the EVSE: the cable left (trigger EVDeparted, at once after
+ * 'ended' when it was out already) or another session took the EVSE (that session's opening trigger,
+ * just before its 'started'); its snapshot has chargingState Idle. Where a protocol transaction starts
+ * and stops between these (1.6 Finishing, 2.0.1 TxStartPoint / TxStopPoint) is each adapter's projection.
+ * A session left open by a power cut is ended at the next start() with reason PowerLoss (or the
+ * recorded reset) and reported then; its 'closed' follows as for any other.
  */
 export type SessionEventType =
-  | 'started' // session opened (first of connected / authorized)
+  | 'started' // milestone: session opened (first of connected / authorized)
   | 'ev-connected'
   | 'authorized'
   | 'power-path-closed'
@@ -194,7 +198,8 @@ export type SessionEventType =
   | 'charging-state'
   | 'ev-disconnected'
   | 'deauthorized'
-  | 'ended';
+  | 'ended' // milestone: energy stopped, authorization over; the cable may still be in
+  | 'closed'; // milestone: the cable left, or another session took the EVSE
 
 export interface SessionEvent {
   type: SessionEventType;
@@ -221,19 +226,12 @@ export interface StationEvents {
   status: [ConnectorState];
   session: [SessionEvent];
   meter: [MeterSample];
-  'fault-raised': [evseId: number, fault: HalFault];
-  'fault-cleared': [evseId: number, kind: HalFault['kind']];
+  'fault-raised': [evseId: number, fault: Fault];
+  'fault-cleared': [evseId: number, kind: FaultKind];
   /** Station asks its owner to restart the process (hard reset). */
   'restart-requested': [reason: 'HardReset' | 'SoftReset' | 'Immediate'];
   /** A reservation ended other than by cancelReservation (2.0.1 ReservationStatusUpdate): expired, or used by its token. */
   'reservation-ended': [reservationId: number, reason: 'Expired' | 'Removed' | 'Used'];
-  /**
-   * A session whose 'ended' came with the cable still in (connector Finishing) saw the cable leave: its
-   * last fact, after 'ended' (type 'ev-disconnected', trigger EVDeparted, chargingState Idle). Not emitted
-   * when a new session took the cable first, nor for sessions ended by a restart. The 2.0.1 adapter ends
-   * there a transaction whose TxStopPoint waits for the cable (EVConnected).
-   */
-  'session-departed': [SessionEvent];
   /**
    * The effective current limit of an EVSE changed: setLimit() and the charging profiles together, capped
    * by the EVSE's hardware maximum (amperes per phase; the maximum itself when nothing limits it).
@@ -444,6 +442,12 @@ export interface StationApi extends TypedEmitter<StationEvents> {
   readonly display?: DisplayModel;
 
   presentToken(token: IdToken, evseId?: number): Promise<AuthInfo>;
+  /**
+   * The EVSE a token goes to when no EVSE is named: the one its reservation holds, the one whose cable
+   * waits for a token, the only one, the first free one; undefined when none can take it. The one choice
+   * for both a presented token and a remote start without an EVSE (1.6 connectorId / 2.0.1 evseId absent).
+   */
+  evseFor(token: IdToken, groupId?: string): number | undefined;
   requestStart(evseId: number, token: IdToken, opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'>;
   requestStop(sessionId: string, reason: StopReason, trigger: SessionTrigger): boolean;
   /** The CSMS says the token of a running session is not valid (StartTransaction.conf / TransactionEvent response). */
@@ -452,11 +456,6 @@ export interface StationApi extends TypedEmitter<StationEvents> {
   /** evseId 0 = the whole station. */
   setAvailability(evseId: number, operative: boolean): AvailabilityResult;
   reset(kind: ResetKind, evseId?: number): 'Accepted' | 'Rejected' | 'Scheduled';
-  /**
-   * An adapter still has a protocol transaction open on an EVSE whose session has ended (2.0.1 TxStopPoint
-   * EVConnected waits for the cable): while held, the EVSE is not idle for a Reset OnIdle. Release with false.
-   */
-  holdIdle?(evseId: number, held: boolean): void;
   reserve(r: Reservation): ReservationResult;
   cancelReservation(id: number): boolean;
   /** The limits from outside the CSMS in force now (reported as ChargingStationExternalConstraints). */

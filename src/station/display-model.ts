@@ -86,6 +86,10 @@ export class DisplayModel {
   };
   private readonly onSession = (e: SessionEvent): void => {
     const v = this.view(e.session.evseId);
+    if (e.type === 'closed') {
+      this.onClosed(e);
+      return;
+    }
     if (e.type === 'ended') {
       // A late 'ended' of an older session must not hide the one now running.
       if (!v.session || v.session.id === e.session.id) {
@@ -98,7 +102,8 @@ export class DisplayModel {
     }
     this.update();
   };
-  private readonly onDeparted = (e: SessionEvent): void => {
+  /** The cable left (or another session took the EVSE): the end screen goes after its time. */
+  private readonly onClosed = (e: SessionEvent): void => {
     const v = this.view(e.session.evseId);
     if (v.ended?.session.id === e.session.id) v.ended.until = this.clock.now() + END_SCREEN_MS;
     this.update();
@@ -133,7 +138,6 @@ export class DisplayModel {
     const ev = this.deps.events;
     ev.on('status', this.onStatus);
     ev.on('session', this.onSession);
-    ev.on('session-departed', this.onDeparted);
     ev.on('meter', this.onMeter);
     ev.on('fault-raised', this.onFault);
     ev.on('fault-cleared', this.onFaultCleared);
@@ -146,7 +150,6 @@ export class DisplayModel {
     const ev = this.deps.events;
     ev.off('status', this.onStatus);
     ev.off('session', this.onSession);
-    ev.off('session-departed', this.onDeparted);
     ev.off('meter', this.onMeter);
     ev.off('fault-raised', this.onFault);
     ev.off('fault-cleared', this.onFaultCleared);
@@ -314,7 +317,7 @@ export class DisplayModel {
     if (bad.length === 0 || bad.length < vs.length) return undefined; // an EVSE still serves: its screen wins
     const [id, v] = bad[0]!;
     const f = v.faults[0];
-    return ['Out of order', f ? faultText(f) : (v.status?.info ?? v.status?.errorCode ?? 'Fault'), ...(vs.length > 1 ? [`EVSE ${id}`] : [])];
+    return ['Out of order', f ? faultText(f) : (v.status?.info ?? v.status?.fault?.kind ?? 'Fault'), ...(vs.length > 1 ? [`EVSE ${id}`] : [])];
   }
 
   /** One screen per EVSE doing something; the idle screen when none is. */

@@ -66,7 +66,7 @@ export class ExternalLimits extends TypedEmitter<ExternalLimitEvents> {
     /** EVSE ids of the station, to refuse a limit on an EVSE that does not exist. */
     private readonly evseIds: () => number[],
   ) {
-    super();
+    super(log);
   }
 
   /** Set or change the constraint of `key`. Throws on a value that cannot be a limit (the caller shows it). */

@@ -3,6 +3,7 @@
  * timer goes through the injected Clock. A meter that fails to answer is logged, never thrown.
  */
 import type { Clock, TimerHandle } from '../../base/clock.js';
+import { TypedEmitter } from '../../base/emitter.js';
 import type { MeterReading } from '../../hal/types.js';
 import type { Logger } from '../../base/logger.js';
 import type { MeterSample, SampleContext } from './api.js';
@@ -16,10 +17,13 @@ export interface MeteringDeps {
   evses: Evse[];
   /** Running session on the EVSE, if any. */
   sessionOf: (evseId: number) => string | undefined;
-  emit: (sample: MeterSample) => void;
 }
 
-export class Metering {
+export interface MeteringEvents {
+  sample: [MeterSample];
+}
+
+export class Metering extends TypedEmitter<MeteringEvents> {
   private sampleS = 0;
   private alignedS = 0;
   private readonly periodic = new Map<number, TimerHandle>();
@@ -27,7 +31,9 @@ export class Metering {
   private readonly last = new Map<number, MeterReading>();
   private stopped = false;
 
-  constructor(private readonly d: MeteringDeps) {}
+  constructor(private readonly d: MeteringDeps) {
+    super(d.log);
+  }
 
   /** Last reading seen of an EVSE's meter (kept fresh by every read). */
   lastReading(evseId: number): MeterReading | undefined {
@@ -61,11 +67,7 @@ export class Metering {
       reading,
       currentOfferedA: evse ? evse.offeredCurrent() : 0,
     };
-    try {
-      this.d.emit(sample);
-    } catch (err) {
-      this.d.log.error('meter listener failed', { err: String(err) });
-    }
+    this.emit('sample', sample);
     return sample;
   }
 

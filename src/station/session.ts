@@ -4,6 +4,7 @@
  * is written to SQLite (synchronous=FULL) before it is reported, so a power cut loses nothing.
  */
 import { randomUUID } from 'node:crypto';
+import { TypedEmitter } from '../../base/emitter.js';
 import type { Clock, TimerHandle } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import { commitLazy, type Db } from '../store/db.js';
@@ -11,6 +12,7 @@ import { isStorageError, storageHealth } from '../store/health.js';
 import { markEndReported, saveSession, unreportedEnds } from '../store/sessions.js';
 import type { AuthInfo, AuthSettings, ChargingState, IdToken, MeterSample, Session, SessionEvent, SessionEventType, SessionTrigger, StopReason } from './api.js';
 import type { Evse } from './evse.js';
+import type { LockHolder, SessionFacts } from './evse-status.js';
 import type { Metering } from './metering.js';
 
 /**
@@ -29,12 +31,16 @@ export interface SessionDeps {
   log: Logger;
   settings: AuthSettings;
   evses: Map<number, Evse>;
+  /** Per EVSE, the session facts its pilot/contactor layer reads; written here only. */
+  facts: Map<number, SessionFacts>;
   metering: Metering;
-  emit: (e: SessionEvent) => void;
   /** Called after a session ended and was reported (scheduled availability, OnIdle reset, ...). */
   afterEnd: (s: Session) => void;
-  /** The cable of a session that ended with it in has left (StationEvents 'session-departed'). */
-  departed?: (e: SessionEvent) => void;
+}
+
+export interface SessionsEvents {
+  /** Every fact and milestone of every session (StationEvents 'session'). */
+  event: [SessionEvent];
 }
 
 export interface AuthorizeFacts {
@@ -46,15 +52,18 @@ export interface AuthorizeFacts {
   reservationId?: number;
 }
 
-export class Sessions {
+export class Sessions extends TypedEmitter<SessionsEvents> {
   private readonly running = new Map<number, Session>();
   private readonly timeouts = new Map<number, TimerHandle>();
   private readonly checkpoints = new Map<number, TimerHandle>();
   private checkpointCount = 0;
   private readonly ending = new Set<Promise<void>>();
   private readonly closedWatchers = new Set<(e: SessionEvent) => void>();
-  /** Per EVSE, the session that ended with the cable in, until the cable leaves or a new session takes it. */
-  private readonly cableIn = new Map<number, { s: Session; reported: boolean; leftAt?: number }>();
+  /**
+   * Ended sessions (by id) waiting for their 'closed' milestone: until the cable leaves or a new session
+   * takes the EVSE. `closedBy` holds that fact while the end is still being reported.
+   */
+  private readonly unclosed = new Map<string, { s: Session; reported: boolean; closedBy?: { trigger: SessionTrigger; at: number } }>();
   /**
    * While the storage takes no writes: the sessions whose latest state is not on disk (written first
    * when writes work again), and the ends not reported yet with their trigger (reported then: the
@@ -65,7 +74,48 @@ export class Sessions {
   /** Ends between their first save and their report (finishEnd): reported by finishEnd itself. */
   private readonly finishing = new Set<string>();
 
-  constructor(private readonly d: SessionDeps) {}
+  constructor(private readonly d: SessionDeps) {
+    super(d.log);
+  }
+
+  // ---- the facts the EVSEs read ---------------------------------------------------------------
+
+  private facts(evseId: number): SessionFacts {
+    const f = this.d.facts.get(evseId);
+    if (!f) throw new Error(`no session facts for EVSE ${evseId}`);
+    return f;
+  }
+
+  /** Change the facts of an EVSE's session, then let its pilot/contactor layer act on them. */
+  private setFacts(evse: Evse, change: Partial<SessionFacts>): void {
+    Object.assign(this.facts(evse.id), change);
+    evse.update();
+  }
+
+  /** May the cable on this EVSE open a session, or did one end with it in? */
+  cableHandled(evseId: number): boolean {
+    return this.d.facts.get(evseId)?.cableHandled ?? false;
+  }
+
+  lockHolder(evseId: number): LockHolder | undefined {
+    return this.d.facts.get(evseId)?.lockHolder;
+  }
+
+  /** E09.FR.03: the cable kept locked for its owner is released (owner presented, or UnlockConnector). */
+  releaseLock(evse: Evse): void {
+    if (this.facts(evse.id).lockHolder) this.setFacts(evse, { lockHolder: undefined });
+  }
+
+  /**
+   * The pilot says plugged (B/C/D), unplugged (A) or nothing about the cable (E/F). An unplug ends what
+   * the last session left (Finishing, the handled cable); a plug is seen by the open session. Part of the
+   * EVSE's own snapshot (the station reports after it): none of these facts moves the contactor, PWM or lock.
+   */
+  pilotChanged(evseId: number, plugged: boolean | undefined): void {
+    const f = this.facts(evseId);
+    if (plugged === false) Object.assign(f, { finishing: false, cableHandled: false });
+    else if (plugged === true && f.active) f.sawEv = true;
+  }
 
   private get storageFaulted(): boolean {
     return storageHealth(this.d.db).fault !== undefined;
@@ -161,7 +211,8 @@ export class Sessions {
     }
     if (s.authorizedAt === undefined || this.d.settings.stopTxOnEVSideDisconnect) {
       if (s.authorizedAt !== undefined && s.idToken && !this.d.settings.unlockConnectorOnEVSideDisconnect) {
-        evse.holdLockFor({ idToken: s.idToken.idToken, ...(s.auth?.groupId !== undefined ? { groupId: s.auth.groupId } : {}) });
+        const holder = { idToken: s.idToken.idToken, ...(s.auth?.groupId !== undefined ? { groupId: s.auth.groupId } : {}) };
+        this.setFacts(evse, { lockHolder: evse.hal.lock ? holder : undefined });
       }
       void this.end(evse.id, 'EVDisconnected', 'EVDeparted');
       return;
@@ -208,7 +259,7 @@ export class Sessions {
       Object.assign(s, facts);
       this.changed(s, 'authorized', f.trigger);
     }
-    evse.setAuthorized(true);
+    this.setFacts(evse, { authorized: true, deauthorized: false });
     this.armTimeout(evse.id);
     return s;
   }
@@ -218,7 +269,7 @@ export class Sessions {
     const s = this.find(sessionId);
     if (!s) return;
     const evse = this.d.evses.get(s.evseId);
-    evse?.suspendDeauthorized();
+    if (evse) this.setFacts(evse, { authorized: false, deauthorized: true });
     s.auth = auth;
     this.changed(s, 'deauthorized', 'Deauthorized');
     if (this.d.settings.stopTransactionOnInvalidId) void this.end(s.evseId, 'DeAuthorized', 'Deauthorized');
@@ -239,11 +290,13 @@ export class Sessions {
       ...(meterStart !== undefined ? { meterStartWh: meterStart } : {}),
       ...facts,
     };
-    this.cableIn.delete(evse.id);
     // Registered after the EVSE took the session, so that no event of it precedes 'started'.
-    evse.setSession(true);
+    this.setFacts(evse, { active: true, deauthorized: false, sawEv: evse.plugged, finishing: false });
     this.running.set(evse.id, s);
     s.chargingState = evse.chargingState();
+    // The last session's cable is taken by this one: that session is closed just before this one starts
+    // (the EVSE is busy with this one already, e.g. for a Reset OnIdle waiting on the closed one).
+    this.closeBy(evse.id, trigger, now);
     this.changed(s, 'started', trigger);
     this.d.metering.startPeriodic(evse.id);
     this.armCheckpoint(evse.id);
@@ -272,7 +325,7 @@ export class Sessions {
     if (!s) return Promise.resolve();
     const evse = this.d.evses.get(evseId);
     this.running.delete(evseId);
-    evse?.endSession(s.authorizedAt !== undefined);
+    if (evse) this.endFacts(evse, s);
     this.disarmTimeout(evseId);
     this.disarmCheckpoint(evseId);
     this.d.metering.stopPeriodic(evseId);
@@ -285,8 +338,7 @@ export class Sessions {
     if (cached !== undefined) s.meterStopWh = cached;
     this.save(s);
     this.finishing.add(s.id);
-    if (evse?.plugged) this.cableIn.set(evseId, { s, reported: false });
-    else this.cableIn.delete(evseId);
+    this.waitForClose(s, evse);
     const done = this.finishEnd(s, trigger);
     this.ending.add(done);
     void done.finally(() => this.ending.delete(done));
@@ -299,28 +351,60 @@ export class Sessions {
     this.save(s);
     this.finishing.delete(s.id);
     this.report(s, trigger);
-    const c = this.cableIn.get(s.evseId);
-    if (c?.s === s) {
-      c.reported = true;
-      // The cable left while the end was still being read: its departure follows the end.
-      if (c.leftAt !== undefined) this.cableLeft(s.evseId);
-    }
     this.d.afterEnd(s);
   }
 
-  /** The cable left an EVSE without a running session: the last session's departure, if it ended with the cable in. */
+  /** The facts of an EVSE whose session ended: no authorization, Finishing while an authorized session's cable stays in. */
+  private endFacts(evse: Evse, s: Session): void {
+    const plugged = evse.plugged;
+    this.setFacts(evse, {
+      authorized: false,
+      deauthorized: false,
+      active: false,
+      sawEv: false,
+      finishing: s.authorizedAt !== undefined && plugged,
+      cableHandled: plugged,
+    });
+  }
+
+  /** An ended session waits for its 'closed' milestone: the cable leaving, or at once (after the end) when it is out. */
+  private waitForClose(s: Session, evse: Evse | undefined): void {
+    const at = s.endedAt ?? this.d.clock.now();
+    this.unclosed.set(s.id, { s, reported: false, ...(evse?.plugged ? {} : { closedBy: { trigger: 'EVDeparted' as const, at } }) });
+  }
+
+  /** The session's 'ended' was reported: a close that came first follows it now. */
+  private reportedEnd(s: Session): void {
+    const c = this.unclosed.get(s.id);
+    if (!c || c.reported) return;
+    c.reported = true;
+    if (c.closedBy) this.tellClosed(s.id);
+  }
+
+  /** The cable left an EVSE without a running session: the last ended session is closed. */
   private cableLeft(evseId: number): void {
-    const c = this.cableIn.get(evseId);
-    if (!c) return;
-    c.leftAt ??= this.d.clock.now();
-    if (!c.reported) return;
-    this.cableIn.delete(evseId);
-    const e: SessionEvent = { type: 'ev-disconnected', trigger: 'EVDeparted', at: c.leftAt, session: { ...structuredClone(c.s), chargingState: 'Idle' } };
-    try {
-      this.d.departed?.(e);
-    } catch (err) {
-      this.d.log.error('session listener failed', { type: 'session-departed', err: String(err) });
+    this.closeBy(evseId, 'EVDeparted', this.d.clock.now());
+  }
+
+  /**
+   * The 'closed' milestone of the EVSE's last ended session, if it still waits for one: the cable left
+   * (trigger EVDeparted) or another session took the EVSE (that session's opening trigger). It comes after
+   * the session's 'ended' report; a fact that comes first is kept until then.
+   */
+  private closeBy(evseId: number, trigger: SessionTrigger, at: number): void {
+    for (const [id, c] of [...this.unclosed]) {
+      if (c.s.evseId !== evseId) continue;
+      c.closedBy ??= { trigger, at };
+      if (c.reported) this.tellClosed(id);
     }
+  }
+
+  private tellClosed(sessionId: string): void {
+    const c = this.unclosed.get(sessionId);
+    if (!c?.closedBy) return;
+    this.unclosed.delete(sessionId);
+    const { trigger, at } = c.closedBy;
+    this.emit('event', { type: 'closed', trigger, at, session: { ...structuredClone(c.s), chargingState: 'Idle' } });
   }
 
   /**
@@ -337,7 +421,9 @@ export class Sessions {
     const energy = [reading, s.lastEnergyWh, s.meterStartWh].filter((w): w is number => w !== undefined && Number.isFinite(w));
     if (energy.length > 0) s.meterStopWh = Math.max(...energy);
     saveSession(this.d.db, s);
-    this.d.evses.get(s.evseId)?.endSession(s.authorizedAt !== undefined);
+    const evse = this.d.evses.get(s.evseId);
+    if (evse) this.endFacts(evse, s);
+    this.waitForClose(s, evse);
     this.report(s, trigger);
   }
 
@@ -354,6 +440,7 @@ export class Sessions {
     }
     // A recovered end is told at the time it happened, not at the time of the restart.
     this.emitEvent('ended', trigger, s, s.endedAt);
+    this.reportedEnd(s);
     if (this.storageFaulted) {
       // A listener's write failed with this event (its transaction message may not be queued): not
       // marked reported, so storageRecovered() reports it again, even if the next write would work.
@@ -457,10 +544,6 @@ export class Sessions {
   private emitEvent(type: SessionEventType, trigger: SessionTrigger, s: Session, at = this.d.clock.now()): void {
     const e: SessionEvent = { type, trigger, at, session: structuredClone(s) };
     for (const w of this.closedWatchers) w(e);
-    try {
-      this.d.emit(e);
-    } catch (err) {
-      this.d.log.error('session listener failed', { type, err: String(err) });
-    }
+    this.emit('event', e);
   }
 }

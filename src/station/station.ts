@@ -33,7 +33,8 @@ import type {
   UnlockResult,
 } from './api.js';
 import { Authorizer } from './authorization.js';
-import { Evse } from './evse.js';
+import { Evse, type EvseSnapshot } from './evse.js';
+import { SessionFacts } from './evse-status.js';
 import { stopReasonFor } from './faults.js';
 import { Metering } from './metering.js';
 import { Reservations } from './reservations.js';
@@ -101,6 +102,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly evses = new Map<number, Evse>();
+  /** Per EVSE, the session facts: written by Sessions, read by the EVSE's pilot/contactor layer. */
+  private readonly facts = new Map<number, SessionFacts>();
   /** Faults the EVSEs took from their parts at construction, before anyone listened to the EVSEs. */
   private readonly unheardFaults = new Map<number, HalFault[]>();
   private readonly metering: Metering;
@@ -146,39 +149,51 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly onStorageRecovered = (): void => this.storageRecovered();
 
   constructor(deps: StationDeps) {
-    super(deps.log);
+    const log = deps.log.child('station');
+    super(log);
     this.hal = deps.hal;
     this.db = deps.db;
     this.clock = deps.clock;
-    this.log = deps.log;
+    this.log = log;
     this.auth = { ...defaultAuthSettings, ...deps.auth };
     // The EVSEs watch their hardware from now on: the safety rule holds even before start().
     for (const h of deps.hal.evses) {
-      const evse = new Evse({ hal: h, clock: this.clock, log: this.log, keepLockedOnEvUnplug: () => !this.auth.unlockConnectorOnEVSideDisconnect });
+      const facts = new SessionFacts();
+      const evse = new Evse({
+        hal: h,
+        clock: this.clock,
+        log: log.child(`evse${h.id}`),
+        session: facts,
+        keepLockedOnEvUnplug: () => !this.auth.unlockConnectorOnEVSideDisconnect,
+      });
       this.evses.set(h.id, evse);
+      this.facts.set(h.id, facts);
       if (evse.activeFaults.length > 0) this.unheardFaults.set(h.id, evse.activeFaults);
     }
     const evseList = [...this.evses.values()];
-    if (deps.hal.display) this.display = new DisplayModel({ events: this, clock: this.clock, log: this.log, evseIds: [...this.evses.keys()], display: deps.hal.display });
+    if (deps.hal.display) this.display = new DisplayModel({ events: this, clock: this.clock, log: log.child('display'), evseIds: [...this.evses.keys()], display: deps.hal.display });
     this.metering = new Metering({
       clock: this.clock,
-      log: this.log,
+      log: log.child('metering'),
       evses: evseList,
       sessionOf: (id) => this.sess.get(id)?.id,
-      emit: (s) => {
-        this.sess.noteSample(s);
-        this.tell('meter', s);
-      },
     });
-    this.authorizer = new Authorizer(this.db, this.clock, this.log, this.auth);
+    this.metering.on('sample', (s) => {
+      this.sess.noteSample(s);
+      this.tell('meter', s);
+    });
+    this.authorizer = new Authorizer(this.db, this.clock, log.child('auth'), this.auth);
     this.sess = new Sessions({
       db: this.db,
       clock: this.clock,
-      log: this.log,
+      log: log.child('sessions'),
       settings: this.auth,
       evses: this.evses,
+      facts: this.facts,
       metering: this.metering,
-      emit: (e) => {
+      afterEnd: (s) => this.afterSessionEnd(s),
+    });
+    this.sess.on('event', (e) => {
         this.tell('session', e);
         // Shared anew before the EVSE acts on the fact: an authorization finds its share in place
         // (the session is authorized before the EVSE is, see Sessions.authorize).
@@ -186,14 +201,11 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         // After the adapters heard of it: a limit change it causes follows the session fact.
         if (e.type === 'ended') this.chargingProfiles.sessionEnded(e.session.id);
         else if (e.type === 'started' || e.type === 'authorized' || e.type === 'ev-connected') this.chargingProfiles.reapply();
-      },
-      afterEnd: (s) => this.afterSessionEnd(s),
-      departed: (e) => this.tell('session-departed', e),
     });
     this.reservations = new Reservations({
       db: this.db,
       clock: this.clock,
-      log: this.log,
+      log: log.child('reservations'),
       evses: this.evses,
       busy: (id) => this.sess.get(id) !== undefined,
       ended: (id, why, evseId) => {
@@ -202,10 +214,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         if (evse && why !== 'Used') this.openForCable(evse);
       },
     });
-    this.externalLimits = new ExternalLimits(this.clock, this.log, () => this.evseIds);
+    this.externalLimits = new ExternalLimits(this.clock, log.child('external-limits'), () => this.evseIds);
     this.siteLimit = new SiteLimit({
       clock: this.clock,
-      log: this.log,
+      log: log.child('site'),
       ...(deps.site ? { settings: deps.site } : {}),
       ...(deps.hal.siteMeter ? { meter: deps.hal.siteMeter } : {}),
       externals: this.externalLimits,
@@ -238,7 +250,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.chargingProfiles = new CappedSmartCharging({
       db: this.db,
       clock: this.clock,
-      log: this.log,
+      log: log.child('smart-charging'),
       evses: deps.hal.evses.map((h) => ({ id: h.id, phases: h.phases, maxCurrentA: h.maxCurrentA, phaseSwitch: h.phaseSwitch !== undefined })),
       nominalVoltageV: deps.hal.nominalVoltageV,
       sessionOf: (id) => {
@@ -259,24 +271,42 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   }
 
   private wireEvse(evse: Evse): void {
-    evse.on('status', (st) => this.tell('status', st));
-    evse.on('plugged', (plugged) => {
-      if (!this.started || this.stopping) return;
-      if (plugged) this.onPlugged(evse);
-      else this.sess.evDisconnected(evse);
-    });
-    evse.on('power-path', (closed) => this.sess.powerPath(evse.id, closed));
-    evse.on('charging-state', (cs) => this.sess.chargingState(evse.id, cs));
-    evse.on('fault-raised', (f) => {
+    evse.on('snapshot', (snap) => this.onSnapshot(evse, snap));
+  }
+
+  /**
+   * One input of an EVSE, after its contactor was dealt with: first the plug fact goes to the sessions
+   * (so that they record it before the status and charging state that follow from it), then what changed
+   * is told, then the fault, which may end the session.
+   */
+  private onSnapshot(evse: Evse, snap: EvseSnapshot): void {
+    const cause = snap.cause;
+    if (cause.kind === 'pilot') {
+      this.sess.pilotChanged(evse.id, snap.pilot === 'A' ? false : snap.pilot === 'E' || snap.pilot === 'F' ? undefined : true);
+      if (cause.plugChanged && this.started && !this.stopping) {
+        if (snap.plugged) this.onPlugged(evse);
+        else this.sess.evDisconnected(evse);
+      }
+    }
+    this.report(evse);
+    if (cause.kind === 'fault-raised') {
+      const f = cause.fault;
       this.tell('fault-raised', evse.id, f);
       if (f.severity === 'high' && this.sess.get(evse.id) && this.started) {
         void this.sess.end(evse.id, stopReasonFor(f.kind), 'AbnormalCondition');
       }
-    });
-    evse.on('fault-cleared', (k) => {
-      this.tell('fault-cleared', evse.id, k);
+    } else if (cause.kind === 'fault-cleared') {
+      this.tell('fault-cleared', evse.id, cause.fault);
       this.openForCable(evse);
-    });
+    }
+  }
+
+  /** Tell what changed on the EVSE: its status to the adapters, its charging state and power path to its session. */
+  private report(evse: Evse): void {
+    const changes = evse.takeChanges();
+    if (changes.status) this.tell('status', changes.status);
+    if (changes.chargingState !== undefined) this.sess.chargingState(evse.id, changes.chargingState);
+    if (changes.powerPath !== undefined) this.sess.powerPath(evse.id, changes.powerPath);
   }
 
   private onPlugged(evse: Evse): void {
@@ -313,6 +343,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.display?.start();
     for (const evse of this.evses.values()) {
       evse.announce();
+      this.report(evse);
       this.openForCable(evse);
     }
     this.hal.reader?.on('token', this.onToken);
@@ -493,10 +524,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private releaseHeldLock(token: IdToken, evseId: number | undefined): boolean {
     const groupId = this.authorizer.lookupLocal(token.idToken)?.groupId;
     for (const evse of this.evses.values()) {
-      const h = evse.lockHolder;
+      const h = this.sess.lockHolder(evse.id);
       if (!h || (evseId !== undefined && evse.id !== evseId)) continue;
       if (h.idToken === token.idToken || (h.groupId !== undefined && h.groupId === groupId)) {
-        evse.holdLockFor(undefined);
+        this.sess.releaseLock(evse);
         return true;
       }
     }
@@ -517,6 +548,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     if (!mate) return false;
     void this.sess.end(mate.evseId, 'Local', 'StopAuthorized', token);
     return true;
+  }
+
+  evseFor(token: IdToken, groupId?: string): number | undefined {
+    return this.pickEvse(token, groupId, undefined)?.id;
   }
 
   /** Where a token without an EVSE goes: its reservation, the EVSE waiting for one, the only one, the first free one. */
@@ -647,7 +682,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     if (!evse) return 'UnknownConnector';
     if (!evse.hal.lock) return 'NotSupported';
     if (this.sess.get(evseId)?.authorizedAt !== undefined) return 'OngoingAuthorizedTransaction';
-    if (evse.lockHolder) evse.holdLockFor(undefined);
+    this.sess.releaseLock(evse);
     return (await evse.unlockNow()) ? 'Unlocked' : 'UnlockFailed';
   }
 
@@ -678,7 +713,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
 
   /** A cable that is in while the EVSE could not take it (unavailable, faulted, reserved) gets its session once it can. */
   private openForCable(evse: Evse): void {
-    if (!this.started || this.stopping || !evse.plugged || evse.cableHandled || this.sess.get(evse.id)) return;
+    if (!this.started || this.stopping || !evse.plugged || this.sess.cableHandled(evse.id) || this.sess.get(evse.id)) return;
     this.onPlugged(evse);
   }
 
@@ -687,7 +722,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     if (evseId !== undefined && evseId !== 0) {
       if (!this.evses.has(evseId)) return 'Rejected';
       // An EVSE has no process of its own to restart: resetting it ends its session.
-      if (kind === 'OnIdle' && (this.sess.get(evseId) || this.idleHolds.has(evseId))) return 'Scheduled';
+      if (kind === 'OnIdle' && this.sess.get(evseId)) return 'Scheduled';
       void this.sess.end(evseId, RESET_STOP[kind], 'ResetCommand');
       return 'Accepted';
     }
@@ -716,16 +751,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.resetIfIdle();
   }
 
-  /** EVSEs an adapter still holds a transaction open on after their session ended (see StationApi.holdIdle). */
-  private readonly idleHolds = new Set<number>();
-
-  holdIdle(evseId: number, held: boolean): void {
-    if (held) this.idleHolds.add(evseId);
-    else if (this.idleHolds.delete(evseId)) this.resetIfIdle();
-  }
-
   private idle(): boolean {
-    return this.sess.all().length === 0 && this.idleHolds.size === 0;
+    return this.sess.all().length === 0;
   }
 
   private resetIfIdle(): void {

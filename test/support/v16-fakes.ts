@@ -225,7 +225,7 @@ export class FakeStation extends TypedEmitter<StationEvents> implements StationA
 
   /** Change a connector and emit 'status' like the station does. */
   setStatus(evseId: number, status: ConnectorState['status'], emit = true, extra: Partial<ConnectorState> = {}): void {
-    const s: ConnectorState = { evseId, connectorId: 1, status, errorCode: 'NoError', at: this.now(), ...extra };
+    const s: ConnectorState = { evseId, connectorId: 1, status, at: this.now(), ...extra };
     this.connectors.set(evseId, s);
     if (emit) this.emit('status', s);
   }
@@ -266,6 +266,14 @@ export class FakeStation extends TypedEmitter<StationEvents> implements StationA
   setCsms(gateway: CsmsGateway): void {
     this.gateway = gateway;
   }
+  /** The station's choice for a token without an EVSE: here the first Available / Preparing one without an authorized session. */
+  evseFor(_token: IdToken): number | undefined {
+    return this.evseIds.find((e) => {
+      const st = this.connector(e).status;
+      return (st === 'Available' || st === 'Preparing') && !this.session(e)?.authorizedAt;
+    });
+  }
+
   async presentToken(token: IdToken, evseId?: number): Promise<AuthInfo> {
     this.record('presentToken', token, evseId);
     if (!this.gateway?.online) return { status: 'Invalid' };

@@ -13,7 +13,7 @@
  */
 import type { KeyDef } from './config-keys.js';
 import type { V16Context } from './context.js';
-import type { DataTransferHandler } from './handlers.js';
+import type { DataTransferHandler } from './data-transfer.js';
 
 export const COSTMSG_VENDOR = 'org.openchargealliance.costmsg';
 
@@ -33,16 +33,20 @@ function parseObject(s: string | undefined): Record<string, unknown> | undefined
   }
 }
 
-const isPrice = (v: unknown): boolean =>
+const isPrice = (v: unknown): v is DefaultPrice['chargingPrice'] =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.entries(v).every(([k, n]) => ['kWhPrice', 'hourPrice', 'flatFee'].includes(k) && typeof n === 'number' && n >= 0);
 
 /** DefaultPrice as the application note shapes it; undefined when it is not. */
 export function parseDefaultPrice(s: string): DefaultPrice | undefined {
   const o = parseObject(s);
   if (!o || typeof o.priceText !== 'string') return undefined;
-  if (o.priceTextOffline !== undefined && typeof o.priceTextOffline !== 'string') return undefined;
-  if (o.chargingPrice !== undefined && !isPrice(o.chargingPrice)) return undefined;
-  return o as unknown as DefaultPrice;
+  const { priceText, priceTextOffline, chargingPrice } = o;
+  if (priceTextOffline !== undefined && typeof priceTextOffline !== 'string') return undefined;
+  if (chargingPrice !== undefined && !isPrice(chargingPrice)) return undefined;
+  const p: DefaultPrice = { priceText };
+  if (priceTextOffline !== undefined) p.priceTextOffline = priceTextOffline;
+  if (chargingPrice !== undefined) p.chargingPrice = chargingPrice;
+  return p;
 }
 
 export const CALIFORNIA_KEYS: readonly KeyDef[] = [
@@ -129,12 +133,13 @@ export class CaliforniaPricing {
     const { transactionId, cost } = o;
     if (typeof transactionId !== 'number' || !Number.isInteger(transactionId)) return { status: 'Rejected', data: 'transactionId (integer) is required' };
     if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) return { status: 'Rejected', data: 'cost (a number, not negative) is required' };
-    if (final && typeof o.priceText !== 'string') return { status: 'Rejected', data: 'priceText (string) is required' };
+    const priceText = typeof o.priceText === 'string' ? o.priceText : undefined;
+    if (final && priceText === undefined) return { status: 'Rejected', data: 'priceText (string) is required' };
     const sessionId = this.tx.sessionOfTransaction(transactionId) ?? this.ended.get(transactionId);
     if (sessionId === undefined) return { status: 'Rejected', data: `unknown transactionId ${transactionId}` };
     const display = this.ctx.station.display!;
     display.setCost(sessionId, { amount: cost, currency: '' }, final);
-    if (final) display.setFinalNote(sessionId, o.priceText as string);
+    if (final && priceText !== undefined) display.setFinalNote(sessionId, priceText);
     return { status: 'Accepted' };
   }
 }

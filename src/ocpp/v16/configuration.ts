@@ -1,9 +1,12 @@
 /**
- * The live 1.6 configuration: key definitions (config-keys.ts) over values in SQLite. Serves
- * GetConfiguration / ChangeConfiguration (spec 5.8, 5.3) and pushes the keys that change station
- * behaviour into the station at once (AuthSettings, metering intervals) through onChange listeners.
+ * The live 1.6 configuration (1.6's counterpart of 2.0.1's device model): key definitions
+ * (config-keys.ts) over values in SQLite. Its block serves GetConfiguration / ChangeConfiguration
+ * (spec 5.8, 5.3) and applies the link's keys (retry policy, ping interval, message timeout); the
+ * blocks whose keys change station behaviour (authorization, transactions, boot, data-transfer)
+ * subscribe to onChange themselves.
  */
 import type { Db } from '../../store/db.js';
+import type { V16Block, V16Context } from './context.js';
 import { V16ConfigRepo } from '../../store/v16-config.js';
 import { KEY_DEFS, keyDef, normaliseValue, type KeyContext, type KeyDef } from './config-keys.js';
 
@@ -62,8 +65,13 @@ export class V16Configuration {
     for (const k of keys) this.live.add(k);
   }
 
-  onChange(fn: (key: string, value: string) => void): void {
+  /** fn hears every change of a value; returns what removes it again. */
+  onChange(fn: (key: string, value: string) => void): () => void {
     this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   get(key: string): string {
@@ -151,3 +159,41 @@ export function readV16LinkSettings(db: Db): { retryAttempts?: number; retryInte
   if (t !== undefined) out.callTimeoutS = t;
   return out;
 }
+
+/** The link's retry policy for transaction messages (TransactionMessageAttempts / RetryInterval, 4.10). */
+function applyRetryPolicy(ctx: V16Context): void {
+  ctx.link.setRetryPolicy?.({ attempts: ctx.cfg.int('TransactionMessageAttempts'), intervalS: ctx.cfg.int('TransactionMessageRetryInterval') });
+}
+
+/**
+ * WebSocketPingInterval / MessageTimeout answered RebootRequired when changed: this is the reboot.
+ * Before the link's first connection reconfigure() only records them; later it reconnects once.
+ */
+function applyStoredLinkTiming(ctx: V16Context): void {
+  const { link, config, log, cfg } = ctx;
+  const pingIntervalS = cfg.int('WebSocketPingInterval');
+  const callTimeoutS = cfg.int('MessageTimeout');
+  if (!link.reconfigure || (pingIntervalS === config.ocpp.pingIntervalS && callTimeoutS === config.ocpp.callTimeoutS)) return;
+  link.reconfigure({ pingIntervalS, callTimeoutS }).catch((err: unknown) => log.warn('1.6: link timing not applied', { error: String(err) }));
+}
+
+export const configurationBlock: V16Block = {
+  name: 'configuration',
+  register(ctx) {
+    const { cfg } = ctx;
+    if (ctx.link.setRetryPolicy) cfg.markLive('TransactionMessageAttempts', 'TransactionMessageRetryInterval');
+    applyRetryPolicy(ctx);
+    applyStoredLinkTiming(ctx);
+    ctx.subs.add(
+      cfg.onChange((key) => {
+        if (key === 'TransactionMessageAttempts' || key === 'TransactionMessageRetryInterval') applyRetryPolicy(ctx);
+      }),
+    );
+
+    ctx.handle('GetConfiguration', ({ key }) => {
+      const r = cfg.read(key);
+      return r.unknownKey.length > 0 ? { configurationKey: r.configurationKey, unknownKey: r.unknownKey } : { configurationKey: r.configurationKey };
+    });
+    ctx.handle('ChangeConfiguration', ({ key, value }) => ({ status: cfg.change(key, value, ctx.clock.now()) }));
+  },
+};

@@ -1,64 +1,59 @@
 /**
- * Firmware Management profile (spec 4.4, 4.5, 5.9, 5.19): GetDiagnostics with DiagnosticsStatusNotification
- * and UpdateFirmware with FirmwareStatusNotification, on the version-neutral machinery of
- * ../diagnostics.ts and ../firmware.ts. HTTP(S) only; an ftp:// location ends UploadFailed /
- * DownloadFailed. The firmware is handed to the operator's install command, never installed by the daemon.
+ * Firmware Management profile, firmware part (spec 4.5, 5.19): UpdateFirmware with
+ * FirmwareStatusNotification, on the version-neutral machinery of ../firmware.ts. HTTP(S) only; an
+ * ftp:// location ends DownloadFailed. The firmware is handed to the operator's install command,
+ * never installed by the daemon. Diagnostics (4.4, 5.9) are in diagnostics.ts.
  */
-import type { CallHandler } from '../link.js';
-import { DiagnosticsUploader, diagnosticsFileName } from '../diagnostics.js';
 import { FileJobJournal } from '../file-job-journal.js';
 import { FirmwareUpdater } from '../firmware.js';
-import type { V16Context } from './context.js';
+import type { FirmwareStatusNotificationRequest } from '../messages/v16.js';
+import type { V16Block, V16Context } from './context.js';
 
-/** Retries when the Central System leaves them to the charge point. */
-const DEFAULT_RETRIES = 2;
-const DEFAULT_RETRY_INTERVAL_S = 30;
+/** Retries when the Central System leaves them to the charge point (also for GetDiagnostics). */
+export const DEFAULT_RETRIES = 2;
+export const DEFAULT_RETRY_INTERVAL_S = 30;
+
+type FirmwareStatus = FirmwareStatusNotificationRequest['status'];
+const FIRMWARE_STATUSES: ReadonlySet<string> = new Set<FirmwareStatus>([
+  'Downloaded',
+  'DownloadFailed',
+  'Downloading',
+  'Idle',
+  'InstallationFailed',
+  'Installing',
+  'Installed',
+]);
+const isFirmwareStatus = (s: string): s is FirmwareStatus => FIRMWARE_STATUSES.has(s);
 
 export class V16Firmware {
-  private readonly uploader: DiagnosticsUploader;
   private readonly updater: FirmwareUpdater;
-
-  private readonly diagnosticsJournal: FileJobJournal;
-  private readonly firmwareJournal: FileJobJournal;
+  private readonly journal: FileJobJournal;
 
   constructor(private readonly ctx: V16Context) {
     const { clock, log, config, station, db } = ctx;
-    this.diagnosticsJournal = new FileJobJournal(db, clock, log, 'diagnostics');
-    this.firmwareJournal = new FileJobJournal(db, clock, log, 'firmware');
-    this.uploader = new DiagnosticsUploader({
-      clock,
-      log,
-      config,
-      station,
-      report: (step) => this.notify('DiagnosticsStatusNotification', step),
-      journal: this.diagnosticsJournal,
-    });
+    this.journal = new FileJobJournal(db, clock, log, 'firmware');
     this.updater = new FirmwareUpdater({
       clock,
       log,
       config,
       station,
-      report: (step) => this.notify('FirmwareStatusNotification', step),
-      journal: this.firmwareJournal,
+      // Rejects when not delivered (logged by the updater), so that a final status is kept for the next boot.
+      report: async (status) => void (await ctx.link.call('FirmwareStatusNotification', { status })),
+      journal: this.journal,
     });
   }
 
   /**
-   * At start: an update or upload the last run left unfinished (reset, crash, power cut) is reported
-   * as failed, and a final status that never reached the Central System is sent now. Queued, so it
-   * goes out after the next accepted BootNotification and survives another restart.
+   * At start: an update the last run left unfinished (reset, crash, power cut) is reported as failed,
+   * and a final status that never reached the Central System is sent now. Queued, so it goes out after
+   * the next accepted BootNotification and survives another restart.
    */
   recoverInterrupted(): void {
-    for (const [journal, action] of [
-      [this.firmwareJournal, 'FirmwareStatusNotification'],
-      [this.diagnosticsJournal, 'DiagnosticsStatusNotification'],
-    ] as const) {
-      const job = journal.interrupted();
-      if (!job) continue;
-      this.ctx.log.warn(`1.6: ${action} ${job.status} for a job the last run left in ${job.leftIn}`);
-      this.ctx.link.enqueue(action, { status: job.status });
-      journal.forget();
-    }
+    const job = this.journal.interrupted();
+    if (!job) return;
+    this.ctx.log.warn(`1.6: FirmwareStatusNotification ${job.status} for a job the last run left in ${job.leftIn}`);
+    if (isFirmwareStatus(job.status)) this.ctx.link.enqueue('FirmwareStatusNotification', { status: job.status });
+    this.journal.forget();
   }
 
   /** An install command runs: a Reset is Rejected until it ends (§5.19, the update is not cut). */
@@ -67,71 +62,43 @@ export class V16Firmware {
   }
 
   stop(): void {
-    this.uploader.stop();
     this.updater.stop();
   }
 
-  /** 4.4: Idle when no upload is under way. */
-  get diagnosticsStatus(): string {
-    return this.uploader.uploading ? 'Uploading' : 'Idle';
-  }
-
   /** 4.5: the last status of an update under way, else Idle. */
-  get firmwareStatus(): string {
+  get status(): FirmwareStatus {
     return this.updater.current ?? 'Idle';
   }
 
-  handlers(): Record<string, CallHandler> {
-    return {
-      GetDiagnostics: (p) => {
-        const { location, retries, retryInterval, startTime, stopTime } = p as {
-          location: string;
-          retries?: number;
-          retryInterval?: number;
-          startTime?: string;
-          stopTime?: string;
-        };
-        const fileName = diagnosticsFileName(this.ctx.config.station.identity, this.ctx.clock.now());
-        // 5.9: the answer names the file; the upload runs after it went out.
-        if (this.uploader.busy) {
-          this.ctx.log.warn('1.6 GetDiagnostics while an upload is under way: no file');
-          return {};
-        }
-        setImmediate(() => {
-          void this.uploader.run({
-            location,
-            fileName,
-            retries: retries ?? DEFAULT_RETRIES,
-            retryIntervalS: retryInterval ?? DEFAULT_RETRY_INTERVAL_S,
-            ...(startTime !== undefined ? { from: this.ctx.fromIso(startTime) } : {}),
-            ...(stopTime !== undefined ? { to: this.ctx.fromIso(stopTime) } : {}),
-          });
-        });
-        return { fileName };
-      },
-
-      UpdateFirmware: (p) => {
-        const { location, retries, retrieveDate, retryInterval } = p as {
-          location: string;
-          retries?: number;
-          retrieveDate: string;
-          retryInterval?: number;
-        };
-        // UpdateFirmware.conf has no status: a second request while one runs can only be logged.
-        const started = this.updater.start({
-          location,
-          retrieveAt: this.ctx.fromIso(retrieveDate),
-          retries: retries ?? DEFAULT_RETRIES,
-          retryIntervalS: retryInterval ?? DEFAULT_RETRY_INTERVAL_S,
-        });
-        if (!started) this.ctx.log.warn('1.6 UpdateFirmware ignored: an update is already scheduled or under way');
-        return {};
-      },
-    };
+  /** TriggerMessage(FirmwareStatusNotification): the present status; not delivered is only logged. */
+  sendStatus(): void {
+    this.ctx.link
+      .call('FirmwareStatusNotification', { status: this.status })
+      .catch((err: unknown) => this.ctx.log.debug('FirmwareStatusNotification not delivered', { error: String(err) }));
   }
 
-  /** Rejects when not delivered (logged by the caller), so that a final status is kept for the next boot. */
-  private async notify(action: string, status: string): Promise<void> {
-    await this.ctx.link.call(action, { status });
+  /** UpdateFirmware (5.19). */
+  update(location: string, retrieveDate: string, retries: number | undefined, retryInterval: number | undefined): void {
+    // UpdateFirmware.conf has no status: a second request while one runs can only be logged.
+    const started = this.updater.start({
+      location,
+      retrieveAt: this.ctx.fromIso(retrieveDate),
+      retries: retries ?? DEFAULT_RETRIES,
+      retryIntervalS: retryInterval ?? DEFAULT_RETRY_INTERVAL_S,
+    });
+    if (!started) this.ctx.log.warn('1.6 UpdateFirmware ignored: an update is already scheduled or under way');
   }
 }
+
+export const firmwareBlock: V16Block = {
+  name: 'firmware',
+  register(ctx) {
+    const { firmware } = ctx.parts;
+    firmware.recoverInterrupted();
+    ctx.subs.add(() => firmware.stop());
+    ctx.handle('UpdateFirmware', ({ location, retrieveDate, retries, retryInterval }) => {
+      firmware.update(location, retrieveDate, retries, retryInterval);
+      return {};
+    });
+  },
+};

@@ -25,12 +25,16 @@ export interface MeasurandItem {
   phase?: PhaseName;
 }
 
+const isMeasurand = (s: string): s is Measurand => (SUPPORTED_MEASURANDS as readonly string[]).includes(s);
+const isPhase = (s: string | undefined): s is PhaseName => s === 'L1' || s === 'L2' || s === 'L3';
+
 /** Parse one CSL item; undefined when this station cannot report it. */
 export function parseMeasurand(item: string): MeasurandItem | undefined {
   const s = item.trim();
-  if ((SUPPORTED_MEASURANDS as readonly string[]).includes(s)) return { measurand: s as Measurand };
+  if (isMeasurand(s)) return { measurand: s };
   const m = /^(.*)\.(L1|L2|L3)$/.exec(s);
-  if (m && PHASED.has(m[1]!)) return { measurand: m[1] as Measurand, phase: m[2] as PhaseName };
+  const [, measurand, phase] = m ?? [];
+  if (measurand !== undefined && PHASED.has(measurand) && isMeasurand(measurand) && isPhase(phase)) return { measurand, phase };
   return undefined;
 }
 

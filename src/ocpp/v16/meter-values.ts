@@ -3,25 +3,16 @@
  * configured measurand and phase, with unit, context and location, skipping what the meter does not
  * give (e.g. SoC of a real meter). Frequency carries no unit: 1.6 has none for Hertz (errata 3.86).
  */
-import type { MeterReading, Phase } from '../../../hal/types.js';
-import type { MeasurandItem } from './measurands.js';
+import type { MeterReading, Phase } from '../../station/api.js';
+import type { MeterValuesRequest } from '../messages/v16.js';
+import type { Measurand, MeasurandItem } from './measurands.js';
 
 export type ReadingContext = 'Sample.Periodic' | 'Sample.Clock' | 'Transaction.Begin' | 'Transaction.End' | 'Trigger' | 'Other';
 
-export interface SampledValue {
-  value: string;
-  context?: ReadingContext;
-  format?: 'Raw';
-  measurand?: string;
-  phase?: string;
-  location?: 'Outlet' | 'EV' | 'Inlet';
-  unit?: string;
-}
-
-export interface MeterValue {
-  timestamp: string;
-  sampledValue: SampledValue[];
-}
+/** One MeterValue of MeterValues.req / StopTransaction.req transactionData (the generated schema type). */
+export type MeterValue = MeterValuesRequest['meterValue'][number];
+export type SampledValue = MeterValue['sampledValue'][number];
+type Unit = SampledValue['unit'];
 
 const PHASES: Phase[] = ['L1', 'L2', 'L3'];
 
@@ -35,7 +26,7 @@ export function sampledValues(
   context: ReadingContext,
 ): SampledValue[] {
   const out: SampledValue[] = [];
-  const add = (measurand: string, value: number, unit: string | undefined, extra: Partial<SampledValue> = {}, digits = 1): void => {
+  const add = (measurand: Measurand, value: number, unit: Unit, extra: Partial<SampledValue> = {}, digits = 1): void => {
     const sv: SampledValue = { value: num(value, digits), context, measurand, location: 'Outlet', ...extra };
     if (unit !== undefined) sv.unit = unit;
     out.push(sv);

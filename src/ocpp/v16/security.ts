@@ -20,7 +20,8 @@
  * stay queued). At every start a stored key replaces config.ocpp.password before the first connection.
  */
 import type { LinkSecurityEvent, OutboxMessage } from '../link.js';
-import type { V16Context } from './context.js';
+import type { SecurityEventNotificationRequest } from '../messages/v16.js';
+import type { V16Block, V16Context } from './context.js';
 
 export type V16SecurityEvent =
   | 'StartupOfTheDevice'
@@ -56,31 +57,25 @@ export class V16Security {
     private readonly ctx: V16Context,
     /** The CSMS transactionId of a station session, if StartTransaction was answered. */
     private readonly transactionIdOf: (sessionId: string) => number | undefined,
-  ) {
-    ctx.cfg.onChange((key, value) => {
-      if (this.started && key === 'AuthorizationKey') this.keyChanged(value);
-    });
-  }
+  ) {}
 
-  /** Before the link's first connection: apply a stored key, listen to the link. */
+  /** Before the link's first connection: apply a stored key, listen to the link (until the adapter stops). */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     const { link, clock } = this.ctx;
     this.bootAt = clock.now();
-    link.on('security-event', this.onLinkEvent);
-    link.on('message-dead', this.onDead);
-    link.on('open', this.onOpen);
+    this.ctx.onLink('security-event', this.onLinkEvent);
+    this.ctx.onLink('message-dead', this.onDead);
+    this.ctx.onLink('open', this.onOpen);
+    this.ctx.subs.add(() => (this.started = false));
+    this.ctx.subs.add(
+      this.ctx.cfg.onChange((key, value) => {
+        if (this.started && key === 'AuthorizationKey') this.keyChanged(value);
+      }),
+    );
     await this.applyStoredKey();
     if (link.connected) this.onOpen();
-  }
-
-  stop(): void {
-    if (!this.started) return;
-    this.started = false;
-    this.ctx.link.off('security-event', this.onLinkEvent);
-    this.ctx.link.off('message-dead', this.onDead);
-    this.ctx.link.off('open', this.onOpen);
   }
 
   /** Log a security event and, when it is one the Central System is told about, queue it. */
@@ -90,7 +85,7 @@ export class V16Security {
     const level = ROUTINE.has(type) ? 'info' : 'warn';
     ctx.log[level](`security event ${type}`, techInfo ? { type, techInfo } : { type });
     if (!PUSHED.has(type) || ctx.config.ocpp.securityProfile < 1) return;
-    const payload: Record<string, unknown> = { type, timestamp: ctx.iso(at) };
+    const payload: SecurityEventNotificationRequest = { type, timestamp: ctx.iso(at) };
     if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);
     ctx.link.enqueue('SecurityEventNotification', payload);
   }
@@ -135,13 +130,13 @@ export class V16Security {
     const profile = config.ocpp.securityProfile;
     if ((profile !== 1 && profile !== 2) || !link.reconfigure) return;
     const reconfigure = link.reconfigure.bind(link);
-    // After the ChangeConfiguration.conf went out (setImmediate: after this I/O turn, not a delay in time).
-    setImmediate(() => {
+    // After the ChangeConfiguration.conf went out.
+    this.ctx.defer(async () => {
       if (!this.started) return;
-      reconfigure({ password: value }).catch((err: unknown) =>
+      await reconfigure({ password: value }).catch((err: unknown) =>
         log.error('1.6: the new AuthorizationKey could not be applied; the old password stays in use', { error: String(err) }),
       );
-    });
+    }, 'applying the new AuthorizationKey');
   }
 
   private async applyStoredKey(): Promise<void> {
@@ -165,3 +160,9 @@ export class V16Security {
     }
   }
 }
+
+/** The security block: events, AuthorizationKey, dead messages (registered early: it may reconfigure the link before it connects). */
+export const securityBlock: V16Block = {
+  name: 'security',
+  register: (ctx) => ctx.parts.security.start(),
+};

@@ -4,30 +4,13 @@
  * ChargePointMaxProfile is the station's ChargingStationMaxProfile; a TxProfile is bound to the
  * session behind the 1.6 transaction.
  */
-import type { ChargingProfile, ChargingProfilePurpose, ChargingRateUnit } from '../../station/api.js';
-import type { CallHandler } from '../link.js';
-import type { V16Context } from './context.js';
-import type { Transactions } from './transactions.js';
+import type { ChargingProfile, ChargingProfilePurpose } from '../../station/api.js';
+import type { GetCompositeScheduleResponse, SetChargingProfileRequest } from '../messages/v16.js';
+import { evseOfConnector, knownConnector, type V16Block } from './context.js';
 
-type Purpose16 = 'ChargePointMaxProfile' | 'TxDefaultProfile' | 'TxProfile';
-
-export interface ChargingProfile16 {
-  chargingProfileId: number;
-  transactionId?: number;
-  stackLevel: number;
-  chargingProfilePurpose: Purpose16;
-  chargingProfileKind: 'Absolute' | 'Recurring' | 'Relative';
-  recurrencyKind?: 'Daily' | 'Weekly';
-  validFrom?: string;
-  validTo?: string;
-  chargingSchedule: {
-    duration?: number;
-    startSchedule?: string;
-    chargingRateUnit: ChargingRateUnit;
-    chargingSchedulePeriod: { startPeriod: number; limit: number; numberPhases?: number }[];
-    minChargingRate?: number;
-  };
-}
+export type ChargingProfile16 = SetChargingProfileRequest['csChargingProfiles'];
+type Purpose16 = ChargingProfile16['chargingProfilePurpose'];
+type CompositeSchedule16 = NonNullable<GetCompositeScheduleResponse['chargingSchedule']>;
 
 const PURPOSE: Record<Purpose16, ChargingProfilePurpose> = {
   ChargePointMaxProfile: 'ChargingStationMaxProfile',
@@ -74,26 +57,21 @@ export function decimal1(v: number): number {
   return Math.floor(v);
 }
 
-export interface SmartChargingDeps16 {
-  ctx: V16Context;
-  tx: Transactions;
-  known: (connectorId: number) => boolean;
-  evseOf: (connectorId: number) => number;
-}
+export const smartChargingBlock: V16Block = {
+  name: 'smart-charging',
+  register(ctx) {
+    const { station } = ctx;
+    const { tx } = ctx.parts;
+    const known = (connectorId: number): boolean => knownConnector(ctx, connectorId);
+    const evseOf = (connectorId: number): number => evseOfConnector(ctx, connectorId);
+    const refuse = (why: string, extra: Record<string, unknown> = {}): { status: 'Rejected' } => {
+      ctx.log.info('SetChargingProfile rejected', { why, ...extra });
+      return { status: 'Rejected' };
+    };
 
-export function smartChargingHandlers(d: SmartChargingDeps16): Record<string, CallHandler> {
-  const { ctx, tx, known, evseOf } = d;
-  const { station } = ctx;
-  const refuse = (why: string, extra: Record<string, unknown> = {}): { status: 'Rejected' } => {
-    ctx.log.info('SetChargingProfile rejected', { why, ...extra });
-    return { status: 'Rejected' };
-  };
-
-  return {
-    SetChargingProfile: (p) => {
+    ctx.handle('SetChargingProfile', ({ connectorId, csChargingProfiles: cp }) => {
       const sc = station.chargingProfiles;
       if (!sc) return { status: 'NotSupported' };
-      const { connectorId, csChargingProfiles: cp } = p as { connectorId: number; csChargingProfiles: ChargingProfile16 };
       if (connectorId !== 0 && !known(connectorId)) return refuse('unknown connector', { connectorId });
       const evseId = connectorId === 0 ? 0 : evseOf(connectorId);
       const profile = profileFrom16(cp, evseId, ctx.fromIso);
@@ -111,17 +89,11 @@ export function smartChargingHandlers(d: SmartChargingDeps16): Record<string, Ca
       const r = sc.set(profile);
       if (r.status === 'Rejected') return refuse(r.reason, { chargingProfileId: cp.chargingProfileId });
       return { status: 'Accepted' };
-    },
+    });
 
-    ClearChargingProfile: (p) => {
+    ctx.handle('ClearChargingProfile', ({ id, connectorId, chargingProfilePurpose, stackLevel }) => {
       const sc = station.chargingProfiles;
       if (!sc) return { status: 'Unknown' };
-      const { id, connectorId, chargingProfilePurpose, stackLevel } = p as {
-        id?: number;
-        connectorId?: number;
-        chargingProfilePurpose?: Purpose16;
-        stackLevel?: number;
-      };
       if (id === undefined && connectorId !== undefined && connectorId !== 0 && !known(connectorId)) return { status: 'Unknown' };
       const n = sc.clear({
         ...(id !== undefined ? { id } : {}),
@@ -130,18 +102,16 @@ export function smartChargingHandlers(d: SmartChargingDeps16): Record<string, Ca
         ...(stackLevel !== undefined ? { stackLevel } : {}),
       });
       return { status: n > 0 ? 'Accepted' : 'Unknown' };
-    },
+    });
 
-    GetCompositeSchedule: (p) => {
+    ctx.handle('GetCompositeSchedule', ({ connectorId, duration, chargingRateUnit }) => {
       const sc = station.chargingProfiles;
-      const { connectorId, duration, chargingRateUnit } = p as { connectorId: number; duration: number; chargingRateUnit?: ChargingRateUnit };
       if (!sc || (connectorId !== 0 && !known(connectorId))) return { status: 'Rejected' };
       // 6.21: chargingRateUnit forces a unit; without it the profiles' own (A when they mix).
       const c = sc.composite(connectorId === 0 ? 0 : evseOf(connectorId), duration, chargingRateUnit);
       if (!c) return { status: 'Rejected' };
-      const start = ctx.iso(c.start);
       // 1.6 errata §3.57: in GetCompositeSchedule.conf the schedule's startSchedule is omitted (scheduleStart says it).
-      const schedule: Record<string, unknown> = {
+      const schedule: CompositeSchedule16 = {
         duration: c.durationS,
         chargingRateUnit: c.unit,
         chargingSchedulePeriod: c.periods.map((x) => ({
@@ -151,7 +121,7 @@ export function smartChargingHandlers(d: SmartChargingDeps16): Record<string, Ca
         })),
       };
       if (c.minChargingRate !== undefined) schedule.minChargingRate = decimal1(c.minChargingRate);
-      return { status: 'Accepted', connectorId, scheduleStart: start, chargingSchedule: schedule };
-    },
-  };
-}
+      return { status: 'Accepted', connectorId, scheduleStart: ctx.iso(c.start), chargingSchedule: schedule };
+    });
+  },
+};

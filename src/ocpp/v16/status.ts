@@ -20,9 +20,9 @@
  * reported as a warning with status Available), Unavailable when every connector is, else Available.
  */
 import type { TimerHandle } from '../../../base/clock.js';
-import type { HalFault, HalFaultKind } from '../../../hal/types.js';
-import type { ConnectorState } from '../../station/api.js';
-import { errorCodeFor } from '../../station/faults.js';
+import type { ConnectorState, Fault as HalFault, FaultKind as HalFaultKind } from '../../station/api.js';
+import type { StatusNotificationRequest } from '../messages/v16.js';
+import { errorFieldsOf, type ErrorCode } from './error-codes.js';
 import { connectorOf, type V16Context } from './context.js';
 
 const CP_STATUSES = new Set(['Available', 'Unavailable', 'Faulted']);
@@ -143,8 +143,8 @@ export class StatusReporter {
     this.lastSent.clear();
   }
 
-  current(id: number): ConnectorState {
-    if (id !== 0) return this.ctx.station.connector(id);
+  current(id: number): SentState {
+    if (id !== 0) return as16(this.ctx.station.connector(id));
     const { station, clock } = this.ctx;
     const faults = [...this.cpFaults.values()];
     const fault = faults.find((f) => f.severity === 'high') ?? faults[0];
@@ -153,18 +153,17 @@ export class StatusReporter {
       evseId: 0,
       connectorId: 0,
       status: fault?.severity === 'high' ? 'Faulted' : allDown ? 'Unavailable' : 'Available',
-      errorCode: fault ? errorCodeFor(fault.kind) : 'NoError',
       at: clock.now(),
     };
+    if (fault) state.fault = fault;
     if (fault) state.info = (fault.detail ? `${fault.kind}: ${fault.detail}` : fault.kind).slice(0, 50);
-    if (fault?.vendorCode) state.vendorErrorCode = fault.vendorCode;
-    return state;
+    return as16(state);
   }
 
   private send(id: number, state: SentState): void {
-    let status: string = state.status;
+    let status: StatusNotificationRequest['status'] = state.status;
     if (id === 0 && !CP_STATUSES.has(status)) status = 'Available';
-    const req: Record<string, unknown> = {
+    const req: StatusNotificationRequest = {
       connectorId: id,
       errorCode: state.errorCode,
       status,
@@ -180,6 +179,12 @@ export class StatusReporter {
 }
 
 /** 1.6 has error codes the station does not raise itself: LocalListConflict comes from the adapter. */
-type SentState = Omit<ConnectorState, 'errorCode'> & { errorCode: ConnectorState['errorCode'] | 'LocalListConflict' };
+type SentState = Omit<ConnectorState, 'fault'> & { errorCode: ErrorCode | 'LocalListConflict'; vendorErrorCode?: string };
+
+/** A station connector state in 1.6 words (src/ocpp/v16/error-codes.ts). */
+function as16(state: ConnectorState): SentState {
+  const { fault: _fault, info: _info, ...rest } = state;
+  return { ...rest, ...errorFieldsOf(state) };
+}
 
 const signature = (s: SentState): string => `${s.status}|${s.errorCode}|${s.info ?? ''}|${s.vendorErrorCode ?? ''}`;

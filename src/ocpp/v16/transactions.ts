@@ -14,10 +14,12 @@
  * first if it never went out, then StopTransaction.
  */
 import type { MeterSample, Session, SessionEvent, StopReason, AuthInfo } from '../../station/api.js';
-import type { MeterReading } from '../../../hal/types.js';
+import type { MeterReading } from '../../station/api.js';
 import { V16TransactionRepo, type V16TxRow } from '../../store/v16-transactions.js';
 import type { OutboxMessage } from '../link.js';
-import { connectorOf, type V16Context } from './context.js';
+import type { QueuedMessage } from '../messages/typed-link.js';
+import type { StartTransactionRequest, StartTransactionResponse, StopTransactionRequest, V16Messages } from '../messages/v16.js';
+import { connectorOf, type V16Block, type V16Context } from './context.js';
 import { parseMeasurandList, type MeasurandItem } from './measurands.js';
 import { meterValue, thin, type MeterValue, type ReadingContext } from './meter-values.js';
 
@@ -109,20 +111,16 @@ export class Transactions {
       }
     });
     link.onQueuedResult('StopTransaction', (m, r) => {
-      const info = (r as { idTagInfo?: IdTagInfo } | undefined)?.idTagInfo;
+      const info = r.idTagInfo;
       if (info && typeof m.payload.idTag === 'string') {
         this.remember(m.payload.idTag, info);
         this.hooks.idTagInfo?.(m.payload.idTag, info, 'StopTransaction');
       }
       if (m.txKey) this.repo.delete(m.txKey);
     });
-    const prepare = (m: OutboxMessage): Record<string, unknown> => {
-      if (!m.txKey) return m.payload;
-      const id = this.repo.get(m.txKey)?.transactionId;
-      return { ...m.payload, transactionId: id ?? PLACEHOLDER_TX_ID };
-    };
-    link.setQueuedPreparer('StopTransaction', prepare);
-    link.setQueuedPreparer('MeterValues', prepare);
+    const idOf = (txKey: string): number => this.repo.get(txKey)?.transactionId ?? PLACEHOLDER_TX_ID;
+    link.setQueuedPreparer('StopTransaction', (m) => (m.txKey ? { ...m.payload, transactionId: idOf(m.txKey) } : m.payload));
+    link.setQueuedPreparer('MeterValues', (m) => (m.txKey ? { ...m.payload, transactionId: idOf(m.txKey) } : m.payload));
   }
 
   /**
@@ -167,7 +165,8 @@ export class Transactions {
 
   onSession(ev: SessionEvent): void {
     if (ev.type === 'ended') this.end(ev.session);
-    else this.maybeStart(ev.session);
+    // 'closed' (the cable left after the end): nothing more to tell in 1.6, the StopTransaction went at 'ended'.
+    else if (ev.type !== 'closed') this.maybeStart(ev.session);
   }
 
   onMeter(sample: MeterSample): void {
@@ -214,7 +213,7 @@ export class Transactions {
     const startedAt = Math.max(s.authorizedAt!, s.evConnectedAt!);
     const lastReading = this.last.get(s.evseId)?.reading;
     const meterStart = Math.round(s.meterStartWh ?? lastReading?.energyImportWh ?? 0);
-    const req: Record<string, unknown> = {
+    const req: StartTransactionRequest = {
       connectorId: connectorOf(s.evseId),
       idTag: s.idToken.idToken,
       meterStart,
@@ -239,7 +238,7 @@ export class Transactions {
     const endedAt = s.endedAt ?? this.ctx.clock.now();
     const lastReading = this.last.get(s.evseId)?.reading;
     const meterStop = Math.max(row.meterStart, Math.round(s.meterStopWh ?? lastReading?.energyImportWh ?? row.meterStart));
-    const req: Record<string, unknown> = {
+    const req: StopTransactionRequest = {
       transactionId: PLACEHOLDER_TX_ID,
       meterStop,
       timestamp: this.ctx.iso(endedAt),
@@ -280,9 +279,8 @@ export class Transactions {
     this.ctx.station.rememberAuth?.({ idToken: idTag, type: 'ISO14443' }, authInfoOf(info, this.ctx.fromIso));
   }
 
-  private onStartResult(m: OutboxMessage, response: unknown): void {
+  private onStartResult(m: QueuedMessage<V16Messages, 'StartTransaction'>, conf: StartTransactionResponse): void {
     if (!m.txKey) return;
-    const conf = response as { transactionId: number; idTagInfo: IdTagInfo };
     this.repo.setTransactionId(m.txKey, conf.transactionId);
     if (typeof m.payload.idTag === 'string') {
       this.remember(m.payload.idTag, conf.idTagInfo);
@@ -298,3 +296,36 @@ export class Transactions {
     }
   }
 }
+
+/**
+ * The transactions block: the outbox callbacks of the transaction messages, the station's session and
+ * meter events, the sampling intervals of MeterValueSampleInterval / ClockAlignedDataInterval, and
+ * MaxEnergyOnInvalidId (invalid-id.ts).
+ */
+export const transactionsBlock: V16Block = {
+  name: 'tx',
+  register(ctx) {
+    const { station, cfg } = ctx;
+    const { tx, invalidId } = ctx.parts;
+    station.setSampleInterval(cfg.int('MeterValueSampleInterval'));
+    station.setAlignedInterval(cfg.int('ClockAlignedDataInterval'));
+    ctx.subs.add(
+      cfg.onChange((key) => {
+        if (key === 'MeterValueSampleInterval') station.setSampleInterval(cfg.int(key));
+        if (key === 'ClockAlignedDataInterval') station.setAlignedInterval(cfg.int(key));
+      }),
+    );
+    tx.attach();
+    ctx.onLink('message-dead', (m) => tx.onDead(m));
+    ctx.onStation('session', (e) => {
+      if (e.type === 'ended') invalidId.forget(e.session.id);
+      tx.onSession(e);
+    });
+    ctx.onStation('meter', (m) => {
+      tx.onMeter(m);
+      invalidId.onMeter(m);
+    });
+    ctx.subs.add(() => invalidId.stop());
+    tx.syncRunning();
+  },
+};

@@ -2,7 +2,7 @@
  * G01–G05: StatusNotification per connector from the station's 1.6-grained status, ChangeAvailability
  * for station / EVSE / connector, and faults (G05 lock failure) as NotifyEvent.
  */
-import type { HalFault, HalFaultKind } from '../../../hal/types.js';
+import type { Fault as HalFault, FaultKind as HalFaultKind } from '../../station/api.js';
 import type { ConnectorState, ConnectorStatus } from '../../station/api.js';
 import type { ChangeAvailabilityRequest, ChangeAvailabilityResponse, ComponentType, ConnectorStatusEnumType, EventDataType } from '../messages/v201.js';
 import type { V201Context } from './context.js';

@@ -111,7 +111,8 @@ export class V201Adapter implements OcppAdapter {
     this.auth = new Authorization(block('authorization'));
     this.metering = new Metering(block('metering'));
     this.transactions = new Transactions(block('transactions'), this.metering);
-    this.provisioning = new Provisioning(block('device-model'), this.boot, () => this.firmware.installing);
+    this.provisioning = new Provisioning(block('device-model'), this.boot, () => this.firmware.installing, (evseId) => this.transactions.hasWaiting(evseId));
+    this.transactions.onWaitingOver = () => this.provisioning.waitingOver();
     this.smartCharging = new SmartCharging(block('smart-charging'), (id) => this.transactions.isStarted(id));
     this.firmware = new V201Firmware(block('firmware'));
     this.diagnostics = new V201Diagnostics(block('diagnostics'));

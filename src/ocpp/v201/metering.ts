@@ -2,7 +2,7 @@
  * J01–J03: meter readings as 2.0.1 MeterValueType, filtered by the configured measurands; clock-aligned
  * values outside transactions as MeterValues; the sampling intervals follow the device model live.
  */
-import type { MeterReading } from '../../../hal/types.js';
+import type { MeterReading } from '../../station/api.js';
 import type { MeterSample, SampleContext } from '../../station/api.js';
 import type { MeasurandEnumType, MeterValueType, SampledValueType } from '../messages/v201.js';
 import type { V201Context } from './context.js';

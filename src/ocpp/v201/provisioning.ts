@@ -48,7 +48,19 @@ export class Provisioning {
     private readonly boot: BootController,
     /** A firmware installation runs (B11.FR.06: a Reset then is Rejected). */
     private readonly firmwareInstalling: () => boolean = () => false,
+    /** Does a transaction wait for its cable on this EVSE (or any)? The station's session there has ended already. */
+    private readonly txWaiting: (evseId?: number) => boolean = () => false,
   ) {}
+
+  /** A station-wide Reset OnIdle held back by a transaction waiting for its cable. */
+  private idleResetHeld = false;
+
+  /** The last waiting transaction ended: a held Reset OnIdle goes to the station (which waits for its sessions). */
+  waitingOver(): void {
+    if (!this.idleResetHeld || this.txWaiting()) return;
+    this.idleResetHeld = false;
+    this.ctx.station.reset('OnIdle');
+  }
 
   register(): void {
     // B02.FR.01: the CSMS may read and change the configuration while the boot is Pending.
@@ -169,6 +181,14 @@ export class Provisioning {
       return { status: 'Rejected' };
     }
     if (p.evseId === undefined) this.boot.setNextBootReason('RemoteReset');
+    // B12: a transaction that waits for its cable keeps its EVSE from idle, though its session has ended.
+    if (p.type === 'OnIdle' && this.txWaiting(p.evseId)) {
+      if (p.evseId === undefined) {
+        this.idleResetHeld = true;
+        this.boot.setNextBootReason('ScheduledReset');
+      }
+      return { status: 'Scheduled' };
+    }
     const status = this.ctx.station.reset(p.type, p.evseId);
     if (p.evseId === undefined && status === 'Rejected') this.boot.setNextBootReason('PowerUp');
     if (p.evseId === undefined && status === 'Scheduled') this.boot.setNextBootReason('ScheduledReset');

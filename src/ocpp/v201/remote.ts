@@ -46,10 +46,8 @@ export class RemoteControl {
   /** F01 / F02 */
   private async requestStart(req: RequestStartTransactionRequest): Promise<RequestStartTransactionResponse> {
     const station = this.ctx.station;
-    const evseId =
-      req.evseId ??
-      station.evseIds.find((id) => !station.session(id) && station.connector(id).status === 'Available') ??
-      station.evseIds.find((id) => !station.session(id)?.authorizedAt);
+    // Without an EVSE the station chooses, as it does for a presented token.
+    const evseId = req.evseId ?? station.evseFor({ idToken: req.idToken.idToken, type: req.idToken.type }, req.groupIdToken?.idToken);
     if (evseId === undefined || !station.evseIds.includes(evseId)) return { status: 'Rejected' };
     const running = station.session(evseId);
     // F01.FR.24: occupied by an authorized transaction; F01.FR.23: Unavailable or Faulted.

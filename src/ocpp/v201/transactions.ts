@@ -118,7 +118,6 @@ export class Transactions {
     this.wentOfflineAt = this.ctx.clock.now();
     this.backlog = this.ctx.link.pendingCount();
     this.ctx.onStation('session', (ev) => this.onSession(ev));
-    this.ctx.onStation('session-departed', (ev) => this.onDeparted(ev));
     this.ctx.onStation('limit', (evseId, amps) => this.onLimit(evseId, amps));
     this.ctx.onStation('restart-requested', (kind) => this.endAllWaiting(kind));
     this.ctx.onStation('meter', (s) => this.onMeter(s));
@@ -221,6 +220,8 @@ export class Transactions {
   }
 
   onSession(ev: SessionEvent): void {
+    // The session's cable left (or another session took the EVSE): a transaction waiting for it ends.
+    if (ev.type === 'closed') return this.onDeparted(ev);
     // A new session on an EVSE whose previous transaction still waits for its cable: that one is over.
     if (ev.type === 'started') this.endWaiting(ev.session.evseId, ev.session.id, ev.trigger, ev.at);
     this.transition(ev);
@@ -228,11 +229,20 @@ export class Transactions {
     if (ev.type === 'ended') this.remoteStarts.delete(ev.session.evseId);
   }
 
-  /** E06.FR.02: the cable of a session that ended with it in has left; its waiting transaction ends. */
+  /** E06.FR.02: the cable of a session that ended with it in has left (its 'closed' milestone); its waiting transaction ends. */
   onDeparted(ev: SessionEvent): void {
     const row = this.ctx.txRepo.get(ev.session.id);
     if (!row?.started || row.ended) return;
-    this.emit('Ended', ev.session, this.unplugTrigger('Ended'), ev.at, { stopToken: false });
+    const trigger = ev.trigger === 'EVDeparted' ? this.unplugTrigger('Ended') : ev.trigger;
+    this.emit('Ended', ev.session, trigger, ev.at, { stopToken: false });
+  }
+
+  /** Called when the last transaction waiting for its cable ended (a Scheduled Reset OnIdle may go now). */
+  onWaitingOver: (() => void) | undefined;
+
+  /** Does a transaction wait for its cable (on this EVSE, or any)? Such an EVSE is not idle for a Reset OnIdle (B12). */
+  hasWaiting(evseId?: number): boolean {
+    return [...this.holding].some(([id, e]) => (evseId === undefined || e === evseId) && this.isStarted(id));
   }
 
   /**
@@ -300,7 +310,6 @@ export class Transactions {
     if (this.waitsForCable(ev)) {
       // B12: a Reset OnIdle waits for the Ended of this transaction, not only for the station's session.
       this.holding.set(s.id, s.evseId);
-      this.ctx.station.holdIdle?.(s.evseId, true);
       if (ev.trigger === 'Deauthorized') {
         // The deauthorization was told with its own fact already: only the charging state may be news.
         if (this.lastState.get(s.id) !== s.chargingState) this.emit('Updated', s, 'ChargingStateChanged', ev.at, {});
@@ -451,11 +460,7 @@ export class Transactions {
     })();
     this.queued.set(s.id, (this.queued.get(s.id) ?? 0) + 1);
     if (type === 'Ended') {
-      const held = this.holding.get(s.id);
-      if (held !== undefined) {
-        this.holding.delete(s.id);
-        this.ctx.station.holdIdle?.(held, false);
-      }
+      if (this.holding.delete(s.id)) this.onWaitingOver?.();
       this.lastState.delete(s.id);
       this.lastSample.delete(s.id);
       this.endedSamples.delete(s.id);
