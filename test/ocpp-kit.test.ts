@@ -97,7 +97,7 @@ test('kit AdapterKit: a block\'s handle() answers through the gate; its deferred
   await clock.advance(0);
   assert.deepEqual(order, ['answer', 'after', 'answer'], 'deferred work due after stop is dropped');
   ctx.log.info('x');
-  assert.equal(log.entries.at(-1)?.meta?.ns, 'ocpp:v16:remote');
+  assert.equal(log.entries.at(-1)?.ns, 'ocpp:v16:remote');
 });
 
 test('kit gate (1.6 4.2 / 2.0.1 B02.FR.02): while Pending BootNotification may go, other CALLs only when triggered', () => {

@@ -33,7 +33,7 @@ test('issue 12: each 1.6 block logs under ocpp:v16:<block> (boot, tx)', async ()
   await r.clock.advance(0);
   r.station.sessionEvent('authorized', session({ authorizedAt: r.clock.now(), evConnectedAt: r.clock.now(), idToken: { idToken: 'AA', type: 'ISO14443' } }));
   await r.clock.advance(0);
-  const ns = (msg: string): unknown => r.log.entries.find((e) => e.msg === msg)?.meta?.ns;
+  const ns = (msg: string): unknown => r.log.entries.find((e) => e.msg === msg)?.ns;
   assert.equal(ns('BootNotification answered'), 'ocpp:v16:boot');
   assert.equal(ns('StartTransaction queued'), 'ocpp:v16:tx');
   assert.equal(ns('StartTransaction answered'), 'ocpp:v16:tx');
