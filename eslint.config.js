@@ -59,6 +59,10 @@ export default tseslint.config(
     rules: restrict([[['**/v16/**', '../v16/*'], 'the 2.0.1 adapter never imports the 1.6 adapter']]),
   },
   {
+    files: ['src/ocpp/kit/**/*.ts'],
+    rules: restrict([[['**/v16/**', '**/v201/**', '../v16/*', '../v201/*'], 'the adapter kit is shared by both adapters and imports neither']]),
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -194,7 +194,7 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
     private readonly opts: LinkOptions,
     private readonly deps: LinkDeps,
   ) {
-    super();
+    super(deps.log);
     this.cfg = { ...opts.ocpp };
     this.random = deps.random ?? Math.random;
     this.scope = new CallScope(deps.clock, deps.log, () => this.cfg.callTimeoutS * 1000);
@@ -428,15 +428,11 @@ export class RpcLink extends TypedEmitter<LinkEvents> implements OcppLink {
   }
 
   /**
-   * Emit without letting a listener's exception escape into ocpp-rpc's or ws's callbacks, where it
-   * would take the process down or leave the link half-updated.
+   * A listener's exception must never escape into ocpp-rpc's or ws's callbacks, where it would take
+   * the process down or leave the link half-updated: the base emitter isolates and logs it.
    */
   private safeEmit<K extends keyof LinkEvents & string>(event: K, ...args: LinkEvents[K]): void {
-    try {
-      this.emit(event, ...args);
-    } catch (err) {
-      this.deps.log.error(`OCPP link: a '${event}' listener failed`, { error: errorText(err) });
-    }
+    this.emit(event, ...args);
   }
 
   private wrap(handler: CallHandler) {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loggerOver, type Logger } from '../../base/logger.js';
+import { loggerOver, NAMESPACE_FIELD, type Logger } from '../../base/logger.js';
 import type { OcppConfig } from '../../src/config/types.js';
 
 export function ocppConfig(over: Partial<OcppConfig> = {}): OcppConfig {
@@ -27,6 +27,8 @@ export interface LogEntry {
   level: 'error' | 'warn' | 'info' | 'debug';
   msg: string;
   meta: Record<string, unknown> | undefined;
+  /** The namespace of the child logger that wrote it (`ocpp:v201:boot`), kept out of meta. */
+  ns?: string;
 }
 
 export interface CapturingLogger extends Logger {
@@ -38,7 +40,14 @@ export interface CapturingLogger extends Logger {
 export function capturingLogger(): CapturingLogger {
   const entries: LogEntry[] = [];
   const add = (level: LogEntry['level']) => (msg: string, meta?: Record<string, unknown>) => {
-    entries.push({ level, msg, meta });
+    const ns = meta?.[NAMESPACE_FIELD];
+    if (meta === undefined || typeof ns !== 'string') {
+      entries.push({ level, msg, meta });
+      return;
+    }
+    // A child logger's namespace is where the line comes from, not part of what it says.
+    const { [NAMESPACE_FIELD]: _ns, ...rest } = meta;
+    entries.push({ level, msg, meta: Object.keys(rest).length > 0 ? rest : undefined, ns });
   };
   return {
     entries,

@@ -4,6 +4,7 @@
  * every frame is checked against the official schemas). restart() cuts the power and builds everything
  * again on the same database, as the next boot of a real station would.
  */
+import type { Clock } from '../../base/clock.js';
 import type { BoardProfile, SimEvOptions } from '../../hal/profile.js';
 import type { StationConfig } from '../../src/config/types.js';
 import { V201Adapter } from '../../src/ocpp/v201/index.js';
@@ -34,6 +35,8 @@ export interface V201StationOptions {
   board?: (p: BoardProfile) => BoardProfile;
   /** Use this CSMS instead of starting one (it is not closed by close()). */
   csms?: Csms;
+  /** How far the fixture's own CSMS clock is ahead of the station's (default 0: the same clock). */
+  csmsClockOffsetMs?: number;
 }
 
 export interface V201Station extends WiredStation<V201Adapter> {
@@ -43,6 +46,15 @@ export interface V201Station extends WiredStation<V201Adapter> {
 
 export async function startV201Station(opts: V201StationOptions = {}): Promise<V201Station> {
   const csms = opts.csms ?? (await startCsms({ protocols: ['ocpp2.0.1'] }));
+  // The station applies the CSMS's clock (B01.FR.06), and these tests reckon CSMS-side times (validity,
+  // expiry, schedules) from the station's virtual clock: the fixture's own CSMS keeps that same clock.
+  // A test that brings its CSMS answers with the times it chooses.
+  let stationClock: Clock | undefined;
+  if (!opts.csms) {
+    const now = (): string => new Date((stationClock?.now() ?? Date.now()) + (opts.csmsClockOffsetMs ?? 0)).toISOString();
+    csms.setHandler('BootNotification', () => ({ status: 'Accepted', currentTime: now(), interval: 300 }));
+    csms.setHandler('Heartbeat', () => ({ currentTime: now() }));
+  }
   const st = await startWiredStation({
     csms,
     ownCsms: !opts.csms,
@@ -50,7 +62,10 @@ export async function startV201Station(opts: V201StationOptions = {}): Promise<V
     dirPrefix: 'v201-station-',
     config: () => v201Config(csms.url, opts.variables),
     profile: () => (opts.board ?? ((p: BoardProfile): BoardProfile => p))(simProfile(opts.ev ?? {}, opts.evses ?? 1, 3)),
-    adapter: (deps) => new V201Adapter(deps),
+    adapter: (deps) => {
+      stationClock = deps.clock;
+      return new V201Adapter(deps);
+    },
     socketMs: 2,
     untilStepMs: 50,
     untilMaxSteps: 600,

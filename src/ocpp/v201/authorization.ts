@@ -3,29 +3,17 @@
  * device model, the local list (SendLocalList / GetLocalListVersion) and ClearCache. The cache and the
  * offline / master-pass / group rules themselves live in the station.
  */
-import type { AuthInfo, AuthStatus, CsmsGateway, IdToken, IdTokenType, LocalListEntry } from '../../station/api.js';
+import type { AuthInfo, CsmsGateway, IdToken, LocalListEntry } from '../../station/api.js';
 import { callGateway } from '../call-failure.js';
+import type { IdTokenInfoType, SendLocalListRequest, SendLocalListResponse } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
-interface IdTokenInfo {
-  status: AuthStatus;
-  cacheExpiryDateTime?: string;
-  groupIdToken?: { idToken: string; type: IdTokenType };
-  language1?: string;
-  personalMessage?: { format: string; language?: string; content: string };
-}
-
-interface SendLocalListRequest {
-  versionNumber: number;
-  updateType: 'Differential' | 'Full';
-  localAuthorizationList?: { idToken: { idToken: string; type: IdTokenType }; idTokenInfo?: IdTokenInfo }[];
-}
-
-export function toAuthInfo(info: IdTokenInfo): AuthInfo {
+/** `fromIso`: a CSMS time as station time (the CSMS clock offset, ctx.fromIso). */
+export function toAuthInfo(info: IdTokenInfoType, fromIso: (iso: string) => number): AuthInfo {
   const a: AuthInfo = { status: info.status };
   if (info.groupIdToken) a.groupId = info.groupIdToken.idToken;
   if (info.cacheExpiryDateTime) {
-    const t = Date.parse(info.cacheExpiryDateTime);
+    const t = fromIso(info.cacheExpiryDateTime);
     if (Number.isFinite(t)) a.expiresAt = t;
   }
   // I01/I02: the personal message (tariff text) goes to the display; HTML and URI it cannot show.
@@ -44,15 +32,15 @@ export class Authorization implements CsmsGateway {
 
   async authorize(token: IdToken, _evseId?: number): Promise<AuthInfo> {
     const res = await callGateway(this.online, () =>
-      this.ctx.link.call<{ idTokenInfo: IdTokenInfo }>('Authorize', { idToken: { idToken: token.idToken, type: token.type } }),
+      this.ctx.link.call('Authorize', { idToken: { idToken: token.idToken, type: token.type } }),
     );
-    return toAuthInfo(res.idTokenInfo);
+    return toAuthInfo(res.idTokenInfo, (iso) => this.ctx.fromIso(iso));
   }
 
   register(): void {
     this.ctx.station.setCsms(this);
     this.applySettings();
-    this.ctx.handle('SendLocalList', (p) => this.sendLocalList(p as SendLocalListRequest));
+    this.ctx.handle('SendLocalList', (p) => this.sendLocalList(p));
     this.ctx.handle('GetLocalListVersion', () => ({ versionNumber: this.ctx.station.localListVersion() }));
     this.ctx.handle('ClearCache', () => {
       // C11.FR.04: nothing to clear when the cache is not in use.
@@ -82,7 +70,7 @@ export class Authorization implements CsmsGateway {
   }
 
   /** D01 */
-  private sendLocalList(req: SendLocalListRequest): { status: 'Accepted' | 'Failed' | 'VersionMismatch' } {
+  private sendLocalList(req: SendLocalListRequest): SendLocalListResponse {
     if (!this.ctx.dm.bool('LocalAuthListCtrlr.Enabled')) return { status: 'Failed' };
     const list = req.localAuthorizationList ?? [];
     if (list.length > this.ctx.dm.int('LocalAuthListCtrlr.ItemsPerMessage')) return { status: 'Failed' };
@@ -90,7 +78,7 @@ export class Authorization implements CsmsGateway {
     if (req.versionNumber <= 0) return { status: 'Failed' };
     const entries: LocalListEntry[] = list.map((e) => {
       const entry: LocalListEntry = { idToken: { idToken: e.idToken.idToken, type: e.idToken.type } };
-      if (e.idTokenInfo) entry.auth = toAuthInfo(e.idTokenInfo);
+      if (e.idTokenInfo) entry.auth = toAuthInfo(e.idTokenInfo, (iso) => this.ctx.fromIso(iso));
       return entry;
     });
     const status = this.ctx.station.updateLocalList(req.versionNumber, req.updateType === 'Full', entries);

@@ -4,9 +4,10 @@
  */
 import type { HalFault, HalFaultKind } from '../../../hal/types.js';
 import type { ConnectorState, ConnectorStatus } from '../../station/api.js';
+import type { ChangeAvailabilityRequest, ChangeAvailabilityResponse, ComponentType, ConnectorStatusEnumType, EventDataType } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
-export type ConnectorStatus201 = 'Available' | 'Occupied' | 'Reserved' | 'Unavailable' | 'Faulted';
+export type ConnectorStatus201 = ConnectorStatusEnumType;
 
 export function mapStatus(s: ConnectorStatus): ConnectorStatus201 {
   switch (s) {
@@ -20,11 +21,6 @@ export function mapStatus(s: ConnectorStatus): ConnectorStatus201 {
   }
 }
 
-interface ChangeAvailabilityRequest {
-  operationalStatus: 'Inoperative' | 'Operative';
-  evse?: { id: number; connectorId?: number };
-}
-
 export class Availability {
   /** Last status the CSMS was told, per EVSE (one connector each). */
   private readonly sent = new Map<number, ConnectorStatus201>();
@@ -34,7 +30,7 @@ export class Availability {
   constructor(private readonly ctx: V201Context) {}
 
   register(): void {
-    this.ctx.handle('ChangeAvailability', (params) => this.changeAvailability(params as ChangeAvailabilityRequest));
+    this.ctx.handle('ChangeAvailability', (params) => this.changeAvailability(params));
     this.ctx.onStation('status', (st) => this.onStatus(st));
     this.ctx.onStation('fault-raised', (evseId, fault) => void this.notifyFault(evseId, fault.kind, false, fault));
     this.ctx.onStation('fault-cleared', (evseId, kind) => void this.notifyFault(evseId, kind, true));
@@ -88,7 +84,7 @@ export class Availability {
     }
   }
 
-  private changeAvailability(req: ChangeAvailabilityRequest): { status: 'Accepted' | 'Rejected' | 'Scheduled' } {
+  private changeAvailability(req: ChangeAvailabilityRequest): ChangeAvailabilityResponse {
     const evseId = req.evse?.id ?? 0;
     if (evseId !== 0 && !this.ctx.station.evseIds.includes(evseId)) return { status: 'Rejected' };
     if (req.evse?.connectorId !== undefined && req.evse.connectorId !== 1) return { status: 'Rejected' };
@@ -97,13 +93,13 @@ export class Availability {
 
   /** G05 / N07: hardware problems as NotifyEvent on the component that has them. */
   private async notifyFault(evseId: number, kind: HalFaultKind, cleared: boolean, fault?: HalFault): Promise<void> {
-    const component =
+    const component: ComponentType =
       kind === 'lock-failure'
         ? { name: 'ConnectorPlugRetentionLock', evse: { id: evseId, connectorId: 1 } }
         : evseId > 0
           ? { name: 'EVSE', evse: { id: evseId } }
           : { name: 'ChargingStation' };
-    const event: Record<string, unknown> = {
+    const event: EventDataType = {
       eventId: this.eventId++,
       timestamp: this.ctx.iso(),
       trigger: 'Delta',

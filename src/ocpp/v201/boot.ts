@@ -10,24 +10,10 @@
  * power went before the reset was carried out). The note is used once.
  */
 import type { TimerHandle } from '../../../base/clock.js';
+import type { BootNotificationResponse, BootReasonEnumType, ChargingStationType } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
-export type BootReason =
-  | 'ApplicationReset'
-  | 'FirmwareUpdate'
-  | 'LocalReset'
-  | 'PowerUp'
-  | 'RemoteReset'
-  | 'ScheduledReset'
-  | 'Triggered'
-  | 'Unknown'
-  | 'Watchdog';
-
-interface BootResponse {
-  currentTime: string;
-  interval: number;
-  status: 'Accepted' | 'Pending' | 'Rejected';
-}
+export type BootReason = BootReasonEnumType;
 
 /** Retry interval when the CSMS gives none (B02.FR.07) or does not answer. */
 const FALLBACK_RETRY_S = 60;
@@ -39,8 +25,6 @@ export class BootController {
   /** Undefined until the first BootNotification of this start decides it. */
   private reason: BootReason | undefined;
   private inFlight = false;
-  /** Time offset learned from the CSMS (B01.FR.06); the station clock itself is not changed here. */
-  clockOffsetMs = 0;
 
   constructor(
     private readonly ctx: V201Context,
@@ -103,12 +87,12 @@ export class BootController {
     this.ctx.clock.clear(this.retryTimer);
     this.retryTimer = undefined;
     const { station } = this.ctx.deps.config;
-    const chargingStation: Record<string, unknown> = { model: station.model, vendorName: station.vendor };
+    const chargingStation: ChargingStationType = { model: station.model, vendorName: station.vendor };
     if (station.serialNumber) chargingStation.serialNumber = station.serialNumber;
     if (station.firmwareVersion) chargingStation.firmwareVersion = station.firmwareVersion;
-    let res: BootResponse | undefined;
+    let res: BootNotificationResponse | undefined;
     try {
-      res = await this.ctx.send<BootResponse>('BootNotification', { reason: this.startReason(), chargingStation });
+      res = await this.ctx.send('BootNotification', { reason: this.startReason(), chargingStation });
     } finally {
       this.inFlight = false;
     }
@@ -119,8 +103,8 @@ export class BootController {
     }
     // As 1.6 does: an operator sees why the station waits (Pending / Rejected and for how long).
     this.ctx.log.info('v201: BootNotification answered', { status: res.status, interval: res.interval });
-    const csmsTime = Date.parse(res.currentTime);
-    if (Number.isFinite(csmsTime)) this.clockOffsetMs = csmsTime - this.ctx.clock.now();
+    // B01.FR.06: the CSMS's time from now on in every timestamp (ctx.iso); the station clock is not changed.
+    this.ctx.learnCsmsTime(res.currentTime);
     this.ctx.registration = res.status;
     if (res.status === 'Accepted') {
       if (res.interval > 0) this.ctx.dm.put('OCPPCommCtrlr.HeartbeatInterval', String(res.interval)); // B01.FR.04
@@ -156,8 +140,7 @@ export class BootController {
   }
 
   async heartbeat(opts: { triggered?: boolean } = {}): Promise<void> {
-    const res = await this.ctx.send<{ currentTime: string }>('Heartbeat', {}, opts);
-    const t = res ? Date.parse(res.currentTime) : NaN;
-    if (Number.isFinite(t)) this.clockOffsetMs = t - this.ctx.clock.now();
+    const res = await this.ctx.send('Heartbeat', {}, opts);
+    if (res) this.ctx.learnCsmsTime(res.currentTime);
   }
 }

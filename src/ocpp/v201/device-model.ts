@@ -3,56 +3,33 @@
  * device-model-data.ts, values in SQLite, live values (availability, clock) from the adapter.
  */
 import type { V201DeviceModelRepo } from '../../store/v201-device-model.js';
+import type {
+  ComponentType,
+  EVSEType,
+  GetVariableResultType,
+  GetVariableStatusEnumType,
+  SetVariableStatusEnumType,
+  ReportBaseEnumType,
+  ReportDataType,
+  SetVariableResultType,
+  VariableAttributeType,
+  VariableType,
+} from '../messages/v201.js';
 import type { AttributeType, VariableDef } from './device-model-data.js';
 
-export interface EvseRef {
-  id: number;
-  connectorId?: number;
-}
-export interface ComponentRef {
-  name: string;
-  instance?: string;
-  evse?: EvseRef;
-}
-export interface VariableRef {
-  name: string;
-  instance?: string;
-}
+export type EvseRef = EVSEType;
+export type ComponentRef = ComponentType;
+export type VariableRef = VariableType;
+export type GetStatus = GetVariableStatusEnumType;
+export type SetStatus = SetVariableStatusEnumType;
+export type GetResult = GetVariableResultType;
+export type SetResult = SetVariableResultType;
+export type ReportBase = ReportBaseEnumType;
 
-export type GetStatus = 'Accepted' | 'Rejected' | 'UnknownComponent' | 'UnknownVariable' | 'NotSupportedAttributeType';
-export type SetStatus = GetStatus | 'RebootRequired';
-
-export interface GetResult {
-  attributeStatus: GetStatus;
-  attributeType: AttributeType;
-  attributeValue?: string;
-  component: ComponentRef;
-  variable: VariableRef;
-}
-
-export interface SetResult {
-  attributeStatus: SetStatus;
-  attributeType: AttributeType;
-  component: ComponentRef;
-  variable: VariableRef;
-  attributeStatusInfo?: { reasonCode: string; additionalInfo?: string };
-}
-
-export type ReportBase = 'ConfigurationInventory' | 'FullInventory' | 'SummaryInventory';
-
-export interface ReportDatum {
-  component: ComponentRef;
-  variable: VariableRef;
-  variableAttribute: { type: AttributeType; value?: string; mutability: string; persistent: boolean; constant: boolean }[];
-  variableCharacteristics: {
-    unit?: string;
-    dataType: string;
-    minLimit?: number;
-    maxLimit?: number;
-    valuesList?: string;
-    supportsMonitoring: boolean;
-  };
-}
+/** A NotifyReport ReportDataType as this device model builds it (with its attributes and characteristics always). */
+export type ReportDatum = ReportDataType & Required<Pick<ReportDataType, 'variableCharacteristics'>> & {
+  variableAttribute: (VariableAttributeType & { type: AttributeType })[];
+};
 
 /** "Component[/instance][@evse[:connector]].Variable[/instance]" — the key in SQLite and in the config file. */
 export function keyOf(def: Pick<VariableDef, 'component' | 'componentInstance' | 'evseId' | 'connectorId' | 'variable' | 'variableInstance'>): string {

@@ -10,24 +10,23 @@
  */
 import type { ScreenMessage } from '../../station/display-model.js';
 import { displayMessageDelete, displayMessagePut, displayMessagesAll } from '../../store/display-messages.js';
+import type {
+  GetDisplayMessagesRequest,
+  GetDisplayMessagesResponse,
+  MessageFormatEnumType,
+  MessageInfoType,
+  MessagePriorityEnumType,
+  MessageStateEnumType,
+  SetDisplayMessageResponse,
+} from '../messages/v201.js';
 import type { V201Context } from './context.js';
 import type { VariableDef } from './device-model-data.js';
 
-type Priority = 'AlwaysFront' | 'InFront' | 'NormalCycle';
-type State = 'Charging' | 'Faulted' | 'Idle' | 'Unavailable';
+type Priority = MessagePriorityEnumType;
+type State = MessageStateEnumType;
+export type MessageInfo = MessageInfoType;
 
-export interface MessageInfo {
-  id: number;
-  priority: Priority;
-  state?: State;
-  startDateTime?: string;
-  endDateTime?: string;
-  transactionId?: string;
-  message: { format: 'ASCII' | 'HTML' | 'URI' | 'UTF8'; language?: string; content: string };
-  display?: { name: string; instance?: string; evse?: { id: number; connectorId?: number } };
-}
-
-const FORMATS = ['ASCII', 'UTF8'];
+const FORMATS: MessageFormatEnumType[] = ['ASCII', 'UTF8'];
 const PRIORITIES: Priority[] = ['AlwaysFront', 'InFront', 'NormalCycle'];
 const STATES: State[] = ['Charging', 'Faulted', 'Idle', 'Unavailable'];
 /** Messages stored at most (DisplayMessageCtrlr.DisplayMessages maxLimit). */
@@ -68,10 +67,10 @@ export class DisplayMessages {
     for (const m of displayMessagesAll<MessageInfo>(this.ctx.deps.db)) this.messages.set(m.id, m);
     // A restart ends the transactions that were running: their messages go with them (O02.FR.02).
     for (const m of [...this.messages.values()]) if (m.transactionId !== undefined && !this.running(m.transactionId)) this.remove(m.id);
-    this.ctx.handle('SetDisplayMessage', (p) => this.set((p as { message: MessageInfo }).message));
-    this.ctx.handle('GetDisplayMessages', (p) => this.get(p as GetRequest));
+    this.ctx.handle('SetDisplayMessage', (p) => this.set(p.message));
+    this.ctx.handle('GetDisplayMessages', (p) => this.get(p));
     this.ctx.handle('ClearDisplayMessage', (p) => {
-      const found = this.remove((p as { id: number }).id);
+      const found = this.remove(p.id);
       this.publish();
       return { status: found ? 'Accepted' : 'Unknown' }; // O05.FR.01 / O05.FR.02
     });
@@ -95,15 +94,15 @@ export class DisplayMessages {
     return s !== undefined && s.endedAt === undefined;
   }
 
-  private set(m: MessageInfo): { status: string; statusInfo?: { reasonCode: string; additionalInfo?: string } } {
-    const rejected = (reasonCode: string, additionalInfo: string) => ({ status: 'Rejected', statusInfo: { reasonCode, additionalInfo } });
+  private set(m: MessageInfo): SetDisplayMessageResponse {
+    const rejected = (reasonCode: string, additionalInfo: string): SetDisplayMessageResponse => ({ status: 'Rejected', statusInfo: { reasonCode, additionalInfo } });
     if (!this.ctx.dm.bool('DisplayMessageCtrlr.Enabled')) return rejected('Disabled', 'DisplayMessageCtrlr.Enabled is false');
     if (!PRIORITIES.includes(m.priority)) return { status: 'NotSupportedPriority' };
     if (m.state !== undefined && !STATES.includes(m.state)) return { status: 'NotSupportedState' };
     if (!FORMATS.includes(m.message.format)) return { status: 'NotSupportedMessageFormat' }; // O01.FR.03
     if (m.transactionId !== undefined && !this.running(m.transactionId)) return { status: 'UnknownTransaction' }; // O02.FR.01
-    const start = m.startDateTime !== undefined ? Date.parse(m.startDateTime) : undefined;
-    const end = m.endDateTime !== undefined ? Date.parse(m.endDateTime) : undefined;
+    const start = m.startDateTime !== undefined ? this.ctx.fromIso(m.startDateTime) : undefined;
+    const end = m.endDateTime !== undefined ? this.ctx.fromIso(m.endDateTime) : undefined;
     if (start !== undefined && end !== undefined && end <= start) return rejected('InvalidValue', 'endDateTime is not after startDateTime');
     if (end !== undefined && end <= this.ctx.clock.now()) return rejected('InvalidValue', 'endDateTime has passed');
     if (m.display && m.display.name !== 'Display') return rejected('UnknownComponent', `this station has no display "${m.display.name}"`);
@@ -119,7 +118,7 @@ export class DisplayMessages {
     return { status: 'Accepted' };
   }
 
-  private get(req: GetRequest): { status: string } {
+  private get(req: GetDisplayMessagesRequest): GetDisplayMessagesResponse {
     this.dropExpired();
     const all = [...this.messages.values()];
     const match = all.filter(
@@ -140,7 +139,7 @@ export class DisplayMessages {
   /** O01.FR.07: a message is removed after its end time. */
   private dropExpired(): void {
     const now = this.ctx.clock.now();
-    for (const m of [...this.messages.values()]) if (m.endDateTime !== undefined && Date.parse(m.endDateTime) <= now) this.remove(m.id);
+    for (const m of [...this.messages.values()]) if (m.endDateTime !== undefined && this.ctx.fromIso(m.endDateTime) <= now) this.remove(m.id);
   }
 
   private remove(id: number): boolean {
@@ -153,22 +152,16 @@ export class DisplayMessages {
   private publish(): void {
     const display = this.ctx.station.display;
     if (!display) return;
-    display.setMessages([...this.messages.values()].map(toScreen));
+    display.setMessages([...this.messages.values()].map((m) => toScreen(m, (iso) => this.ctx.fromIso(iso))));
   }
 }
 
-interface GetRequest {
-  requestId: number;
-  id?: number[];
-  priority?: Priority;
-  state?: State;
-}
-
-function toScreen(m: MessageInfo): ScreenMessage {
+/** The message for the station's display; its times (the CSMS's) as station time. */
+function toScreen(m: MessageInfo, fromIso: (iso: string) => number): ScreenMessage {
   const s: ScreenMessage = { id: m.id, priority: m.priority, text: m.message.content };
   if (m.state) s.state = m.state;
-  if (m.startDateTime) s.startAt = Date.parse(m.startDateTime);
-  if (m.endDateTime) s.endAt = Date.parse(m.endDateTime);
+  if (m.startDateTime) s.startAt = fromIso(m.startDateTime);
+  if (m.endDateTime) s.endAt = fromIso(m.endDateTime);
   if (m.transactionId) s.sessionId = m.transactionId;
   if (m.message.language) s.language = m.message.language;
   return s;

@@ -12,6 +12,13 @@
  * told again where they differ from what the CSMS last heard, and the ones released meanwhile are cleared.
  */
 import type { ExternalConstraint, ExternalLimitChange } from '../../station/api.js';
+import type {
+  ChargingLimitSourceEnumType,
+  ChargingProfileType,
+  ChargingScheduleType,
+  GetChargingProfilesRequest,
+  NotifyChargingLimitRequest,
+} from '../messages/v201.js';
 import type { V201Context } from './context.js';
 import type { VariableDef } from './device-model-data.js';
 import { changedBy } from './transactions.js';
@@ -29,7 +36,7 @@ export function externalLimitVariables(): VariableDef[] {
 type Told = Pick<ExternalConstraint, 'source' | 'evseId' | 'isGridCritical' | 'limitA'>;
 
 /** The constraint as a 2.0.1 ChargingScheduleType: one period from when it was set, in A. */
-export function externalSchedule(c: ExternalConstraint, iso: (ms: number) => string): Record<string, unknown> {
+export function externalSchedule(c: ExternalConstraint, iso: (ms: number) => string): ChargingScheduleType {
   return {
     id: c.profileId,
     startSchedule: iso(c.since),
@@ -41,8 +48,8 @@ export function externalSchedule(c: ExternalConstraint, iso: (ms: number) => str
 /** One ReportChargingProfilesRequest's worth: one source, one EVSE. */
 export interface ExternalReportPart {
   evseId: number;
-  source: string;
-  profiles: object[];
+  source: ChargingLimitSourceEnumType;
+  profiles: ChargingProfileType[];
 }
 
 /**
@@ -51,7 +58,7 @@ export interface ExternalReportPart {
  */
 export function externalReportParts(
   constraints: ExternalConstraint[],
-  req: { evseId?: number; chargingProfile: { chargingProfilePurpose?: string; stackLevel?: number; chargingProfileId?: number[]; chargingLimitSource?: string[] } },
+  req: Pick<GetChargingProfilesRequest, 'evseId' | 'chargingProfile'>,
   iso: (ms: number) => string,
 ): ExternalReportPart[] {
   const f = req.chargingProfile;
@@ -115,7 +122,7 @@ export class ExternalLimitReports {
     if (told && told.source === c.source && told.evseId === c.evseId && told.isGridCritical === c.isGridCritical && !changedBy(told.limitA, c.limitA, significance)) return;
     if (!this.ctx.maySend('NotifyChargingLimit')) return;
     const withSchedule = this.ctx.dm.value('SmartChargingCtrlr.NotifyChargingLimitWithSchedules') === 'true';
-    const payload: Record<string, unknown> = {
+    const payload: NotifyChargingLimitRequest = {
       chargingLimit: { chargingLimitSource: c.source, isGridCritical: c.isGridCritical },
       ...(c.evseId > 0 ? { evseId: c.evseId } : {}),
       ...(withSchedule ? { chargingSchedule: [externalSchedule(c, (ms) => this.ctx.iso(ms))] } : {}),

@@ -10,13 +10,16 @@ import { V201TransactionRepo } from '../../store/v201-transactions.js';
 import { Authorization } from './authorization.js';
 import { Availability, mapStatus } from './availability.js';
 import { BootController } from './boot.js';
-import { V201Context } from './context.js';
+import { AdapterKit } from '../kit/index.js';
+import type { V201Messages } from '../messages/v201.js';
+import { BLOCKED_WHILE_PENDING, V201Context, type V201Kit } from './context.js';
 import { DataTransfer, type DataTransferResult, type VendorHandler } from './data-transfer.js';
 import { evseVariables, smartChargingVariables, stationVariables, type VariableDef } from './device-model-data.js';
 import { DeviceModel, keyOf } from './device-model.js';
 import { DisplayMessages, displayMessageVariables } from './display-messages.js';
 import { TariffCost, tariffCostVariables } from './tariff-cost.js';
 import { ExternalLimitReports, externalLimitVariables } from './external-limits.js';
+import { V201Diagnostics } from './diagnostics.js';
 import { V201Firmware } from './firmware.js';
 import { Metering } from './metering.js';
 import { Provisioning } from './provisioning.js';
@@ -50,7 +53,9 @@ const METER_KEYS = new Set([
 
 export class V201Adapter implements OcppAdapter {
   readonly protocol: OcppProtocol = 'ocpp2.0.1';
+  /** The adapter's own context (registration state, CSMS time); each block has its own (logger `ocpp:v201:<block>`). */
   readonly ctx: V201Context;
+  private readonly kit: V201Kit;
   readonly deviceModel: DeviceModel;
   private readonly boot: BootController;
   private readonly availability: Availability;
@@ -64,6 +69,7 @@ export class V201Adapter implements OcppAdapter {
   private readonly security: V201Security;
   private readonly smartCharging: SmartCharging;
   private readonly firmware: V201Firmware;
+  private readonly diagnostics: V201Diagnostics;
   private readonly externalLimits: ExternalLimitReports;
   private readonly displayMessages: DisplayMessages;
   private readonly tariffCost: TariffCost;
@@ -94,30 +100,37 @@ export class V201Adapter implements OcppAdapter {
       ...deps.station.evseIds.flatMap((id) => evseVariables(id, maxPowerW)),
     ];
     this.deviceModel = new DeviceModel(dmRepo, defs, () => deps.clock.now(), (def) => this.live(def));
-    this.ctx = new V201Context(deps, this.deviceModel, dmRepo, txRepo);
-    this.boot = new BootController(this.ctx, (first) => void this.afterAccepted(first));
-    this.availability = new Availability(this.ctx);
-    this.auth = new Authorization(this.ctx);
-    this.metering = new Metering(this.ctx);
-    this.transactions = new Transactions(this.ctx, this.metering);
-    this.provisioning = new Provisioning(this.ctx, this.boot, () => this.firmware.installing);
-    this.smartCharging = new SmartCharging(this.ctx, (id) => this.transactions.isStarted(id));
-    this.firmware = new V201Firmware(this.ctx);
-    this.externalLimits = new ExternalLimitReports(this.ctx);
-    this.displayMessages = new DisplayMessages(this.ctx);
-    this.tariffCost = new TariffCost(this.ctx);
+    this.kit = new AdapterKit<V201Messages, 'None'>(deps, {
+      namespace: 'ocpp:v201',
+      gate: { initial: 'None', blockedWhilePending: BLOCKED_WHILE_PENDING, rejectedMessage: 'boot notification was rejected' },
+    });
+    this.ctx = new V201Context({ deps, kit: this.kit, dm: this.deviceModel, dmRepo, txRepo, csmsClock: { known: false } }, 'adapter');
+    const block = (name: string): V201Context => this.ctx.forBlock(name);
+    this.boot = new BootController(block('boot'), (first) => void this.afterAccepted(first));
+    this.availability = new Availability(block('availability'));
+    this.auth = new Authorization(block('authorization'));
+    this.metering = new Metering(block('metering'));
+    this.transactions = new Transactions(block('transactions'), this.metering);
+    this.provisioning = new Provisioning(block('device-model'), this.boot, () => this.firmware.installing);
+    this.smartCharging = new SmartCharging(block('smart-charging'), (id) => this.transactions.isStarted(id));
+    this.firmware = new V201Firmware(block('firmware'));
+    this.diagnostics = new V201Diagnostics(block('diagnostics'));
+    this.externalLimits = new ExternalLimitReports(block('external-limits'));
+    this.displayMessages = new DisplayMessages(block('display-messages'));
+    this.tariffCost = new TariffCost(block('tariff-cost'));
     this.transactions.onResponse = (msg, res) => this.tariffCost.onResponse(msg, res);
-    this.remote = new RemoteControl(this.ctx, {
+    this.remote = new RemoteControl(block('remote'), {
       firmware: this.firmware,
+      diagnostics: this.diagnostics,
       boot: this.boot,
       availability: this.availability,
       metering: this.metering,
       transactions: this.transactions,
       smartCharging: this.smartCharging,
     });
-    this.dataTransfer = new DataTransfer(this.ctx);
-    this.reservations = new Reservations(this.ctx);
-    this.security = new V201Security(this.ctx, () => this.deviceModel.int('SecurityCtrlr.SecurityProfile'));
+    this.dataTransfer = new DataTransfer(block('data-transfer'));
+    this.reservations = new Reservations(block('reservations'));
+    this.security = new V201Security(block('security'), () => this.deviceModel.int('SecurityCtrlr.SecurityProfile'));
   }
 
   /** Values that are facts of the running station rather than stored settings. */
@@ -162,6 +175,7 @@ export class V201Adapter implements OcppAdapter {
     this.provisioning.register();
     this.remote.register();
     this.firmware.register();
+    this.diagnostics.register();
     this.dataTransfer.register();
     this.reservations.register();
     this.security.register();
@@ -199,10 +213,12 @@ export class V201Adapter implements OcppAdapter {
       .find((n) => profiles.has(n));
     const changes: Parameters<NonNullable<typeof link.reconfigure>>[0] = {};
     if (slot !== undefined) {
-      const p = profiles.get(slot) as { ocppCsmsUrl: string; securityProfile: 0 | 1 | 2 | 3; messageTimeout: number };
-      changes.csmsUrl = p.ocppCsmsUrl;
-      changes.securityProfile = p.securityProfile;
-      if (p.messageTimeout > 0) changes.callTimeoutS = p.messageTimeout;
+      // Stored JSON (a NetworkConnectionProfileType the schema checked when it was set), read field by field.
+      const p = profiles.get(slot) ?? {};
+      if (typeof p.ocppCsmsUrl === 'string') changes.csmsUrl = p.ocppCsmsUrl;
+      const sp = p.securityProfile;
+      if (sp === 0 || sp === 1 || sp === 2 || sp === 3) changes.securityProfile = sp;
+      if (typeof p.messageTimeout === 'number' && p.messageTimeout > 0) changes.callTimeoutS = p.messageTimeout;
     }
     const ocpp = this.ctx.deps.config.ocpp;
     const timeout = this.deviceModel.int('OCPPCommCtrlr.MessageTimeout/Default');
@@ -260,8 +276,9 @@ export class V201Adapter implements OcppAdapter {
   }
 
   async stop(): Promise<void> {
-    this.ctx.detach();
+    this.kit.stop();
     this.firmware.stop();
+    this.diagnostics.stop();
     this.ctx.clock.clear(this.fallbackTimer);
     this.boot.stop();
   }

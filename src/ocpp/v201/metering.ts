@@ -4,22 +4,13 @@
  */
 import type { MeterReading } from '../../../hal/types.js';
 import type { MeterSample, SampleContext } from '../../station/api.js';
+import type { MeasurandEnumType, MeterValueType, SampledValueType } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
-export interface SampledValue {
-  value: number;
-  context?: SampleContext;
-  measurand?: string;
-  phase?: string;
-  location?: string;
-  unitOfMeasure?: { unit: string };
-}
+export type SampledValue = SampledValueType;
+export type MeterValue = MeterValueType;
 
-export interface MeterValue {
-  timestamp: string;
-  sampledValue: SampledValue[];
-}
-
+const PHASES = ['L1', 'L2', 'L3'] as const;
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
 /** One MeterValue with the wanted measurands of a reading (an empty list when none apply). */
@@ -31,7 +22,7 @@ export function toMeterValue(
   iso: (ms: number) => string,
 ): MeterValue | undefined {
   const out: SampledValue[] = [];
-  const add = (measurand: string, value: number | undefined, unit: string, extra: Partial<SampledValue> = {}): void => {
+  const add = (measurand: MeasurandEnumType, value: number | undefined, unit: string, extra: Partial<SampledValue> = {}): void => {
     if (value === undefined || !Number.isFinite(value)) return;
     out.push({ value: round(value), context, measurand, ...extra, unitOfMeasure: { unit } });
   };
@@ -47,13 +38,13 @@ export function toMeterValue(
         add(m, reading.powerW, 'W');
         break;
       case 'Current.Import':
-        for (const [phase, a] of Object.entries(reading.currentA)) add(m, a, 'A', { phase });
+        for (const phase of PHASES) add(m, reading.currentA[phase], 'A', { phase });
         break;
       case 'Current.Offered':
         add(m, currentOfferedA, 'A');
         break;
       case 'Voltage':
-        for (const [phase, v] of Object.entries(reading.voltageV)) add(m, v, 'V', { phase: `${phase}-N` });
+        for (const phase of PHASES) add(m, reading.voltageV[phase], 'V', { phase: `${phase}-N` });
         break;
       case 'Frequency':
         add(m, reading.frequencyHz, 'Hz');

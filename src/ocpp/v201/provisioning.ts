@@ -2,37 +2,29 @@
  * B05 SetVariables, B06 GetVariables, B07 GetBaseReport, B09 SetNetworkProfile, B11/B12 Reset.
  */
 import { createRPCError } from 'ocpp-rpc';
-import type { AttributeType } from './device-model-data.js';
-import type { ComponentRef, ReportBase, ReportDatum, VariableRef } from './device-model.js';
+import type {
+  ComponentVariableType,
+  GetBaseReportRequest,
+  GetBaseReportResponse,
+  GetReportRequest,
+  GetReportResponse,
+  GetVariablesRequest,
+  GetVariablesResponse,
+  NotifyReportRequest,
+  ResetRequest,
+  ResetResponse,
+  SetNetworkProfileRequest,
+  SetNetworkProfileResponse,
+  SetVariablesRequest,
+  SetVariablesResponse,
+} from '../messages/v201.js';
+import type { ComponentRef, ReportDatum } from './device-model.js';
 import type { BootController } from './boot.js';
 import type { V201Context } from './context.js';
 
-interface GetVariableData {
-  attributeType?: AttributeType;
-  component: ComponentRef;
-  variable: VariableRef;
-}
-interface SetVariableData extends GetVariableData {
-  attributeValue: string;
-}
-interface NetworkConnectionProfile {
-  ocppVersion: string;
-  ocppTransport: string;
-  ocppCsmsUrl: string;
-  messageTimeout: number;
-  securityProfile: number;
-  ocppInterface: string;
-}
-
-interface GetReportRequest {
-  requestId: number;
-  componentCriteria?: ('Active' | 'Available' | 'Enabled' | 'Problem')[];
-  componentVariable?: { component: ComponentRef; variable?: VariableRef }[];
-}
-
 const componentKey = (c: ComponentRef): string => `${c.name}/${c.instance ?? ''}@${c.evse?.id ?? ''}:${c.evse?.connectorId ?? ''}`;
 
-function matchesCv(d: ReportDatum, cv: { component: ComponentRef; variable?: VariableRef }): boolean {
+function matchesCv(d: ReportDatum, cv: ComponentVariableType): boolean {
   const c = cv.component;
   if (d.component.name !== c.name) return false;
   if (c.instance !== undefined && d.component.instance !== c.instance) return false;
@@ -60,32 +52,30 @@ export class Provisioning {
 
   register(): void {
     // B02.FR.01: the CSMS may read and change the configuration while the boot is Pending.
-    this.ctx.handle('GetVariables', (p) => this.getVariables(p as { getVariableData: GetVariableData[] }));
-    this.ctx.handle('SetVariables', (p) => this.setVariables(p as { setVariableData: SetVariableData[] }));
-    this.ctx.handle('GetBaseReport', (p) => this.getBaseReport(p as { requestId: number; reportBase: ReportBase }));
-    this.ctx.handle('GetReport', (p) => this.getReport(p as GetReportRequest));
-    this.ctx.handle('SetNetworkProfile', (p) =>
-      this.setNetworkProfile(p as { configurationSlot: number; connectionData: NetworkConnectionProfile }),
-    );
-    this.ctx.handle('Reset', (p) => this.reset(p as { type: 'Immediate' | 'OnIdle'; evseId?: number }));
+    this.ctx.handle('GetVariables', (p) => this.getVariables(p));
+    this.ctx.handle('SetVariables', (p) => this.setVariables(p));
+    this.ctx.handle('GetBaseReport', (p) => this.getBaseReport(p));
+    this.ctx.handle('GetReport', (p) => this.getReport(p));
+    this.ctx.handle('SetNetworkProfile', (p) => this.setNetworkProfile(p));
+    this.ctx.handle('Reset', (p) => this.reset(p));
   }
 
   /** B06.FR.16 / B06.FR.17 (and the same for SetVariables): too many items or bytes → CALLERROR. */
-  private checkSize(instance: 'GetVariables' | 'SetVariables', params: unknown, items: number): void {
+  private checkSize(instance: 'GetVariables' | 'SetVariables', params: GetVariablesRequest | SetVariablesRequest, items: number): void {
     const maxItems = this.ctx.dm.int(`DeviceDataCtrlr.ItemsPerMessage/${instance}`);
     if (items > maxItems) throw createRPCError('OccurrenceConstraintViolation', `more than ${maxItems} items`);
     const maxBytes = this.ctx.dm.int(`DeviceDataCtrlr.BytesPerMessage/${instance}`);
     if (Buffer.byteLength(JSON.stringify(params)) > maxBytes) throw createRPCError('FormatViolation', `more than ${maxBytes} bytes`);
   }
 
-  private getVariables(p: { getVariableData: GetVariableData[] }): unknown {
+  private getVariables(p: GetVariablesRequest): GetVariablesResponse {
     this.checkSize('GetVariables', p, p.getVariableData.length);
     return {
       getVariableResult: p.getVariableData.map((d) => this.ctx.dm.get(d.component, d.variable, d.attributeType ?? 'Actual')),
     };
   }
 
-  private setVariables(p: { setVariableData: SetVariableData[] }): unknown {
+  private setVariables(p: SetVariablesRequest): SetVariablesResponse {
     this.checkSize('SetVariables', p, p.setVariableData.length);
     return {
       setVariableResult: p.setVariableData.map((d) =>
@@ -94,12 +84,12 @@ export class Provisioning {
     };
   }
 
-  private getBaseReport(p: { requestId: number; reportBase: ReportBase }): { status: string } {
+  private getBaseReport(p: GetBaseReportRequest): GetBaseReportResponse {
     return this.sendReport(p.requestId, this.ctx.dm.report(p.reportBase));
   }
 
   /** B08: the full inventory narrowed by componentVariable and / or componentCriteria. */
-  private getReport(p: GetReportRequest): { status: string } {
+  private getReport(p: GetReportRequest): GetReportResponse {
     const cvs = p.componentVariable ?? [];
     if (cvs.length > this.ctx.dm.int('DeviceDataCtrlr.ItemsPerMessage/GetReport')) {
       throw createRPCError('OccurrenceConstraintViolation', 'too many componentVariable entries'); // B08.FR.17
@@ -127,7 +117,7 @@ export class Provisioning {
     return this.sendReport(p.requestId, data);
   }
 
-  private sendReport(requestId: number, data: ReportDatum[]): { status: string } {
+  private sendReport(requestId: number, data: ReportDatum[]): GetReportResponse {
     if (data.length === 0) return { status: 'EmptyResultSet' }; // B08.FR.15
     // B08.FR.16: a report with the same requestId is still being sent.
     if (this.reportIds.has(requestId)) return { status: 'Rejected' };
@@ -136,7 +126,7 @@ export class Provisioning {
       const generatedAt = this.ctx.iso();
       for (let seqNo = 0, i = 0; i < data.length; seqNo++, i += REPORT_PART_SIZE) {
         const part = data.slice(i, i + REPORT_PART_SIZE);
-        const msg: Record<string, unknown> = { requestId, generatedAt, seqNo, reportData: part };
+        const msg: NotifyReportRequest = { requestId, generatedAt, seqNo, reportData: part };
         if (i + REPORT_PART_SIZE < data.length) msg.tbc = true;
         // B02.FR.02: a report the CSMS asked for may be sent while Pending.
         await this.ctx.send('NotifyReport', msg, { triggered: true });
@@ -150,7 +140,7 @@ export class Provisioning {
    * B09: validate and store the profile in its slot. Switching to another slot is the link's job and is
    * not done here: the stored slots and NetworkConfigurationPriority are what the link reads at start.
    */
-  private setNetworkProfile(p: { configurationSlot: number; connectionData: NetworkConnectionProfile }): { status: string } {
+  private setNetworkProfile(p: SetNetworkProfileRequest): SetNetworkProfileResponse {
     const slots = (this.ctx.dm.defs.find((d) => d.variable === 'NetworkConfigurationPriority')?.valuesList ?? '').split(',');
     if (!slots.includes(String(p.configurationSlot))) return { status: 'Rejected' }; // B09.FR.05
     const c = p.connectionData;
@@ -171,7 +161,7 @@ export class Provisioning {
     return { status: 'Accepted' };
   }
 
-  private reset(p: { type: 'Immediate' | 'OnIdle'; evseId?: number }): { status: string } {
+  private reset(p: ResetRequest): ResetResponse {
     if (p.evseId !== undefined && !this.ctx.station.evseIds.includes(p.evseId)) return { status: 'Rejected' };
     if (this.firmwareInstalling()) {
       // B11.FR.06: an installation under way cannot be interrupted; the CSMS may ask again afterwards.

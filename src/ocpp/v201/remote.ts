@@ -2,35 +2,31 @@
  * F01–F06: RequestStartTransaction (with a TxProfile: K05), RequestStopTransaction, UnlockConnector,
  * TriggerMessage.
  */
-import type { IdTokenType } from '../../station/api.js';
+import type {
+  RequestStartTransactionRequest,
+  RequestStartTransactionResponse,
+  RequestStopTransactionRequest,
+  RequestStopTransactionResponse,
+  TriggerMessageRequest,
+  TriggerMessageResponse,
+  UnlockConnectorRequest,
+  UnlockConnectorResponse,
+} from '../messages/v201.js';
 import type { Availability } from './availability.js';
 import type { BootController } from './boot.js';
 import type { V201Context } from './context.js';
+import type { V201Diagnostics } from './diagnostics.js';
 import type { V201Firmware } from './firmware.js';
 import type { Metering } from './metering.js';
-import type { ChargingProfileType, SmartCharging, StatusInfo } from './smart-charging.js';
+import type { SmartCharging } from './smart-charging.js';
 import type { Transactions } from './transactions.js';
-
-interface RequestStartTransactionRequest {
-  evseId?: number;
-  remoteStartId: number;
-  idToken: { idToken: string; type: IdTokenType };
-  groupIdToken?: { idToken: string; type: IdTokenType };
-  chargingProfile?: ChargingProfileType;
-}
-
-interface TriggerMessageRequest {
-  requestedMessage: string;
-  evse?: { id: number; connectorId?: number };
-}
-
-type Status = { status: string; transactionId?: string; statusInfo?: StatusInfo };
 
 export class RemoteControl {
   constructor(
     private readonly ctx: V201Context,
     private readonly parts: {
       firmware: V201Firmware;
+      diagnostics: V201Diagnostics;
       boot: BootController;
       availability: Availability;
       metering: Metering;
@@ -40,16 +36,15 @@ export class RemoteControl {
   ) {}
 
   register(): void {
-    // B02.FR.05: while Pending both requests are Rejected.
-    const rejected = (): Status => ({ status: 'Rejected' });
-    this.ctx.handle('RequestStartTransaction', (p) => this.requestStart(p as RequestStartTransactionRequest), rejected);
-    this.ctx.handle('RequestStopTransaction', (p) => this.requestStop(p as { transactionId: string }), rejected);
-    this.ctx.handle('UnlockConnector', (p) => this.unlock(p as { evseId: number; connectorId: number }));
-    this.ctx.handle('TriggerMessage', (p) => this.trigger(p as TriggerMessageRequest));
+    // B02.FR.05: while Pending both are Rejected (context.ts BLOCKED_WHILE_PENDING, the kit's gate).
+    this.ctx.handle('RequestStartTransaction', (p) => this.requestStart(p));
+    this.ctx.handle('RequestStopTransaction', (p) => this.requestStop(p));
+    this.ctx.handle('UnlockConnector', (p) => this.unlock(p));
+    this.ctx.handle('TriggerMessage', (p) => this.trigger(p));
   }
 
   /** F01 / F02 */
-  private async requestStart(req: RequestStartTransactionRequest): Promise<Status> {
+  private async requestStart(req: RequestStartTransactionRequest): Promise<RequestStartTransactionResponse> {
     const station = this.ctx.station;
     const evseId =
       req.evseId ??
@@ -76,14 +71,14 @@ export class RemoteControl {
     this.parts.transactions.remoteStartRequested(evseId, req.remoteStartId);
     const status = await station.requestStart(evseId, { idToken: req.idToken.idToken, type: req.idToken.type }, opts);
     if (status !== 'Accepted') this.parts.transactions.remoteStartRequested(evseId, undefined);
-    const res: Status = { status };
+    const res: RequestStartTransactionResponse = { status };
     // F01.FR.13 (cable first, TxStartPoint EVConnected): the transaction already exists; give its id.
     if (status === 'Accepted' && running && this.parts.transactions.isStarted(running.id)) res.transactionId = running.id;
     return res;
   }
 
   /** F03 */
-  private requestStop(req: { transactionId: string }): Status {
+  private requestStop(req: RequestStopTransactionRequest): RequestStopTransactionResponse {
     const s = this.ctx.station.findSession(req.transactionId);
     if (!s || !this.parts.transactions.isStarted(s.id)) return { status: 'Rejected' };
     // F03.FR.07: a transaction waiting for its cable is still active; its energy is off already (F03.FR.02).
@@ -96,14 +91,14 @@ export class RemoteControl {
   }
 
   /** F05 */
-  private async unlock(req: { evseId: number; connectorId: number }): Promise<Status> {
+  private async unlock(req: UnlockConnectorRequest): Promise<UnlockConnectorResponse> {
     if (!this.ctx.station.evseIds.includes(req.evseId) || req.connectorId !== 1) return { status: 'UnknownConnector' };
     const r = await this.ctx.station.unlock(req.evseId);
     return { status: r === 'NotSupported' ? 'UnlockFailed' : r };
   }
 
   /** F06 */
-  private trigger(req: TriggerMessageRequest): Status {
+  private trigger(req: TriggerMessageRequest): TriggerMessageResponse {
     const evseId = req.evse?.id;
     if (evseId !== undefined && evseId !== 0 && !this.ctx.station.evseIds.includes(evseId)) return { status: 'Rejected' };
     const opts = { triggered: true };
@@ -135,7 +130,7 @@ export class RemoteControl {
         this.ctx.afterResponse(() => this.parts.firmware.triggerFirmwareStatus()); // F06.FR.16, L01.FR.25/26
         return { status: 'Accepted' };
       case 'LogStatusNotification':
-        this.ctx.afterResponse(() => this.parts.firmware.triggerLogStatus()); // F06.FR.15, N01.FR.13
+        this.ctx.afterResponse(() => this.parts.diagnostics.triggerLogStatus()); // F06.FR.15, N01.FR.13
         return { status: 'Accepted' };
       default:
         return { status: 'NotImplemented' }; // F06.FR.08

@@ -2,24 +2,16 @@
  * H01–H04: ReserveNow, CancelReservation and ReservationStatusUpdate over the station's reservations.
  * A reservation used by its token is reported through TransactionEvent.reservationId instead (H01.FR.15).
  */
-import type { IdTokenType } from '../../station/api.js';
+import type { ReserveNowRequest, ReserveNowResponse } from '../messages/v201.js';
 import type { V201Context } from './context.js';
-
-interface ReserveNowRequest {
-  id: number;
-  expiryDateTime: string;
-  idToken: { idToken: string; type: IdTokenType };
-  evseId?: number;
-  groupIdToken?: { idToken: string; type: IdTokenType };
-}
 
 export class Reservations {
   constructor(private readonly ctx: V201Context) {}
 
   register(): void {
-    this.ctx.handle('ReserveNow', (p) => this.reserveNow(p as ReserveNowRequest));
+    this.ctx.handle('ReserveNow', (p) => this.reserveNow(p));
     this.ctx.handle('CancelReservation', (p) => ({
-      status: this.ctx.station.cancelReservation((p as { reservationId: number }).reservationId) ? 'Accepted' : 'Rejected',
+      status: this.ctx.station.cancelReservation(p.reservationId) ? 'Accepted' : 'Rejected',
     }));
     this.ctx.onStation('reservation-ended', (id, reason) => {
       if (reason === 'Used') return;
@@ -27,11 +19,11 @@ export class Reservations {
     });
   }
 
-  private reserveNow(r: ReserveNowRequest): { status: string } {
+  private reserveNow(r: ReserveNowRequest): ReserveNowResponse {
     if (!this.ctx.dm.bool('ReservationCtrlr.Enabled')) return { status: 'Rejected' };
     const evseId = r.evseId ?? 0;
     if (evseId !== 0 && !this.ctx.station.evseIds.includes(evseId)) return { status: 'Rejected' };
-    const expiresAt = Date.parse(r.expiryDateTime);
+    const expiresAt = this.ctx.fromIso(r.expiryDateTime);
     if (!Number.isFinite(expiresAt)) return { status: 'Rejected' };
     const status = this.ctx.station.reserve({
       id: r.id,

@@ -14,6 +14,7 @@
  * network setting without any security; its events are logged.
  */
 import type { LinkSecurityEvent, OutboxMessage } from '../link.js';
+import type { SecurityEventNotificationRequest } from '../messages/v201.js';
 import type { V201Context } from './context.js';
 
 export type V201SecurityEvent = LinkSecurityEvent | 'StartupOfTheDevice' | 'ResetOrReboot' | 'ReconfigurationOfSecurityParameters';
@@ -31,6 +32,12 @@ const TECH_INFO_MAX = 255;
 const ROUTINE: ReadonlySet<V201SecurityEvent> = new Set(['StartupOfTheDevice', 'ResetOrReboot']);
 
 export class V201Security {
+  /**
+   * Notifications queued in this run before the CSMS's time was known (the start event, a TLS failure
+   * before the first connection): stamped with station time, told in the CSMS's time when sent.
+   */
+  private readonly stationTimeIds = new Set<number>();
+
   constructor(
     private readonly ctx: V201Context,
     /** The security profile of the connection in use (SecurityCtrlr.SecurityProfile). */
@@ -41,6 +48,10 @@ export class V201Security {
     const { ctx } = this;
     ctx.onLink('security-event', (type, detail) => this.guard(() => this.report(type, detail)));
     ctx.onLink('message-dead', (m, error) => this.guard(() => this.dead(m, error)));
+    ctx.link.setQueuedPreparer('SecurityEventNotification', (m) =>
+      this.stationTimeIds.has(m.id) ? { ...m.payload, timestamp: ctx.rebaseIso(m.payload.timestamp) } : m.payload,
+    );
+    ctx.link.onQueuedResult('SecurityEventNotification', (m) => this.stationTimeIds.delete(m.id));
     ctx.dm.onChange((def, value) => {
       if (ctx.stopped || def.component !== 'SecurityCtrlr' || def.variable !== 'BasicAuthPassword') return;
       this.guard(() => this.passwordChanged(value));
@@ -90,9 +101,10 @@ export class V201Security {
     const level = ROUTINE.has(type) ? 'info' : 'warn';
     ctx.log[level](`security event ${type}`, techInfo ? { type, techInfo } : { type });
     if (!CRITICAL.has(type) || this.profile() < 1) return;
-    const payload: Record<string, unknown> = { type, timestamp: ctx.iso(at) };
+    const payload: SecurityEventNotificationRequest = { type, timestamp: ctx.iso(at) };
     if (techInfo) payload.techInfo = techInfo.slice(0, TECH_INFO_MAX);
-    ctx.link.enqueue('SecurityEventNotification', payload);
+    const id = ctx.link.enqueue('SecurityEventNotification', payload);
+    if (!ctx.csmsTimeKnown) this.stationTimeIds.add(id);
   }
 
   /**
@@ -101,8 +113,9 @@ export class V201Security {
    */
   private dead(m: OutboxMessage, error: string): void {
     const meta: Record<string, unknown> = { action: m.action, outboxId: m.id, attempts: m.attempts, error };
-    const info = m.payload.transactionInfo as { transactionId?: unknown } | undefined;
-    if (typeof info?.transactionId === 'string') meta.transactionId = info.transactionId;
+    // Raw outbox JSON of any action (a dead letter may predate this code): looked into, not trusted.
+    const info = m.payload.transactionInfo;
+    if (typeof info === 'object' && info !== null && 'transactionId' in info && typeof info.transactionId === 'string') meta.transactionId = info.transactionId;
     if (m.payload.seqNo !== undefined) meta.seqNo = m.payload.seqNo;
     if (m.payload.eventType !== undefined) meta.eventType = m.payload.eventType;
     this.ctx.log.error(`v201: ${m.action} was never accepted by the CSMS; kept in the dead-letter table`, meta);

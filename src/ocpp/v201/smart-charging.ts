@@ -9,76 +9,30 @@ import { createRPCError } from 'ocpp-rpc';
 import type {
   ChargingProfile,
   ChargingProfileFilter,
-  ChargingProfilePurpose,
   ChargingProfilesApi,
   ChargingRateUnit,
 } from '../../station/api.js';
 import { phaseProblem } from '../../station/composite.js';
 import { kvGet, kvSet } from '../../store/kv.js';
+import type {
+  ChargingProfileType,
+  ChargingScheduleType,
+  ClearChargingProfileRequest,
+  ClearChargingProfileResponse,
+  GetChargingProfilesRequest,
+  GetChargingProfilesResponse,
+  GetCompositeScheduleRequest,
+  GetCompositeScheduleResponse,
+  ReportChargingProfilesRequest,
+  SetChargingProfileRequest,
+  SetChargingProfileResponse,
+  StatusInfoType as StatusInfo,
+} from '../messages/v201.js';
 import type { V201Context } from './context.js';
 import type { VariableDef } from './device-model-data.js';
 import { externalReportParts, type ExternalReportPart } from './external-limits.js';
 
-export type ChargingRateUnitType = 'A' | 'W';
-
-export interface ChargingSchedulePeriodType {
-  startPeriod: number;
-  limit: number;
-  numberPhases?: number;
-  phaseToUse?: number;
-}
-
-export interface ChargingScheduleType {
-  id: number;
-  startSchedule?: string;
-  duration?: number;
-  chargingRateUnit: ChargingRateUnitType;
-  chargingSchedulePeriod: ChargingSchedulePeriodType[];
-  minChargingRate?: number;
-  /** ISO 15118 only; not used here. */
-  salesTariff?: unknown;
-}
-
-export type ChargingProfilePurposeType = ChargingProfilePurpose | 'ChargingStationExternalConstraints';
-
-export interface ChargingProfileType {
-  id: number;
-  stackLevel: number;
-  chargingProfilePurpose: ChargingProfilePurposeType;
-  chargingProfileKind: 'Absolute' | 'Recurring' | 'Relative';
-  recurrencyKind?: 'Daily' | 'Weekly';
-  validFrom?: string;
-  validTo?: string;
-  chargingSchedule: ChargingScheduleType[];
-  transactionId?: string;
-}
-
-interface GetChargingProfilesRequest {
-  requestId: number;
-  evseId?: number;
-  chargingProfile: {
-    chargingProfilePurpose?: ChargingProfilePurposeType;
-    stackLevel?: number;
-    chargingProfileId?: number[];
-    chargingLimitSource?: string[];
-  };
-}
-
-interface ClearChargingProfileRequest {
-  chargingProfileId?: number;
-  chargingProfileCriteria?: { evseId?: number; chargingProfilePurpose?: ChargingProfilePurposeType; stackLevel?: number };
-}
-
-interface GetCompositeScheduleRequest {
-  duration: number;
-  evseId: number;
-  chargingRateUnit?: ChargingRateUnitType;
-}
-
-export interface StatusInfo {
-  reasonCode: string;
-  additionalInfo?: string;
-}
+export type { ChargingProfileType, ChargingSchedulePeriodType, ChargingScheduleType, StatusInfoType as StatusInfo } from '../messages/v201.js';
 
 type Checked = { profile: ChargingProfile; scheduleId: number } | { rejected: StatusInfo };
 
@@ -110,10 +64,10 @@ export class SmartCharging {
   }
 
   register(): void {
-    this.ctx.handle('SetChargingProfile', (p) => this.setChargingProfile(p as { evseId: number; chargingProfile: ChargingProfileType }));
-    this.ctx.handle('GetChargingProfiles', (p) => this.getChargingProfiles(p as GetChargingProfilesRequest));
-    this.ctx.handle('ClearChargingProfile', (p) => this.clearChargingProfile(p as ClearChargingProfileRequest));
-    this.ctx.handle('GetCompositeSchedule', (p) => this.getCompositeSchedule(p as GetCompositeScheduleRequest));
+    this.ctx.handle('SetChargingProfile', (p) => this.setChargingProfile(p));
+    this.ctx.handle('GetChargingProfiles', (p) => this.getChargingProfiles(p));
+    this.ctx.handle('ClearChargingProfile', (p) => this.clearChargingProfile(p));
+    this.ctx.handle('GetCompositeSchedule', (p) => this.getCompositeSchedule(p));
   }
 
   /** SmartChargingCtrlr values that are facts of the station, not stored settings. */
@@ -141,7 +95,7 @@ export class SmartCharging {
   }
 
   /** K01 */
-  private setChargingProfile(req: { evseId: number; chargingProfile: ChargingProfileType }): { status: string; statusInfo?: StatusInfo } {
+  private setChargingProfile(req: SetChargingProfileRequest): SetChargingProfileResponse {
     const api = this.need();
     const checked = this.check(req.chargingProfile, req.evseId, 'set');
     if ('rejected' in checked) return this.rejected('SetChargingProfile', req.chargingProfile.id, checked.rejected);
@@ -216,15 +170,16 @@ export class SmartCharging {
     if (sched.duration !== undefined && sched.duration < 0) return reject('InvalidSchedule', 'negative duration');
     if (sched.minChargingRate !== undefined && sched.minChargingRate < 0) return reject('InvalidSchedule', 'negative minChargingRate');
 
-    const startSchedule = sched.startSchedule === undefined ? undefined : Date.parse(sched.startSchedule);
+    // CSMS times, as station time (the CSMS clock offset).
+    const startSchedule = sched.startSchedule === undefined ? undefined : this.ctx.fromIso(sched.startSchedule);
     if (p.chargingProfileKind === 'Relative') {
       if (startSchedule !== undefined) return reject('InvalidSchedule', 'a Relative schedule has no startSchedule'); // K01.FR.41
     } else if (startSchedule === undefined || !Number.isFinite(startSchedule)) {
       return reject('InvalidSchedule', 'Absolute and Recurring need startSchedule'); // K01.FR.40
     }
     if (p.chargingProfileKind === 'Recurring' && !p.recurrencyKind) return reject('InvalidProfile', 'Recurring needs recurrencyKind');
-    const validFrom = p.validFrom === undefined ? undefined : Date.parse(p.validFrom);
-    const validTo = p.validTo === undefined ? undefined : Date.parse(p.validTo);
+    const validFrom = p.validFrom === undefined ? undefined : this.ctx.fromIso(p.validFrom);
+    const validTo = p.validTo === undefined ? undefined : this.ctx.fromIso(p.validTo);
     if ((validFrom !== undefined && !Number.isFinite(validFrom)) || (validTo !== undefined && !Number.isFinite(validTo))) {
       return reject('InvalidProfile', 'validFrom / validTo');
     }
@@ -273,7 +228,7 @@ export class SmartCharging {
   }
 
   /** K09 */
-  private getChargingProfiles(req: GetChargingProfilesRequest): { status: 'Accepted' | 'NoProfiles' } {
+  private getChargingProfiles(req: GetChargingProfilesRequest): GetChargingProfilesResponse {
     const api = this.need();
     const c = req.chargingProfile;
     // Every profile here was set by the CSMS (source CSO); external limits are reported beside them (K12.FR.05).
@@ -297,13 +252,13 @@ export class SmartCharging {
     const parts: ExternalReportPart[] = [];
     for (const [evseId, list] of [...byEvse.entries()].sort((a, b) => a[0] - b[0])) {
       for (let i = 0; i < list.length; i += PROFILES_PER_REPORT) {
-        parts.push({ evseId, source: 'CSO', profiles: list.slice(i, i + PROFILES_PER_REPORT).map((p) => toWire(p, ids[String(p.id)])) });
+        parts.push({ evseId, source: 'CSO', profiles: list.slice(i, i + PROFILES_PER_REPORT).map((p) => toWire(p, (ms) => this.ctx.iso(ms), ids[String(p.id)])) });
       }
     }
     parts.push(...external);
     this.ctx.afterResponse(async () => {
       for (const [i, part] of parts.entries()) {
-        const payload: Record<string, unknown> = {
+        const payload: ReportChargingProfilesRequest = {
           requestId: req.requestId, // K09.FR.01
           chargingLimitSource: part.source,
           evseId: part.evseId,
@@ -317,7 +272,7 @@ export class SmartCharging {
   }
 
   /** K10 */
-  private clearChargingProfile(req: ClearChargingProfileRequest): { status: 'Accepted' | 'Unknown' } {
+  private clearChargingProfile(req: ClearChargingProfileRequest): ClearChargingProfileResponse {
     const api = this.need();
     let filter: ChargingProfileFilter;
     if (req.chargingProfileId !== undefined) {
@@ -336,13 +291,14 @@ export class SmartCharging {
   }
 
   /** K08 */
-  private getCompositeSchedule(req: GetCompositeScheduleRequest): { status: 'Accepted' | 'Rejected'; statusInfo?: StatusInfo; schedule?: unknown } {
+  private getCompositeSchedule(req: GetCompositeScheduleRequest): GetCompositeScheduleResponse {
     const api = this.need();
     if (req.evseId !== 0 && !this.ctx.station.evseIds.includes(req.evseId)) return { status: 'Rejected', statusInfo: { reasonCode: 'UnknownEvse' } }; // K08.FR.05
     const units = this.ctx.dm.list('SmartChargingCtrlr.RateUnit');
     if (req.chargingRateUnit && !units.includes(req.chargingRateUnit)) return { status: 'Rejected', statusInfo: { reasonCode: 'UnsupportedRateUnit' } }; // K08.FR.07
     if (!Number.isInteger(req.duration) || req.duration <= 0) return { status: 'Rejected', statusInfo: { reasonCode: 'InvalidValue', additionalInfo: 'duration' } };
-    const unit: ChargingRateUnit | undefined = req.chargingRateUnit ?? (units.length === 1 ? (units[0] as ChargingRateUnit) : undefined);
+    const only = units.length === 1 ? units[0] : undefined;
+    const unit: ChargingRateUnit | undefined = req.chargingRateUnit ?? (only === 'A' || only === 'W' ? only : undefined);
     const c = api.composite(req.evseId, req.duration, unit);
     if (!c || c.periods.length === 0) return { status: 'Rejected', statusInfo: { reasonCode: 'InternalError' } };
     return {
@@ -382,9 +338,8 @@ function coreReason(reason: string): StatusInfo {
   return /^[A-Za-z]{1,20}$/.test(reason) ? { reasonCode: reason } : { reasonCode: 'InvalidProfile', additionalInfo: reason.slice(0, 512) };
 }
 
-/** The station's profile as a 2.0.1 ChargingProfileType. */
-export function toWire(p: ChargingProfile, scheduleId = p.id): ChargingProfileType {
-  const iso = (ms: number): string => new Date(ms).toISOString();
+/** The station's profile as a 2.0.1 ChargingProfileType; `iso` gives station times as the CSMS's (ctx.iso). */
+export function toWire(p: ChargingProfile, iso: (ms: number) => string, scheduleId = p.id): ChargingProfileType {
   const s = p.schedule;
   const schedule: ChargingScheduleType = {
     id: scheduleId,

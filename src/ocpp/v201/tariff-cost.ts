@@ -11,10 +11,9 @@
  * Costs are in TariffCostCtrlr.Currency, which accepts ISO 4217 codes only (point 5: an unknown currency is
  * Rejected by SetVariables, InvalidValue).
  */
-import type { OutboxMessage } from '../link.js';
 import type { V201Context } from './context.js';
 import type { VariableDef } from './device-model-data.js';
-import type { TxEventResponse } from './transactions.js';
+import type { TxEventMessage, TxEventResponse } from './transactions.js';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
@@ -44,7 +43,7 @@ export class TariffCost {
 
   register(): void {
     this.ctx.handle('CostUpdated', (p) => {
-      const { totalCost, transactionId } = p as { totalCost: number; transactionId: string };
+      const { totalCost, transactionId } = p;
       const s = this.ctx.station.findSession(transactionId);
       // The response has no status: an unknown or ended transaction's cost is logged and not shown.
       if (!s || s.endedAt !== undefined) this.ctx.log.info('v201: CostUpdated for a transaction not running here', { transactionId });
@@ -61,7 +60,7 @@ export class TariffCost {
   }
 
   /** A TransactionEvent response arrived (live or from the outbox). */
-  onResponse(msg: OutboxMessage, res: TxEventResponse): void {
+  onResponse(msg: TxEventMessage, res: TxEventResponse): void {
     const id = msg.txKey;
     const display = this.display();
     if (!id || !display || !res) return;

@@ -5,16 +5,27 @@
  * transaction as the enqueue, so seqNo stays gapless per transaction across restarts.
  * The transactionId is the station session id.
  */
-import type { AuthInfo, AuthStatus, IdToken, MeterSample, Session, SessionEvent, SessionTrigger, StopReason } from '../../station/api.js';
+import type { AuthInfo, MeterSample, Session, SessionEvent, SessionTrigger, StopReason } from '../../station/api.js';
 import type { OutboxMessage } from '../link.js';
+import type { QueuedMessage } from '../messages/typed-link.js';
+import type {
+  GetTransactionStatusRequest,
+  GetTransactionStatusResponse,
+  ReasonEnumType,
+  TransactionEventEnumType,
+  TransactionEventRequest,
+  TransactionEventResponse,
+  TransactionType,
+  V201Messages,
+} from '../messages/v201.js';
 import type { V201Context } from './context.js';
 import type { MeterValue, Metering } from './metering.js';
 
-type EventType = 'Started' | 'Updated' | 'Ended';
+type EventType = TransactionEventEnumType;
 type Point = 'ParkingBayOccupancy' | 'EVConnected' | 'Authorized' | 'PowerPathClosed' | 'EnergyTransfer' | 'DataSigned';
 
 /** 2.0.1 ReasonEnumType has no reset/unlock kinds of 1.6; map them to their nearest 2.0.1 reason. */
-export function toReason(r: StopReason): string {
+export function toReason(r: StopReason): ReasonEnumType {
   switch (r) {
     case 'HardReset':
     case 'SoftReset':
@@ -76,16 +87,13 @@ export function changedBy(from: number, to: number, percent: number): boolean {
   return (Math.abs(to - from) / from) * 100 >= percent;
 }
 
-export interface TxEventResponse {
-  idTokenInfo?: { status: AuthStatus; groupIdToken?: { idToken: string }; cacheExpiryDateTime?: string };
-  /** I02/I03 (tariff-cost.ts). */
-  totalCost?: number;
-  updatedPersonalMessage?: { format: string; language?: string; content: string };
-}
+export type TxEventResponse = TransactionEventResponse;
+/** A queued TransactionEvent as the outbox gives it back with its answer. */
+export type TxEventMessage = QueuedMessage<V201Messages, 'TransactionEvent'>;
 
 export class Transactions {
   /** Also told every TransactionEvent response (I02/I03/I06 in tariff-cost.ts). */
-  onResponse: ((msg: OutboxMessage, res: TxEventResponse) => void) | undefined;
+  onResponse: ((msg: TxEventMessage, res: TxEventResponse) => void) | undefined;
   /** Last charging state told per transaction (chargingState is sent when it changes). */
   private readonly lastState = new Map<string, string>();
   /** Transactions waiting for their cable (session ended, transaction open): sessionId → evseId, held not idle in the station. */
@@ -116,8 +124,8 @@ export class Transactions {
     this.ctx.onStation('meter', (s) => this.onMeter(s));
     this.ctx.link.onQueuedResult('TransactionEvent', (msg, res) => {
       this.dequeued(msg);
-      this.onResult(msg, res as TxEventResponse);
-      this.onResponse?.(msg, res as TxEventResponse);
+      this.onResult(msg, res);
+      this.onResponse?.(msg, res);
     });
     this.ctx.onLink('message-dead', (msg) => {
       if (msg.action === 'TransactionEvent') this.dequeued(msg);
@@ -127,7 +135,7 @@ export class Transactions {
     this.ctx.link.setQueuedPreparer('TransactionEvent', (m) =>
       m.payload.offline !== true && m.createdAt <= this.wentOfflineAt ? { ...m.payload, offline: true } : m.payload,
     );
-    this.ctx.handle('GetTransactionStatus', (p) => this.getStatus(p as { transactionId?: string }));
+    this.ctx.handle('GetTransactionStatus', (p) => this.getStatus(p));
   }
 
   /** Transactions whose Ended was never queued but whose session ended or is gone (missed events). */
@@ -393,7 +401,7 @@ export class Transactions {
   private emit(type: EventType, s: Session, trigger: SessionTrigger, at: number, extra: EmitExtra): void {
     const row = this.ctx.txRepo.get(s.id);
     const first = !row?.started;
-    const info: Record<string, unknown> = { transactionId: s.id };
+    const info: TransactionType = { transactionId: s.id };
     if (this.lastState.get(s.id) !== s.chargingState || type !== 'Updated') {
       info.chargingState = s.chargingState;
       this.lastState.set(s.id, s.chargingState);
@@ -408,7 +416,7 @@ export class Transactions {
       info.remoteStartId = s.remoteStartId; // F02.FR.01
     }
 
-    const payload: Record<string, unknown> = {
+    const payload: TransactionEventRequest = {
       eventType: type,
       timestamp: this.ctx.iso(at),
       triggerReason: trigger,
@@ -481,12 +489,12 @@ export class Transactions {
   }
 
   /** C01 / E05: an idToken the CSMS does not accept ends (or suspends) the transaction in the station. */
-  private onResult(msg: OutboxMessage, res: TxEventResponse): void {
+  private onResult(msg: TxEventMessage, res: TxEventResponse): void {
     const info = res?.idTokenInfo;
     if (!info || !msg.txKey) return;
     const auth: AuthInfo = { status: info.status };
     if (info.groupIdToken) auth.groupId = info.groupIdToken.idToken;
-    const token = msg.payload.idToken as IdToken | undefined;
+    const token = msg.payload.idToken;
     // C10.FR.05: idTokenInfo in a TransactionEvent response updates the authorization cache too.
     if (token) this.ctx.station.rememberAuth?.(token, auth);
     if (info.status === 'Accepted') return;
@@ -495,7 +503,7 @@ export class Transactions {
     this.ctx.station.deauthorize(s.id, auth);
   }
 
-  private dequeued(msg: OutboxMessage): void {
+  private dequeued(msg: Pick<OutboxMessage, 'txKey'>): void {
     const n = msg.txKey ? this.queued.get(msg.txKey) : undefined;
     if (n === undefined) {
       this.backlog = Math.max(0, this.backlog - 1);
@@ -506,7 +514,7 @@ export class Transactions {
   }
 
   /** E14 */
-  private getStatus(p: { transactionId?: string }): { ongoingIndicator?: boolean; messagesInQueue: boolean } {
+  private getStatus(p: GetTransactionStatusRequest): GetTransactionStatusResponse {
     // E14.FR.06-08: without a transactionId, any queued transaction message counts.
     if (!p.transactionId) return { messagesInQueue: this.ctx.link.pendingCount() > 0 };
     const row = this.ctx.txRepo.get(p.transactionId);
