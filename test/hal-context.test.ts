@@ -52,7 +52,7 @@ test('each part logs under hal:evseN:part; a throwing listener of a simulated pa
     const errors = log.entries.filter((e) => e.level === 'error');
     assert.equal(errors.length, 1);
     assert.match(errors[0]!.msg, /a 'state' listener failed/);
-    assert.equal(errors[0]!.meta?.ns, 'hal:evse2:pilot');
+    assert.equal(errors[0]!.ns, 'hal:evse2:pilot');
     assert.match(String(errors[0]!.meta?.error), /listener bug/);
   } finally {
     await hal.close();
