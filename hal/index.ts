@@ -3,61 +3,52 @@
  * hal/registry.ts. Hal.close() drives every output to its safe state first, then releases.
  */
 import type { EvseHal, Hal, HalDeps, SimControl } from './types.js';
-import type { BoardProfile, EvseProfile, PartSpec } from './profile.js';
-import { findDriver, type DriverContext, type PartKind, type PartTypes } from './registry.js';
+import { validateBoardShape, type BoardProfile, type EvseProfile, type PartSpec } from './profile.js';
+import { buildPart, driverContext, findDriver, type DriverSeams, type PartKind, type PartTypes } from './registry.js';
 
 export type { BoardProfile, EvseProfile, PartSpec } from './profile.js';
-export { loadBoardProfile, validateBoardProfile, mergeProfile } from './profile.js';
-export { drivers, registerDriver } from './registry.js';
-export type { DriverContext, DriverFactory, PartKind, PartTypes } from './registry.js';
+export { loadBoardProfile, validateBoardProfile, validatePart, mergeProfile } from './profile.js';
+export { drivers, registerDriver, driverContext, buildPart } from './registry.js';
+export type { Driver, DriverContext, DriverModule, DriverSeams, PartKind, PartTypes } from './registry.js';
 
 export interface HalExtras {
   /** The meter of the building's other load (config site.otherLoadMeter), built with the meter drivers. */
   siteMeter?: PartSpec;
+  /** Devices handed in instead of the real ones (bring-up, tests). */
+  seams?: DriverSeams;
 }
 
 export async function createHal(profile: BoardProfile, deps: HalDeps, extras: HalExtras = {}): Promise<Hal> {
+  // The board's own shape (ids, phases, the virtual EV) is checked before any part is built; each
+  // driver checks its options with the same schemas the profile loader uses.
+  validateBoardShape(profile, `board "${profile.name}"`);
   const sharedResources = new Map<string, Promise<unknown>>();
   const closers: (() => void | Promise<void>)[] = [];
+  const halLog = deps.log.child('hal');
   let sim: SimControl | undefined;
 
-  const context = (part: PartKind, evse?: EvseProfile): DriverContext => ({
-    board: profile,
-    part,
-    evse,
-    shared<T>(key: string, create: () => T | Promise<T>): Promise<T> {
-      let r = sharedResources.get(key);
-      if (!r) {
-        r = Promise.resolve().then(create);
-        sharedResources.set(key, r);
-      }
-      return r as Promise<T>;
-    },
-    onClose(fn) {
-      closers.push(fn);
-    },
-    provideSimControl(control) {
-      sim = control;
-    },
-  });
+  const context = (part: PartKind, logName: string, evse?: EvseProfile) =>
+    driverContext({
+      clock: deps.clock,
+      log: halLog.child(logName),
+      sharedLog: halLog,
+      part,
+      board: profile,
+      evse,
+      seams: extras.seams,
+      sharedResources,
+      closers,
+      onSimControl: (control) => (sim = control),
+    });
+  const releaseAll = context('pilot', 'close').close;
 
-  const build = async <K extends PartKind>(kind: K, spec: PartSpec, where: string, evse?: EvseProfile): Promise<PartTypes[K]> => {
-    const { driver, ...options } = spec;
-    const factory = findDriver(kind, driver, `board "${profile.name}" ${where}`);
+  const build = async <K extends PartKind>(kind: K, spec: PartSpec, where: string, logName: string, evse?: EvseProfile): Promise<PartTypes[K]> => {
+    const at = `board "${profile.name}" ${where}`;
+    findDriver(kind, spec.driver, at);
     try {
-      return await factory(options, deps, context(kind, evse));
+      return await buildPart(kind, spec, context(kind, logName, evse), at);
     } catch (err) {
-      throw new Error(`board "${profile.name}" ${where}: driver "${driver}" failed: ${(err as Error).message}`, { cause: err });
-    }
-  };
-
-  const releaseAll = async (): Promise<void> => {
-    for (const fn of closers.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        deps.log.error('closing a HAL part failed', { error: (err as Error).message });
-      }
+      throw new Error(`${at}: driver "${spec.driver}" failed: ${(err as Error).message}`, { cause: err });
     }
   };
 
@@ -68,7 +59,7 @@ export async function createHal(profile: BoardProfile, deps: HalDeps, extras: Ha
       try {
         await act();
       } catch (err) {
-        deps.log.error(`could not make ${what} safe`, { error: (err as Error).message });
+        halLog.error(`could not make ${what} safe`, { error: (err as Error).message });
       }
     }
   };
@@ -81,26 +72,27 @@ export async function createHal(profile: BoardProfile, deps: HalDeps, extras: Ha
   try {
     for (const e of profile.evses) {
       const at = `EVSE ${e.id}`;
-      const pilot = await build('pilot', e.pilot, `${at} pilot`, e);
+      const ns = `evse${e.id}`;
+      const pilot = await build('pilot', e.pilot, `${at} pilot`, `${ns}:pilot`, e);
       makeSafe.push({ what: `${at} pilot (PWM off)`, act: () => pilot.setMaxCurrent(0) });
-      const contactor = await build('contactor', e.contactor, `${at} contactor`, e);
+      const contactor = await build('contactor', e.contactor, `${at} contactor`, `${ns}:contactor`, e);
       makeSafe.unshift({ what: `${at} contactor (open)`, act: () => contactor.set(false) });
       evses.push({
         id: e.id,
         pilot,
         contactor,
-        lock: e.lock ? await build('lock', e.lock, `${at} lock`, e) : undefined,
-        meter: await build('meter', e.meter, `${at} meter`, e),
+        lock: e.lock ? await build('lock', e.lock, `${at} lock`, `${ns}:lock`, e) : undefined,
+        meter: await build('meter', e.meter, `${at} meter`, `${ns}:meter`, e),
         maxCurrentA: e.maxCurrentA,
         phases: e.phases,
         connectorType: e.connectorType,
-        ...(e.phaseSwitch ? { phaseSwitch: await build('phaseSwitch', e.phaseSwitch, `${at} phase switch`, e) } : {}),
+        ...(e.phaseSwitch ? { phaseSwitch: await build('phaseSwitch', e.phaseSwitch, `${at} phase switch`, `${ns}:phase-switch`, e) } : {}),
       });
     }
-    if (profile.reader) reader = await build('reader', profile.reader, 'reader');
-    if (profile.display) display = await build('display', profile.display, 'display');
-    if (profile.emergencyStop) emergencyStop = await build('emergencyStop', profile.emergencyStop, 'emergencyStop');
-    if (extras.siteMeter) siteMeter = await build('meter', extras.siteMeter, 'site.otherLoadMeter');
+    if (profile.reader) reader = await build('reader', profile.reader, 'reader', 'reader');
+    if (profile.display) display = await build('display', profile.display, 'display', 'display');
+    if (profile.emergencyStop) emergencyStop = await build('emergencyStop', profile.emergencyStop, 'emergencyStop', 'emergency-stop');
+    if (extras.siteMeter) siteMeter = await build('meter', extras.siteMeter, 'site.otherLoadMeter', 'site-meter');
   } catch (err) {
     await goSafe();
     await releaseAll();

@@ -2,7 +2,8 @@
  * Board profiles: which driver runs each part of the station, and with what options. A profile is
  * pure data in config/boards/NAME.json; swapping a board is a config change, not a code change.
  *
- * Format (config/boards/board.schema.json holds the same rules for editors):
+ * Format (hal/profile-schema.ts holds the rules; config/boards/board.schema.json is made from it and
+ * from each driver's option schema, for editors):
  *
  *   {
  *     "name": "sim",                       board name, shown in logs and `sim status`
@@ -40,7 +41,9 @@
  *   readyOnPlug (true)  the EV asks for energy as soon as it is plugged (else wait for `ev-ready`)
  *   ventilation (false) the EV asks for energy in state D instead of C
  *
- * Unknown keys are refused (a misspelt part would otherwise be silently missing).
+ * Unknown keys are refused (a misspelt part would otherwise be silently missing), and so are options
+ * a driver does not know: the profile loader checks each part with its driver's schema before anything
+ * is built.
  *
  * Overrides (config hal.overrides) are merged deeply over the profile: objects merge key by key,
  * the "evses" array merges element by element matched on "id" (an unknown id adds an EVSE), any
@@ -48,6 +51,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { formatProblems, OptionError, optionProblems, schemaProblems, type SchemaProblem } from './options-schema.js';
+import { boardProfileSchema } from './profile-schema.js';
+import { lookupDriver, unknownDriverProblem, type PartKind } from './registry.js';
 
 export interface PartSpec {
   driver: string;
@@ -117,57 +123,58 @@ export function mergeProfile(base: unknown, over: unknown, key?: string): unknow
   return out;
 }
 
-const EVSE_PARTS = ['pilot', 'contactor', 'meter'] as const;
-const OPTIONAL_EVSE_PARTS = ['lock', 'phaseSwitch'] as const;
+const EVSE_PARTS = ['pilot', 'contactor', 'lock', 'meter', 'phaseSwitch'] as const;
 const BOARD_PARTS = ['reader', 'display', 'emergencyStop'] as const;
-const EV_KEYS = ['maxCurrentA', 'phases', 'batteryKWh', 'startSocPercent', 'voltage', 'cableAmps', 'readyOnPlug', 'ventilation'];
 
 /**
- * Checks the shape of a profile and returns it typed. Errors name the offending place, e.g.
- * `board profile "x": evses[0].pilot.driver must be a non-empty string`.
+ * Checks the board's own shape against hal/profile-schema.ts (and that EVSE ids are unique), not
+ * the drivers' options. Throws an OptionError naming each problem's JSON pointer.
+ */
+export function validateBoardShape(raw: unknown, source = 'board profile'): BoardProfile {
+  const problems = boardShapeProblems(raw);
+  if (problems.length > 0) throw new OptionError(formatProblems(source, problems), problems, source);
+  return raw as BoardProfile;
+}
+
+function boardShapeProblems(raw: unknown): SchemaProblem[] {
+  const problems = schemaProblems(boardProfileSchema, raw);
+  if (problems.length > 0 || !isPlainObject(raw) || !Array.isArray(raw.evses)) return problems;
+  const seen = new Set<unknown>();
+  raw.evses.forEach((e: { id?: unknown }, i: number) => {
+    if (seen.has(e.id)) problems.push({ pointer: `/evses/${i}/id`, problem: `${String(e.id)} is used twice` });
+    seen.add(e.id);
+  });
+  return problems;
+}
+
+/**
+ * The problems of one part `{ driver, …options }` at `pointer`: an unknown driver, or what the
+ * driver's option schema (and its rules) say. The spec is not changed (defaults go to a copy).
+ */
+export function validatePart(kind: PartKind, spec: unknown, pointer: string): SchemaProblem[] {
+  if (!isPlainObject(spec) || typeof spec.driver !== 'string') return [{ pointer, problem: 'must be an object with a "driver"' }];
+  const d = lookupDriver(kind, spec.driver);
+  if (!d) return [{ pointer: `${pointer}/driver`, problem: unknownDriverProblem(kind, spec.driver) }];
+  const { driver: _name, ...options } = spec;
+  return optionProblems(d.options, structuredClone(options), d.rules).map((p) => ({ pointer: `${pointer}${p.pointer}`, problem: p.problem }));
+}
+
+/**
+ * Checks a whole profile: its shape, then every part's driver and options with that driver's schema.
+ * Errors name each problem by JSON pointer, e.g.
+ * `board profile x.json: /evses/0/pilot/port: is required; /evses/0/phases: must be one of 1,3`.
  */
 export function validateBoardProfile(raw: unknown, source = 'board profile'): BoardProfile {
-  const problems: string[] = [];
-  const part = (v: unknown, where: string): void => {
-    if (!isPlainObject(v)) problems.push(`${where} must be an object with a "driver"`);
-    else if (typeof v.driver !== 'string' || v.driver === '') problems.push(`${where}.driver must be a non-empty string`);
-  };
-  if (!isPlainObject(raw)) throw new Error(`${source}: must be a JSON object`);
-  // A misspelt part ("lok") must not silently build a station without it.
-  const known = (o: Record<string, unknown>, keys: readonly string[], where: string): void => {
-    for (const k of Object.keys(o)) if (!keys.includes(k)) problems.push(`${where}${k} is not a known key (known: ${keys.join(', ')})`);
-  };
-  known(raw, ['$schema', 'name', 'description', 'nominalVoltageV', 'evses', ...BOARD_PARTS], '');
-  if (raw.nominalVoltageV !== undefined && !(typeof raw.nominalVoltageV === 'number' && raw.nominalVoltageV >= 50 && raw.nominalVoltageV <= 500)) {
-    problems.push('nominalVoltageV must be a number in [50, 500]');
-  }
-  if (typeof raw.name !== 'string' || raw.name === '') problems.push('name must be a non-empty string');
-  if (!Array.isArray(raw.evses) || raw.evses.length === 0) {
-    problems.push('evses must be a non-empty array');
-  } else {
-    const seen = new Set<unknown>();
-    raw.evses.forEach((e: unknown, i: number) => {
-      const at = `evses[${i}]`;
-      if (!isPlainObject(e)) {
-        problems.push(`${at} must be an object`);
-        return;
-      }
-      if (!Number.isInteger(e.id) || (e.id as number) < 1) problems.push(`${at}.id must be an integer ≥ 1`);
-      else if (seen.has(e.id)) problems.push(`${at}.id ${String(e.id)} is used twice`);
-      seen.add(e.id);
-      if (typeof e.maxCurrentA !== 'number' || !(e.maxCurrentA > 0)) problems.push(`${at}.maxCurrentA must be a number > 0`);
-      if (e.phases !== 1 && e.phases !== 3) problems.push(`${at}.phases must be 1 or 3`);
-      if (typeof e.connectorType !== 'string' || e.connectorType === '') problems.push(`${at}.connectorType must be a non-empty string`);
-      for (const p of EVSE_PARTS) part(e[p], `${at}.${p}`);
-      for (const p of OPTIONAL_EVSE_PARTS) if (e[p] !== undefined) part(e[p], `${at}.${p}`);
-      known(e, ['id', 'maxCurrentA', 'phases', 'connectorType', ...EVSE_PARTS, ...OPTIONAL_EVSE_PARTS, 'ev'], `${at}.`);
-      if (e.ev !== undefined && !isPlainObject(e.ev)) problems.push(`${at}.ev must be an object`);
-      else if (e.ev !== undefined) known(e.ev, EV_KEYS, `${at}.ev.`);
+  const problems = boardShapeProblems(raw);
+  if (problems.length === 0) {
+    const board = raw as BoardProfile;
+    board.evses.forEach((e, i) => {
+      for (const p of EVSE_PARTS) if (e[p] !== undefined) problems.push(...validatePart(p, e[p], `/evses/${i}/${p}`));
     });
+    for (const p of BOARD_PARTS) if (board[p] !== undefined) problems.push(...validatePart(p, board[p], `/${p}`));
   }
-  for (const p of BOARD_PARTS) if (raw[p] !== undefined) part(raw[p], p);
-  if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
-  return raw as unknown as BoardProfile;
+  if (problems.length > 0) throw new OptionError(formatProblems(source, problems), problems, source);
+  return raw as BoardProfile;
 }
 
 /**

@@ -10,7 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SystemClock } from '../base/clock.js';
-import { loadBoardProfile, type BoardProfile } from '../hal/index.js';
+import { loadBoardProfile, validatePart, type BoardProfile } from '../hal/index.js';
+import { OptionError } from '../hal/options-schema.js';
 import { ConfigError, type ConfigOverrides, defaultConfigPath, loadConfig } from './config/load.js';
 import { packageConfigDir, packageVersion } from './config/paths.js';
 import { redactConfig } from './config/redact.js';
@@ -92,13 +93,24 @@ export function loadConfigOrReport(
     for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return undefined;
   }
+  let profile: BoardProfile;
   try {
-    // The board is part of the config: an unknown name or a bad profile is refused like a schema error.
-    return { ...config, profile: loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides), notes };
+    // The board is part of the config: an unknown name or a bad profile (its shape, a driver, a
+    // driver's options, all by the drivers' own schemas) is refused like a schema error.
+    profile = loadBoardProfile(config.hal.board, packageConfigDir(), config.hal.overrides);
   } catch (err) {
-    process.stderr.write(`${formatProblem({ pointer: '/hal/board', problem: (err as Error).message })}\n`);
+    const lines =
+      err instanceof OptionError && err.problems.length > 0 ? err.problems.map((p) => `${err.where}: ${p.pointer}: ${p.problem}`) : [(err as Error).message];
+    for (const line of lines) {
+      process.stderr.write(`${formatProblem({ pointer: '/hal/board', problem: line })}\n`);
+    }
     return undefined;
   }
+  // The site meter is a meter part like a board's: its driver and options are checked now, not when built.
+  const siteMeter = config.site?.otherLoadMeter ? validatePart('meter', config.site.otherLoadMeter, '/site/otherLoadMeter') : [];
+  for (const p of siteMeter) process.stderr.write(`${formatProblem(p)}\n`);
+  if (siteMeter.length > 0) return undefined;
+  return { ...config, profile, notes };
 }
 
 /** Runs the daemon until it stops; resolves with the exit code. */

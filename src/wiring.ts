@@ -115,9 +115,9 @@ export async function buildStation(config: StationConfig, opts: BuildOptions): P
   } catch (err) {
     throw new StorageError(config.stateDir, `state directory: ${(err as Error).message}`);
   }
-  const db = openDatabase(join(config.stateDir, 'station.db'), {
-    onMigrated: (module, steps) => log.info('database schema migrated', { module, steps }),
-  });
+  const migrated: Record<string, number> = {};
+  const db = openDatabase(join(config.stateDir, 'station.db'), { onMigrated: (module, steps) => (migrated[module] = steps) });
+  if (Object.keys(migrated).length > 0) log.info('database schema migrated (steps per module)', { migrated });
   undo.push(['close the database', () => db.close()]);
   // node-cron on the wall clock; nothing under a VirtualClock (tests call the job themselves).
   const maintenance = config.database ? scheduleDatabaseMaintenance(db, clock, log, config.database) : undefined;

@@ -5,7 +5,7 @@ import { loadBoardProfile } from '../hal/profile.js';
 import { findDriver, type PartKind } from '../hal/registry.js';
 import { parseLinePilotOptions } from '../hal/serial/pilot-line.js';
 import { parseRapiPilotOptions } from '../hal/serial/pilot-rapi.js';
-import { parseOnlyLinkOptions } from '../hal/serial/rapi-link.js';
+import { parseRapiContactorOptions } from '../hal/serial/rapi-contactor.js';
 import { parseGpioRelayOptions } from '../hal/gpio/relay.js';
 import { parseGpioLockOptions } from '../hal/gpio/lock.js';
 import { parseModbusMeterOptions } from '../hal/modbus/meter.js';
@@ -44,6 +44,6 @@ test('openevse: pilot and contactor both over RAPI on the same port', () => {
   const p = loadBoardProfile('openevse', configDir);
   const e = p.evses[0]!;
   for (const [k, s] of [['pilot', e.pilot], ['contactor', e.contactor], ['meter', e.meter]] as const) assertRegistered(k, s);
-  assert.equal(parseRapiPilotOptions(opts(e.pilot)).port, parseOnlyLinkOptions(opts(e.contactor), 'contactor').port);
+  assert.equal(parseRapiPilotOptions(opts(e.pilot)).port, parseRapiContactorOptions(opts(e.contactor)).port);
   assert.equal(parseModbusMeterOptions(opts(e.meter)).map.model, 'sdm120');
 });

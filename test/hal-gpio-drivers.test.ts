@@ -11,6 +11,7 @@ import { create as createLock } from '../hal/gpio/lock.js';
 import { create as createInput } from '../hal/gpio/input.js';
 import type { HalFault, HalFaultKind } from '../hal/types.js';
 import { quietLog } from './support/pty.js';
+import { driverContext } from '../hal/registry.js';
 
 /** A stand-in for onoff's Gpio: records exports and writes; inputs are driven by the test. */
 class FakeGpioBoard {
@@ -126,7 +127,7 @@ describe('GPIO drivers through a fake onoff Gpio and a fake sysfs', () => {
   const setup = () => {
     const board = new FakeGpioBoard();
     const clock = new VirtualClock();
-    const deps = { clock, log: quietLog, gpio: board.factory, sysfsRoot: root };
+    const deps = driverContext({ clock, log: quietLog, part: 'contactor', seams: { gpio: board.factory, sysfsRoot: root } });
     const faults: HalFault[] = [];
     const cleared: HalFaultKind[] = [];
     return { board, clock, deps, faults, cleared };
@@ -267,13 +268,13 @@ describe('GPIO drivers through a fake onoff Gpio and a fake sysfs', () => {
 
   test('options are checked and name the bad key', async () => {
     const { deps } = setup();
-    await assert.rejects(createRelay({ pin: 'x' }, deps), /contactor\.options\.pin: expected a number/);
-    await assert.rejects(createRelay({ pin: 17, feedbak: 27 }, deps), /feedbak: unknown option/);
+    await assert.rejects(createRelay({ pin: 'x' }, deps), /contactor options: \/pin: must be integer/);
+    await assert.rejects(createRelay({ pin: 17, feedbak: 27 }, deps), /contactor options: \/feedbak: unknown property "feedbak"/);
   });
 
   test('an explicit gpioBase wins over sysfs', async () => {
     const { board, deps } = setup();
-    const relay = await createRelay({ pin: 4, gpioBase: 0 }, { ...deps, sysfsRoot: '/nonexistent' });
+    const relay = await createRelay({ pin: 4, gpioBase: 0 }, { ...deps, seams: { ...deps.seams, sysfsRoot: '/nonexistent' } });
     assert.equal(board.log[0], 'export 4 low');
     await relay.close();
   });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { VirtualClock } from '../base/clock.js';
 import { create, toLcdText, type I2cBusLike } from '../hal/i2c/hd44780.js';
 import { quietLog } from './support/pty.js';
+import { driverContext } from '../hal/registry.js';
 
 class FakeBus implements I2cBusLike {
   readonly bytes: [number, number][] = [];
@@ -28,7 +29,7 @@ function expectByte(b: number, rs: 0 | 1, bl = 0x08): number[] {
 async function open(options: Record<string, unknown>) {
   const clock = new VirtualClock();
   const bus = new FakeBus();
-  const opening = create(options, { clock, log: quietLog, i2c: async () => bus });
+  const opening = create(options, driverContext({ clock, log: quietLog, part: 'display', seams: { i2c: async () => bus } }));
   await clock.advance(100); // the power-on waits run on the clock
   return { lcd: await opening, bus, clock };
 }
@@ -47,7 +48,7 @@ describe('HD44780 behind a PCF8574 backpack', () => {
   test('init waits for the controller (50 ms after power-on) on the clock', async () => {
     const clock = new VirtualClock();
     const bus = new FakeBus();
-    const opening = create({}, { clock, log: quietLog, i2c: async () => bus });
+    const opening = create({}, driverContext({ clock, log: quietLog, part: 'display', seams: { i2c: async () => bus } }));
     await clock.advance(49);
     assert.equal(bus.bytes.length, 0);
     await clock.advance(60);

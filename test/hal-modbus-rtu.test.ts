@@ -5,6 +5,7 @@ import { VirtualClock } from '../base/clock.js';
 import { create, type ModbusMeter } from '../hal/modbus/meter.js';
 import type { HalFault } from '../hal/types.js';
 import { hasSocat, NO_SOCAT, PtyPair, quietLog } from './support/pty.js';
+import { driverContext } from '../hal/registry.js';
 
 function f32(v: number): number[] {
   const b = Buffer.alloc(4);
@@ -45,7 +46,7 @@ describe('Modbus RTU meter over a pty pair, modbus-serial ServerSerial as the SD
     await new Promise<void>((resolve) => server.on('initialized', () => resolve()));
     meter = await create(
       { model: 'sdm630', rtu: { path: pair.a, baudRate: 9600 }, unit: 7, timeoutMs: 300, retries: 0, failuresBeforeFault: 2, pollIntervalMs: 0 },
-      { clock, log: quietLog },
+      driverContext({ clock, log: quietLog, part: 'meter' }),
     );
     meter.on('fault', (f) => faults.push(f));
   });
@@ -78,7 +79,7 @@ describe('Modbus RTU meter over a pty pair, modbus-serial ServerSerial as the SD
 
   test('an RS-485 adapter that is missing raises port-lost (low) at the first failed read', async () => {
     const clock2 = new VirtualClock();
-    const m = await create({ model: 'sdm630', rtu: { path: pair.dir + '/missing' }, unit: 7, retries: 0, failuresBeforeFault: 3, pollIntervalMs: 0 }, { clock: clock2, log: quietLog });
+    const m = await create({ model: 'sdm630', rtu: { path: pair.dir + '/missing' }, unit: 7, retries: 0, failuresBeforeFault: 3, pollIntervalMs: 0 }, driverContext({ clock: clock2, log: quietLog, part: 'meter' }));
     const seen: HalFault[] = [];
     m.on('fault', (f) => seen.push(f));
     try {

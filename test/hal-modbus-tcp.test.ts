@@ -7,6 +7,7 @@ import { create, type ModbusMeter } from '../hal/modbus/meter.js';
 import { loadRegisterMap, planReads } from '../hal/modbus/register-map.js';
 import type { HalFault, HalFaultKind } from '../hal/types.js';
 import { freePort, quietLog } from './support/pty.js';
+import { driverContext } from '../hal/registry.js';
 
 /** 16-bit register images of a float32 / 32-bit / 64-bit value, high word first unless little. */
 function words(value: number, type: 'float32' | 'int32' | 'uint64', order: 'big' | 'little' = 'big'): number[] {
@@ -97,7 +98,7 @@ describe('Modbus TCP meter against modbus-serial ServerTCP on 127.0.0.1', () => 
     port = await srv.start();
     meter = await create(
       { model: 'sdm630', tcp: { host: '127.0.0.1', port }, unit: 1, timeoutMs: 500, retries: 0, failuresBeforeFault: 3, pollIntervalMs: 0 },
-      { clock, log: quietLog },
+      driverContext({ clock, log: quietLog, part: 'meter' }),
     );
     meter.on('fault', (x) => faults.push(x));
     meter.on('fault-cleared', (k) => cleared.push(k));
@@ -179,7 +180,7 @@ describe('word order and integer registers from a map', () => {
         unit: 1,
         pollIntervalMs: 0,
       },
-      { clock, log: quietLog },
+      driverContext({ clock, log: quietLog, part: 'meter' }),
     );
     try {
       const r = await meter.read();
@@ -198,7 +199,7 @@ describe('word order and integer registers from a map', () => {
     srv.put('holding', 0x5b0c, [0, 1050]);
     srv.put('holding', 0x5b14, words(-250075, 'int32'));
     srv.put('holding', 0x5b2c, [4999]);
-    const meter = await create({ model: 'abb-b23', tcp: { host: '127.0.0.1', port }, unit: 1, pollIntervalMs: 0 }, { clock, log: quietLog });
+    const meter = await create({ model: 'abb-b23', tcp: { host: '127.0.0.1', port }, unit: 1, pollIntervalMs: 0 }, driverContext({ clock, log: quietLog, part: 'meter' }));
     try {
       const r = await meter.read();
       near(r.energyImportWh, 12_345_670);
@@ -213,7 +214,7 @@ describe('word order and integer registers from a map', () => {
   });
 
   test('options are checked: exactly one transport, a known model', async () => {
-    await assert.rejects(create({ model: 'sdm630', unit: 1 }, { clock, log: quietLog }), /exactly one of "tcp"/);
-    await assert.rejects(create({ model: 'nope', tcp: { host: '127.0.0.1' } }, { clock, log: quietLog }), /no register map/);
+    await assert.rejects(create({ model: 'sdm630', unit: 1 }, driverContext({ clock, log: quietLog, part: 'meter' })), /exactly one of "tcp"/);
+    await assert.rejects(create({ model: 'nope', tcp: { host: '127.0.0.1' } }, driverContext({ clock, log: quietLog, part: 'meter' })), /no register map/);
   });
 });

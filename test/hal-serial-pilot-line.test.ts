@@ -4,6 +4,7 @@ import { VirtualClock } from '../base/clock.js';
 import { create, type LinePilot } from '../hal/serial/pilot-line.js';
 import type { HalFault, HalFaultKind, PilotEvents, PilotState } from '../hal/types.js';
 import { hasSocat, NO_SOCAT, nextEvent, Peer, PtyPair, quietLog, until } from './support/pty.js';
+import { driverContext } from '../hal/registry.js';
 
 const socat = hasSocat();
 
@@ -27,7 +28,7 @@ describe('serial pilot board, line protocol (docs/pilot-line-protocol.md)', { sk
     board.onLine = (l) => {
       if (l === 'GET') void board.write('STATE A 12.0V\nPP NONE\n');
     };
-    pilot = await create({ port: pair.a, heartbeatMs: 1000, boardTimeoutMs: 3000, reopenMinMs: 500 }, { clock, log: quietLog });
+    pilot = await create({ port: pair.a, heartbeatMs: 1000, boardTimeoutMs: 3000, reopenMinMs: 500 }, driverContext({ clock, log: quietLog, part: 'pilot' }));
     pilot.on('state', (s) => states.push(s));
     pilot.on('fault', (f) => faults.push(f));
     pilot.on('fault-cleared', (k) => cleared.push(k));

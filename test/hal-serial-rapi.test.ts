@@ -6,6 +6,7 @@ import { create as createContactor, type RapiContactor } from '../hal/serial/rap
 import { frame, mapEvseState, parseLine, xorChecksum } from '../hal/serial/rapi-protocol.js';
 import type { HalFault, HalFaultKind, PilotEvents } from '../hal/types.js';
 import { hasSocat, NO_SOCAT, nextEvent, Peer, PtyPair, quietLog, until } from './support/pty.js';
+import { driverContext } from '../hal/registry.js';
 
 describe('RAPI framing (OpenEVSE rapi_proc.h)', () => {
   test('XOR checksum matches the examples of the spec', () => {
@@ -126,8 +127,10 @@ describe('OpenEVSE over RAPI on a pty pair', { skip: hasSocat() ? false : NO_SOC
   before(async () => {
     await pair.start();
     board = new FakeOpenEvse(await Peer.open(pair.b, '\r', 115200));
-    pilot = await createPilot(opts(), { clock, log: quietLog });
-    contactor = await createContactor({ port: pair.a, timeoutMs: 500 }, { clock, log: quietLog });
+    // One context for both parts: they share the board's port through it, as on a board built by createHal.
+    const ctx = driverContext({ clock, log: quietLog, part: 'pilot' });
+    pilot = await createPilot(opts(), ctx);
+    contactor = await createContactor({ port: pair.a, timeoutMs: 500 }, ctx);
     pilot.on('fault', (f) => faults.push(f));
     pilot.on('fault-cleared', (k) => cleared.push(k));
   });
@@ -257,7 +260,7 @@ describe('OpenEVSE heartbeat supervision ($SY)', { skip: hasSocat() ? false : NO
     const clock = new VirtualClock();
     const board = new FakeOpenEvse(await Peer.open(pair.b, '\r', 115200));
     // A long reply timeout: advancing the virtual clock must trigger the poll, never time out a reply still on the wire.
-    const pilot = await createPilot({ port: pair.a, pollMs: 2000, timeoutMs: 600_000, supervisionS: 10, supervisionAmps: 6 }, { clock, log: quietLog });
+    const pilot = await createPilot({ port: pair.a, pollMs: 2000, timeoutMs: 600_000, supervisionS: 10, supervisionAmps: 6 }, driverContext({ clock, log: quietLog, part: 'pilot' }));
     try {
       assert.deepEqual(board.received.slice(0, 3), ['FS', 'SY 10 6', 'GS']);
       await until(() => board.received.length >= 4);
@@ -275,6 +278,6 @@ describe('OpenEVSE heartbeat supervision ($SY)', { skip: hasSocat() ? false : NO
   });
 
   test('supervision shorter than three polls is refused', async () => {
-    await assert.rejects(createPilot({ port: '/dev/null', pollMs: 2000, supervisionS: 5 }, { clock: new VirtualClock(), log: quietLog }), /supervisionS: must be at least 3 poll periods/);
+    await assert.rejects(createPilot({ port: '/dev/null', pollMs: 2000, supervisionS: 5 }, driverContext({ clock: new VirtualClock(), log: quietLog, part: 'pilot' })), /\/supervisionS: must be at least 3 poll periods/);
   });
 });

@@ -5,6 +5,7 @@ import { create as createLine, normaliseUid, type LineReader } from '../hal/seri
 import { create as createRdm, decodeFrame, type Rdm6300Reader } from '../hal/serial/reader-rdm6300.js';
 import type { TokenRead } from '../hal/types.js';
 import { hasSocat, NO_SOCAT, Peer, PtyPair, quietLog, until } from './support/pty.js';
+import { driverContext } from '../hal/registry.js';
 
 /** An RDM6300 frame for 10 hex characters, with a correct checksum unless told otherwise. */
 function rdmFrame(data: string, checksum?: string): Buffer {
@@ -47,8 +48,8 @@ describe('card readers on a pty pair', { skip: hasSocat() ? false : NO_SOCAT }, 
     await rdmPair.start();
     lineDev = await Peer.open(linePair.b);
     rdmDev = await Peer.open(rdmPair.b);
-    line = await createLine({ port: linePair.a, holdMs: 2000 }, { clock, log: quietLog });
-    rdm = await createRdm({ port: rdmPair.a, holdMs: 1500 }, { clock, log: quietLog });
+    line = await createLine({ port: linePair.a, holdMs: 2000 }, driverContext({ clock, log: quietLog, part: 'reader' }));
+    rdm = await createRdm({ port: rdmPair.a, holdMs: 1500 }, driverContext({ clock, log: quietLog, part: 'reader' }));
     line.on('token', (t) => lineTokens.push(t));
     rdm.on('token', (t) => rdmTokens.push(t));
   });

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../base/clock.js';
 import { createHal, loadBoardProfile, registerDriver, drivers } from '../hal/index.js';
-import { moduleDriver } from '../hal/registry.js';
 import { repoRoot } from './support/paths.js';
 import { memoryLog, simProfile } from './support/sim-board.js';
 import { TypedEmitter } from '../base/emitter.js';
@@ -56,12 +55,23 @@ test('a failing driver closes what was already built and names the part', async 
     }
   }
   const relay = new TestRelay();
-  registerDriver('contactor', 'test-relay', async (_o, _d, ctx) => {
-    ctx.onClose(() => void (relayClosed = true));
-    return relay;
+  const anyOptions = { type: 'object' };
+  registerDriver('contactor', 'test-relay', {
+    options: anyOptions,
+    load: async () => ({
+      create: async (_o, ctx) => {
+        ctx.onClose(() => void (relayClosed = true));
+        return relay;
+      },
+    }),
   });
-  registerDriver('meter', 'test-broken', async (o) => {
-    throw new Error(`port ${String(o.port)} missing`);
+  registerDriver('meter', 'test-broken', {
+    options: anyOptions,
+    load: async () => ({
+      create: async (o) => {
+        throw new Error(`port ${String((o as { port?: unknown }).port)} missing`);
+      },
+    }),
   });
   try {
     const profile = simProfile();
@@ -76,7 +86,7 @@ test('a failing driver closes what was already built and names the part', async 
   }
 });
 
-test('moduleDriver: a create(options, deps) module gets its options and EVSE id, and is closed after the outputs went safe', async () => {
+test('a driver module: create(options, ctx) gets its options and EVSE, and is closed after the outputs went safe', async () => {
   const calls: string[] = [];
   class ModuleRelay extends TypedEmitter<RelayEvents> implements Relay {
     commanded = false;
@@ -89,16 +99,15 @@ test('moduleDriver: a create(options, deps) module gets its options and EVSE id,
       calls.push('close');
     }
   }
-  registerDriver(
-    'contactor',
-    'test-module',
-    moduleDriver(async () => ({
-      create: async (options: unknown, deps: { evseId?: number }) => {
-        calls.push(`create ${JSON.stringify(options)} evse ${deps.evseId}`);
+  registerDriver('contactor', 'test-module', {
+    options: { type: 'object' },
+    load: async () => ({
+      create: async (options, ctx) => {
+        calls.push(`create ${JSON.stringify(options)} evse ${ctx.evse?.id}`);
         return new ModuleRelay();
       },
-    })),
-  );
+    }),
+  });
   try {
     const profile = simProfile({}, 2);
     profile.evses[1]!.contactor = { driver: 'test-module', pin: 17 };
@@ -119,23 +128,23 @@ test('loadBoardProfile: a path, deep-merged overrides (evses by id), and errors 
     writeFileSync(file, JSON.stringify(two));
     const p = loadBoardProfile(file, configDir(), {
       evses: [{ id: 2, maxCurrentA: 16, ev: { startSocPercent: 80 } }],
-      display: { driver: 'sim', lines: 4 },
+      display: { driver: 'sim', rows: 2 },
     });
     assert.equal(p.evses.length, 2);
     assert.equal(p.evses[0]!.maxCurrentA, 32);
     assert.equal(p.evses[1]!.maxCurrentA, 16);
     assert.deepEqual(p.evses[1]!.ev, { batteryKWh: 40, startSocPercent: 80 });
-    assert.deepEqual(p.display, { driver: 'sim', lines: 4 });
+    assert.deepEqual(p.display, { driver: 'sim', rows: 2 });
 
     assert.throws(() => loadBoardProfile('nope', configDir()), /board profile "nope" not found \(looked for .*boards\/nope\.json\)/);
     assert.throws(() => loadBoardProfile('../etc', configDir()), /not found/);
     assert.throws(
       () => loadBoardProfile(file, configDir(), { evses: [{ id: 1, phases: 2, pilot: { driver: '' } }] }),
-      /evses\[0\]\.phases must be 1 or 3; evses\[0\]\.pilot\.driver must be a non-empty string/,
+      /\/evses\/0\/phases: must be one of 1,3; \/evses\/0\/pilot\/driver: must not be empty/,
     );
     assert.throws(
       () => loadBoardProfile(file, configDir(), { evses: [{ id: 2, lok: { driver: 'sim' }, ev: { batteryKwh: 3 } }] }),
-      /evses\[1\]\.lok is not a known key .*evses\[1\]\.ev\.batteryKwh is not a known key/,
+      /\/evses\/1\/lok: unknown property "lok".*\/evses\/1\/ev\/batteryKwh: unknown property "batteryKwh"/,
     );
     writeFileSync(file, '{ "name": ');
     assert.throws(() => loadBoardProfile(file, configDir()), /two\.json: .*JSON/);
@@ -147,7 +156,7 @@ test('loadBoardProfile: a path, deep-merged overrides (evses by id), and errors 
 test('bad virtual-EV options are refused when the board is built', async () => {
   await assert.rejects(
     createHal(simProfile({ batteryKWh: -1 }), { clock: new VirtualClock(), log: memoryLog() }),
-    /ev\.batteryKWh must be a number/,
+    /\/evses\/0\/ev\/batteryKWh: must be > 0/,
   );
 });
 

@@ -19,6 +19,7 @@ import { errorCodeFor, errorFieldsOf } from '../src/ocpp/v16/error-codes.js';
 import { FakeHal, MemoryLog } from './support/fake-hal.js';
 import { FakeCsms, tok } from './support/station-fixture.js';
 import { hasSocat, NO_SOCAT, Peer, PtyPair, quietLog } from './support/pty.js';
+import { driverContext } from '../hal/registry.js';
 
 /** Just enough OpenEVSE for a charge: state polls, sleep / enable, current. */
 class Board {
@@ -61,8 +62,9 @@ test('issue 10 #11: the OpenEVSE port vanishes mid-charge → comm-failure (not 
   const clock = new VirtualClock();
   let board = new Board(await Peer.open(pair.b, '\r', 115200));
   const link = { port: pair.a, timeoutMs: 300, retries: 1, reopenMinMs: 500, reopenMaxMs: 500 };
-  const pilot = await createPilot({ ...link, pollMs: 2000, failuresBeforeLost: 2 }, { clock, log: quietLog });
-  const contactor = await createContactor(link, { clock, log: quietLog });
+  const ctx = driverContext({ clock, log: quietLog, part: 'pilot' });
+  const pilot = await createPilot({ ...link, pollMs: 2000, failuresBeforeLost: 2 }, ctx);
+  const contactor = await createContactor(link, ctx);
   const fake = new FakeHal({ now: () => clock.now() });
   const db = openDatabase(':memory:');
   const station = new Station({ hal: { board: 'test', evses: [{ ...fake.evse(1), pilot, contactor }], close: () => fake.close() }, db, clock, log: new MemoryLog() });

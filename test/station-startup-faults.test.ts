@@ -19,6 +19,7 @@ import { FakeHal, MemoryLog } from './support/fake-hal.js';
 import { FakeCsms, makeStation, tok } from './support/station-fixture.js';
 import { quietLog } from './support/pty.js';
 import { errorFieldsOf } from '../src/ocpp/v16/error-codes.js';
+import { driverContext } from '../hal/registry.js';
 
 const lost: HalFault = { kind: 'pilot-board-lost', severity: 'high', detail: 'no line from the pilot board' };
 
@@ -124,7 +125,7 @@ test('real gpio driver: an emergency stop already pressed when the input is crea
   const clock = new VirtualClock();
   // Active-low button read low at export: pressed before the daemon started.
   const factory = (_line: number, _dir: Direction, _edge?: Edge): GpioLike => new FixedGpio(0);
-  const estop = await createInput({ pin: 22, activeLow: true, gpioBase: 0 }, { clock, log: quietLog, gpio: factory });
+  const estop = await createInput({ pin: 22, activeLow: true, gpioBase: 0 }, driverContext({ clock, log: quietLog, part: 'emergencyStop', seams: { gpio: factory } }));
   assert.deepEqual(estop.activeFaults.map((f) => f.kind), ['emergency-stop'], 'the driver holds it from creation');
   const s = await stationOn((fake) => ({ board: 'test', evses: fake.evses, emergencyStop: estop, close: () => fake.close() }), clock);
   assert.equal(s.station.connector(1).status, 'Faulted');
@@ -141,7 +142,7 @@ test('real gpio driver: an emergency stop already pressed when the input is crea
 
 test('real serial driver: a pilot board whose port is missing at start → Faulted (port-lost, OtherError) after start(), contactor stays open', async () => {
   const clock = new VirtualClock();
-  const pilot = await createLinePilot({ port: '/nonexistent/ocpp-station-test-tty', reopenMinMs: 60_000, reopenMaxMs: 60_000 }, { clock, log: quietLog });
+  const pilot = await createLinePilot({ port: '/nonexistent/ocpp-station-test-tty', reopenMinMs: 60_000, reopenMaxMs: 60_000 }, driverContext({ clock, log: quietLog, part: 'pilot' }));
   assert.deepEqual(pilot.activeFaults.map((f) => f.kind), ['port-lost'], 'the driver raised it inside create()');
   const s = await stationOn((fake) => ({ board: 'test', evses: [{ ...fake.evse(1), pilot }], close: () => fake.close() }), clock);
   const st = s.station.connector(1);

@@ -6,8 +6,19 @@
 import { TypedEmitter } from '../../base/emitter.js';
 import type { DigitalInput, FaultSeverity, HalFault, HalFaultKind, InputEvents } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
-import { asObject, oneOf, onlyKeys, optStr } from '../driver-options.js';
-import { InputPin, parsePin, pinSource, PIN_SOURCE_KEYS, type GpioDeps, type PinSource } from './pins.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { InputPin, parsePin, pinSource, type PinSource, type PinSourceOptions } from './pins.js';
+import { gpioInputSchema } from './schemas.js';
+
+/** Options as hal/gpio/schemas.ts gpioInputSchema checks them (defaults filled in). */
+export interface GpioInputOptions extends PinSourceOptions {
+  pin: number;
+  activeLow: boolean;
+  debounceMs: number;
+  fault: HalFaultKind | 'none';
+  severity: FaultSeverity;
+}
 
 export class GpioInput extends TypedEmitter<InputEvents> implements DigitalInput {
   private readonly pin: InputPin;
@@ -18,12 +29,11 @@ export class GpioInput extends TypedEmitter<InputEvents> implements DigitalInput
 
   constructor(
     src: PinSource,
-    raw: Record<string, unknown>,
+    o: Pick<GpioInputOptions, 'pin' | 'activeLow' | 'debounceMs'>,
     private readonly fault: { kind: HalFaultKind; severity: FaultSeverity } | undefined,
   ) {
-    super();
-    const { pin, activeLow, debounceMs } = raw;
-    this.pin = new InputPin(src, parsePin({ pin, activeLow, debounceMs: debounceMs ?? 20 }, 'emergencyStop.options'), (active) => {
+    super(src.log);
+    this.pin = new InputPin(src, parsePin({ pin: o.pin, activeLow: o.activeLow, debounceMs: o.debounceMs }), (active) => {
       this.emit('change', active);
       this.reflect(active);
     });
@@ -49,12 +59,8 @@ export class GpioInput extends TypedEmitter<InputEvents> implements DigitalInput
   }
 }
 
-export async function create(options: unknown, deps: GpioDeps): Promise<GpioInput> {
-  const where = 'emergencyStop.options';
-  const o = asObject(options, where);
-  onlyKeys(o, where, ['pin', 'activeLow', 'debounceMs', 'fault', 'severity', ...PIN_SOURCE_KEYS]);
-  const kind = optStr(o, 'fault', where) ?? 'emergency-stop';
-  const severity = oneOf<FaultSeverity>(o, 'severity', where, ['high', 'low'], 'high');
-  const src = await pinSource(o, where, deps);
-  return new GpioInput(src, o, kind === 'none' ? undefined : { kind: kind as HalFaultKind, severity });
+export async function create(options: unknown, ctx: DriverContext): Promise<GpioInput> {
+  const o = checkOptions<GpioInputOptions>(gpioInputSchema, options, `${ctx.part} options`);
+  const src = await pinSource(o, ctx);
+  return new GpioInput(src, o, o.fault === 'none' ? undefined : { kind: o.fault, severity: o.severity });
 }

@@ -3,8 +3,15 @@
  * or a board-specific glue may drive it; listed here so that a profile can name LED pins.
  */
 import type { TimerHandle } from '../../base/clock.js';
-import { asObject, onlyKeys } from '../driver-options.js';
-import { OutputPin, parsePin, pinSource, PIN_SOURCE_KEYS, type GpioDeps, type PinSource } from './pins.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { OutputPin, parsePin, pinSource, type PinSource, type PinSourceOptions } from './pins.js';
+import { gpioLedSchema } from './schemas.js';
+
+interface LedOptions extends PinSourceOptions {
+  pin: number;
+  activeLow: boolean;
+}
 
 export class GpioLed {
   private readonly out: OutputPin;
@@ -12,9 +19,9 @@ export class GpioLed {
 
   constructor(
     private readonly src: PinSource,
-    raw: Record<string, unknown>,
+    o: { pin: number; activeLow: boolean },
   ) {
-    this.out = new OutputPin(src, parsePin({ pin: raw.pin, activeLow: raw.activeLow ?? false }, 'led'), false);
+    this.out = new OutputPin(src, parsePin({ pin: o.pin, activeLow: o.activeLow }), false);
   }
 
   get on(): boolean {
@@ -38,8 +45,8 @@ export class GpioLed {
   }
 }
 
-export async function create(options: unknown, deps: GpioDeps): Promise<GpioLed> {
-  const o = asObject(options, 'led.options');
-  onlyKeys(o, 'led.options', ['pin', 'activeLow', ...PIN_SOURCE_KEYS]);
-  return new GpioLed(await pinSource(o, 'led.options', deps), o);
+/** Not a part kind: built by whoever drives it, with a driver context of its own. */
+export async function create(options: unknown, ctx: DriverContext): Promise<GpioLed> {
+  const o = checkOptions<LedOptions>(gpioLedSchema, options, 'led options');
+  return new GpioLed(await pinSource(o, ctx), o);
 }

@@ -8,8 +8,10 @@ import { TypedEmitter } from '../../base/emitter.js';
 import type { TimerHandle } from '../../base/clock.js';
 import type { ConnectorLock, HalFault, LockEvents } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
-import { asObject, num, onlyKeys } from '../driver-options.js';
-import { InputPin, OutputPin, parsePin, pinSource, PIN_SOURCE_KEYS, type GpioDeps, type PinSource, type PinSpec } from './pins.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { InputPin, OutputPin, parsePin, pinSource, type PinOption, type PinSource, type PinSourceOptions, type PinSpec } from './pins.js';
+import { gpioLockSchema } from './schemas.js';
 
 export interface GpioLockOptions {
   lockPin: PinSpec;
@@ -19,14 +21,23 @@ export interface GpioLockOptions {
   timeoutMs: number;
 }
 
-export function parseGpioLockOptions(raw: unknown, where = 'lock.options'): GpioLockOptions {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, ['lockPin', 'unlockPin', 'sense', 'timeoutMs', ...PIN_SOURCE_KEYS]);
+interface RawLockOptions extends PinSourceOptions {
+  lockPin: PinOption;
+  unlockPin?: PinOption;
+  sense: PinOption;
+  timeoutMs: number;
+}
+
+/** Options checked by hal/gpio/schemas.ts gpioLockSchema (defaults filled in). */
+export function parseGpioLockOptions(raw: unknown, where = 'lock options'): GpioLockOptions & PinSourceOptions {
+  const o = checkOptions<RawLockOptions>(gpioLockSchema, raw, where);
   return {
-    lockPin: parsePin(o.lockPin, `${where}.lockPin`),
-    unlockPin: o.unlockPin === undefined ? undefined : parsePin(o.unlockPin, `${where}.unlockPin`),
-    sense: parsePin(o.sense, `${where}.sense`, { debounceMs: 20 }),
-    timeoutMs: num(o, 'timeoutMs', where, { def: 1500, min: 10 }),
+    lockPin: parsePin(o.lockPin),
+    unlockPin: o.unlockPin === undefined ? undefined : parsePin(o.unlockPin),
+    sense: parsePin(o.sense, { debounceMs: 20 }),
+    timeoutMs: o.timeoutMs,
+    gpioBase: o.gpioBase,
+    chipLabel: o.chipLabel,
   };
 }
 
@@ -44,7 +55,7 @@ export class GpioLock extends TypedEmitter<LockEvents> implements ConnectorLock 
     readonly options: GpioLockOptions,
     private readonly src: PinSource,
   ) {
-    super();
+    super(src.log);
     this.lockOut = new OutputPin(src, options.lockPin, false);
     this.unlockOut = options.unlockPin ? new OutputPin(src, options.unlockPin, false) : undefined;
     this.sense = new InputPin(src, options.sense, (locked) => {
@@ -120,7 +131,7 @@ export class GpioLock extends TypedEmitter<LockEvents> implements ConnectorLock 
   }
 }
 
-export async function create(options: unknown, deps: GpioDeps): Promise<GpioLock> {
+export async function create(options: unknown, ctx: DriverContext): Promise<GpioLock> {
   const opts = parseGpioLockOptions(options);
-  return new GpioLock(opts, await pinSource(asObject(options, 'lock.options'), 'lock.options', deps));
+  return new GpioLock(opts, await pinSource(opts, ctx));
 }

@@ -7,8 +7,8 @@
  * close() and, as a last resort, on the process 'exit' event.
  */
 import type { Clock, TimerHandle } from '../../base/clock.js';
-import type { HalDeps } from '../types.js';
-import { asObject, bool, num, onlyKeys, optNum, optStr, type Opts } from '../driver-options.js';
+import type { Logger } from '../../base/logger.js';
+import type { DriverContext } from '../registry.js';
 import { findHeaderChip } from './sysfs.js';
 
 export type Level = 0 | 1;
@@ -26,14 +26,6 @@ export interface GpioLike {
 
 export type GpioFactory = (line: number, direction: Direction, edge?: Edge) => GpioLike;
 
-export interface GpioDeps extends HalDeps {
-  evseId?: number;
-  /** Test seam: a fake Gpio; when absent, onoff is imported on first use. */
-  gpio?: GpioFactory;
-  /** Test seam: a fake /sys/class/gpio. */
-  sysfsRoot?: string;
-}
-
 async function onoffFactory(): Promise<GpioFactory> {
   const { Gpio } = await import('onoff');
   if (!Gpio.accessible) throw new Error('GPIO is not accessible (no /sys/class/gpio, or the user is not in the gpio group)');
@@ -45,15 +37,20 @@ export interface PinSource {
   base: number;
   factory: GpioFactory;
   clock: Clock;
+  /** The part's logger (listener errors of the part go there). */
+  log?: Logger;
 }
 
-export async function pinSource(o: Opts, where: string, deps: GpioDeps): Promise<PinSource> {
-  const explicit = optNum(o, 'gpioBase', where, { int: true, min: 0 });
-  const base = explicit ?? findHeaderChip(deps.sysfsRoot, optStr(o, 'chipLabel', where)).base;
-  return { base, factory: deps.gpio ?? (await onoffFactory()), clock: deps.clock };
+/** The pin source options (hal/gpio/schemas.ts pinSourceProperties). */
+export interface PinSourceOptions {
+  gpioBase?: number;
+  chipLabel?: string;
 }
 
-export const PIN_SOURCE_KEYS = ['gpioBase', 'chipLabel'] as const;
+export async function pinSource(o: PinSourceOptions, ctx: DriverContext): Promise<PinSource> {
+  const base = o.gpioBase ?? findHeaderChip(ctx.seams.sysfsRoot, o.chipLabel).base;
+  return { base, factory: ctx.seams.gpio ?? (await onoffFactory()), clock: ctx.clock, log: ctx.log };
+}
 
 export interface PinSpec {
   /** BCM number. */
@@ -62,14 +59,12 @@ export interface PinSpec {
   debounceMs: number;
 }
 
-export function parsePin(raw: unknown, where: string, defaults: { debounceMs?: number } = {}): PinSpec {
-  const o = typeof raw === 'number' ? { pin: raw } : asObject(raw, where);
-  onlyKeys(o, where, ['pin', 'activeLow', 'debounceMs']);
-  return {
-    pin: num(o, 'pin', where, { int: true, min: 0, max: 63 }),
-    activeLow: bool(o, 'activeLow', where, false),
-    debounceMs: num(o, 'debounceMs', where, { def: defaults.debounceMs ?? 0, min: 0 }),
-  };
+/** A pin as the schema allows it (hal/gpio/schemas.ts pinSchema): a BCM number or {pin, activeLow, debounceMs}. */
+export type PinOption = number | { pin: number; activeLow?: boolean; debounceMs?: number };
+
+export function parsePin(raw: PinOption, defaults: { debounceMs?: number } = {}): PinSpec {
+  const o = typeof raw === 'number' ? { pin: raw } : raw;
+  return { pin: o.pin, activeLow: o.activeLow ?? false, debounceMs: o.debounceMs ?? defaults.debounceMs ?? 0 };
 }
 
 const liveOutputs = new Set<OutputPin>();

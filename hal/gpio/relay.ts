@@ -9,8 +9,10 @@ import { TypedEmitter } from '../../base/emitter.js';
 import type { TimerHandle } from '../../base/clock.js';
 import type { HalFault, Relay, RelayEvents } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
-import { asObject, num, onlyKeys } from '../driver-options.js';
-import { InputPin, OutputPin, parsePin, pinSource, PIN_SOURCE_KEYS, type GpioDeps, type PinSource, type PinSpec } from './pins.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { InputPin, OutputPin, parsePin, pinSource, type PinOption, type PinSource, type PinSourceOptions, type PinSpec } from './pins.js';
+import { gpioRelaySchema } from './schemas.js';
 
 export interface GpioRelayOptions {
   output: PinSpec;
@@ -18,13 +20,22 @@ export interface GpioRelayOptions {
   settleMs: number;
 }
 
-export function parseGpioRelayOptions(raw: unknown, where = 'contactor.options'): GpioRelayOptions {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, ['pin', 'activeLow', 'feedback', 'settleMs', ...PIN_SOURCE_KEYS]);
+interface RawRelayOptions extends PinSourceOptions {
+  pin: number;
+  activeLow: boolean;
+  feedback?: PinOption;
+  settleMs: number;
+}
+
+/** Options checked by hal/gpio/schemas.ts gpioRelaySchema (defaults filled in). */
+export function parseGpioRelayOptions(raw: unknown, where = 'contactor options'): GpioRelayOptions & PinSourceOptions {
+  const o = checkOptions<RawRelayOptions>(gpioRelaySchema, raw, where);
   return {
-    output: parsePin({ pin: o.pin, ...(o.activeLow !== undefined ? { activeLow: o.activeLow } : {}) }, where),
-    feedback: o.feedback === undefined ? undefined : parsePin(o.feedback, `${where}.feedback`, { debounceMs: 20 }),
-    settleMs: num(o, 'settleMs', where, { def: 300, min: 0 }),
+    output: parsePin({ pin: o.pin, activeLow: o.activeLow }),
+    feedback: o.feedback === undefined ? undefined : parsePin(o.feedback, { debounceMs: 20 }),
+    settleMs: o.settleMs,
+    gpioBase: o.gpioBase,
+    chipLabel: o.chipLabel,
   };
 }
 
@@ -42,7 +53,7 @@ export class GpioRelay extends TypedEmitter<RelayEvents> implements Relay {
     readonly options: GpioRelayOptions,
     private readonly src: PinSource,
   ) {
-    super();
+    super(src.log);
     this.out = new OutputPin(src, options.output, false);
     this.fb = options.feedback
       ? new InputPin(src, options.feedback, (closed) => {
@@ -92,7 +103,7 @@ export class GpioRelay extends TypedEmitter<RelayEvents> implements Relay {
   }
 }
 
-export async function create(options: unknown, deps: GpioDeps): Promise<GpioRelay> {
+export async function create(options: unknown, ctx: DriverContext): Promise<GpioRelay> {
   const opts = parseGpioRelayOptions(options);
-  return new GpioRelay(opts, await pinSource(asObject(options, 'contactor.options'), 'contactor.options', deps));
+  return new GpioRelay(opts, await pinSource(opts, ctx));
 }

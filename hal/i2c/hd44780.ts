@@ -9,7 +9,9 @@
  */
 import { TypedEmitter } from '../../base/emitter.js';
 import type { Display, DisplayEvents, HalDeps } from '../types.js';
-import { asObject, bool, num, onlyKeys } from '../driver-options.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { hd44780Schema } from './schemas.js';
 import { layout, Pager, toA00 } from '../display-text.js';
 
 const RS = 0x01;
@@ -32,16 +34,9 @@ export interface Hd44780Options {
   backlight: boolean;
 }
 
-export function parseHd44780Options(raw: unknown, where = 'display.options'): Hd44780Options {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, ['bus', 'address', 'cols', 'rows', 'backlight']);
-  return {
-    bus: num(o, 'bus', where, { def: 1, int: true, min: 0 }),
-    address: num(o, 'address', where, { def: 0x27, int: true, min: 0x03, max: 0x77 }),
-    cols: num(o, 'cols', where, { def: 20, int: true, min: 8, max: 40 }),
-    rows: num(o, 'rows', where, { def: 4, int: true, min: 1, max: 4 }),
-    backlight: bool(o, 'backlight', where, true),
-  };
+/** Options checked by hal/i2c/schemas.ts hd44780Schema (defaults filled in). */
+export function parseHd44780Options(raw: unknown, where = 'display options'): Hd44780Options {
+  return checkOptions<Hd44780Options>(hd44780Schema, raw, where);
 }
 
 async function openI2c(busNumber: number): Promise<I2cBusLike> {
@@ -60,7 +55,7 @@ export class Hd44780 extends TypedEmitter<DisplayEvents> implements Display {
     private readonly deps: HalDeps,
     private readonly bus: I2cBusLike,
   ) {
-    super();
+    super(deps.log);
     this.bl = options.backlight ? BACKLIGHT : 0;
     this.pager = new Pager(deps.clock, (rows) => this.paint(rows));
   }
@@ -153,10 +148,10 @@ export function toLcdText(s: string, cols: number): string {
   return toA00(s).slice(0, cols).padEnd(cols, ' ');
 }
 
-export async function create(options: unknown, deps: HalDeps & { evseId?: number; i2c?: I2cOpener }): Promise<Hd44780> {
+export async function create(options: unknown, ctx: DriverContext): Promise<Hd44780> {
   const opts = parseHd44780Options(options);
-  const bus = await (deps.i2c ?? openI2c)(opts.bus);
-  const lcd = new Hd44780(opts, deps, bus);
+  const bus = await (ctx.seams.i2c ?? openI2c)(opts.bus);
+  const lcd = new Hd44780(opts, ctx, bus);
   try {
     await lcd.init();
   } catch (err) {

@@ -6,6 +6,7 @@
  */
 import modbusSerial from 'modbus-serial';
 import type { HalDeps } from '../types.js';
+import type { DriverContext } from '../registry.js';
 import type { RegisterFunction } from './register-map.js';
 
 export type BusTarget =
@@ -73,22 +74,16 @@ export class ModbusBus {
     return this;
   }
 
+  /** Closes the connection when the last meter on it lets go (a later read opens it again). */
   async release(): Promise<void> {
     if (--this.users > 0) return;
-    buses.delete(busKey(this.target));
     await this.queue;
     if (this.client.isOpen) await new Promise<void>((resolve) => this.client.close(() => resolve()));
   }
 }
 
-const buses = new Map<string, ModbusBus>();
-
-export function acquireBus(target: BusTarget, deps: HalDeps): ModbusBus {
-  const key = busKey(target);
-  let bus = buses.get(key);
-  if (!bus) {
-    bus = new ModbusBus(target, deps);
-    buses.set(key, bus);
-  }
+/** The meters on one port or gateway share its connection through the driver context. */
+export async function acquireBus(target: BusTarget, ctx: DriverContext): Promise<ModbusBus> {
+  const bus = await ctx.shared(`modbus:${busKey(target)}`, (log) => new ModbusBus(target, { clock: ctx.clock, log }));
   return bus.acquire();
 }

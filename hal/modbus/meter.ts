@@ -9,8 +9,10 @@ import { TypedEmitter } from '../../base/emitter.js';
 import type { TimerHandle } from '../../base/clock.js';
 import type { EnergyMeter, FaultEvents, HalDeps, HalFault, MeterReading } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
-import { asObject, num, oneOf, onlyKeys, optObject, optStr, str, OptionError, type Opts } from '../driver-options.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
 import { acquireBus, busKey, ConnectError, type BusTarget, type ModbusBus } from './bus.js';
+import { modbusMeterRules, modbusMeterSchema } from './schemas.js';
 import { decodeValue, loadRegisterMap, parseRegisterMap, planReads, type Measurand, type ReadBlock, type RegisterMap } from './register-map.js';
 
 export interface ModbusMeterOptions {
@@ -24,41 +26,33 @@ export interface ModbusMeterOptions {
   pollIntervalMs: number;
 }
 
-export function parseTarget(o: Opts, where: string): BusTarget {
-  const tcp = optObject(o, 'tcp', where);
-  const rtu = optObject(o, 'rtu', where);
-  if ((tcp ? 1 : 0) + (rtu ? 1 : 0) !== 1) throw new OptionError(`${where}: give exactly one of "tcp" ({host, port}) or "rtu" ({path, baudRate, …})`);
-  if (tcp) {
-    onlyKeys(tcp, `${where}.tcp`, ['host', 'port']);
-    return { kind: 'tcp', host: str(tcp, 'host', `${where}.tcp`), port: num(tcp, 'port', `${where}.tcp`, { def: 502, int: true, min: 1, max: 65535 }) };
-  }
-  const r = rtu as Opts;
-  const at = `${where}.rtu`;
-  onlyKeys(r, at, ['path', 'baudRate', 'parity', 'dataBits', 'stopBits']);
-  return {
-    kind: 'rtu',
-    path: str(r, 'path', at),
-    baudRate: num(r, 'baudRate', at, { def: 9600, int: true, min: 300 }),
-    parity: oneOf(r, 'parity', at, ['none', 'even', 'odd'] as const, 'none'),
-    dataBits: num(r, 'dataBits', at, { def: 8, int: true, min: 7, max: 8 }) as 7 | 8,
-    stopBits: num(r, 'stopBits', at, { def: 1, int: true, min: 1, max: 2 }) as 1 | 2,
-  };
+interface RawMeterOptions {
+  model?: string;
+  registerMap?: Record<string, unknown>;
+  tcp?: { host: string; port: number };
+  rtu?: { path: string; baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: 7 | 8; stopBits: 1 | 2 };
+  unit: number;
+  timeoutMs: number;
+  retries: number;
+  failuresBeforeFault: number;
+  pollIntervalMs: number;
 }
 
-export function parseModbusMeterOptions(raw: unknown, where = 'meter.options', mapsDir?: string): ModbusMeterOptions {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, ['model', 'registerMap', 'tcp', 'rtu', 'unit', 'timeoutMs', 'retries', 'failuresBeforeFault', 'pollIntervalMs']);
-  const model = optStr(o, 'model', where);
-  const inline = optObject(o, 'registerMap', where);
-  if ((model ? 1 : 0) + (inline ? 1 : 0) !== 1) throw new OptionError(`${where}: give exactly one of "model" (config/meters/MODEL.json) or "registerMap"`);
+/**
+ * Options checked by hal/modbus/schemas.ts modbusMeterSchema and its rules (defaults filled in);
+ * the register map is read (model) or taken inline.
+ */
+export function parseModbusMeterOptions(raw: unknown, where = 'meter options', mapsDir?: string): ModbusMeterOptions {
+  const o = checkOptions<RawMeterOptions>(modbusMeterSchema, raw, where, modbusMeterRules);
+  const { unit, timeoutMs, retries, failuresBeforeFault, pollIntervalMs } = o;
   return {
-    map: inline ? parseRegisterMap(inline, `${where}.registerMap`) : loadRegisterMap(model as string, mapsDir),
-    target: parseTarget(o, where),
-    unit: num(o, 'unit', where, { def: 1, int: true, min: 0, max: 247 }),
-    timeoutMs: num(o, 'timeoutMs', where, { def: 1000, min: 10 }),
-    retries: num(o, 'retries', where, { def: 1, int: true, min: 0 }),
-    failuresBeforeFault: num(o, 'failuresBeforeFault', where, { def: 3, int: true, min: 1 }),
-    pollIntervalMs: num(o, 'pollIntervalMs', where, { def: 10_000, min: 0 }),
+    map: o.registerMap ? parseRegisterMap(o.registerMap, `${where} /registerMap`) : loadRegisterMap(o.model as string, mapsDir),
+    target: o.tcp ? { kind: 'tcp', ...o.tcp } : { kind: 'rtu', ...(o.rtu as NonNullable<RawMeterOptions['rtu']>) },
+    unit,
+    timeoutMs,
+    retries,
+    failuresBeforeFault,
+    pollIntervalMs,
   };
 }
 
@@ -80,9 +74,10 @@ export class ModbusMeter extends TypedEmitter<FaultEvents> implements EnergyMete
   constructor(
     readonly options: ModbusMeterOptions,
     private readonly deps: HalDeps,
-    private readonly bus: ModbusBus = acquireBus(options.target, deps),
+    /** The connection, shared with the other meters on it (acquireBus). */
+    private readonly bus: ModbusBus,
   ) {
-    super();
+    super(deps.log);
     this.blocks = planReads(options.map);
   }
 
@@ -181,8 +176,9 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-export async function create(options: unknown, deps: HalDeps & { evseId?: number }): Promise<ModbusMeter> {
-  const meter = new ModbusMeter(parseModbusMeterOptions(options), deps);
+export async function create(options: unknown, ctx: DriverContext): Promise<ModbusMeter> {
+  const opts = parseModbusMeterOptions(options);
+  const meter = new ModbusMeter(opts, ctx, await acquireBus(opts.target, ctx));
   meter.start();
   return meter;
 }

@@ -21,26 +21,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { asObject, num, oneOf, onlyKeys, optNum, str, OptionError, type Opts } from '../driver-options.js';
+import { checkOptions, OptionError } from '../options-schema.js';
+import { registerMapSchema, type MEASURANDS, type REGISTER_TYPES } from './schemas.js';
 
-export const MEASURANDS = [
-  'energyImportWh',
-  'energyExportWh',
-  'powerW',
-  'powerL1W',
-  'powerL2W',
-  'powerL3W',
-  'currentL1A',
-  'currentL2A',
-  'currentL3A',
-  'voltageL1V',
-  'voltageL2V',
-  'voltageL3V',
-  'frequencyHz',
-] as const;
+export { MEASURANDS, REGISTER_TYPES } from './schemas.js';
 export type Measurand = (typeof MEASURANDS)[number];
-
-export const REGISTER_TYPES = ['float32', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'] as const;
 export type RegisterType = (typeof REGISTER_TYPES)[number];
 export type RegisterFunction = 'input' | 'holding';
 export type WordOrder = 'big' | 'little';
@@ -65,34 +50,24 @@ export function wordsOf(type: RegisterType): number {
   return type.endsWith('16') ? 1 : type.endsWith('64') ? 4 : 2;
 }
 
+interface RawRegisterMap {
+  model: string;
+  description?: string;
+  function: RegisterFunction;
+  wordOrder: WordOrder;
+  maxRegistersPerRead: number;
+  maxGap: number;
+  registers: Partial<Record<Measurand, { address: number; type: RegisterType; scale?: number; function?: RegisterFunction; wordOrder?: WordOrder }>>;
+}
+
+/** A register map checked by hal/modbus/schemas.ts registerMapSchema; registers inherit the map's function and word order. */
 export function parseRegisterMap(raw: unknown, where: string): RegisterMap {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, ['$comment', 'model', 'description', 'function', 'wordOrder', 'maxRegistersPerRead', 'maxGap', 'registers']);
-  const fn = oneOf<RegisterFunction>(o, 'function', where, ['input', 'holding'], 'input');
-  const order = oneOf<WordOrder>(o, 'wordOrder', where, ['big', 'little'], 'big');
-  const regs = asObject(o.registers, `${where}.registers`);
+  const o = checkOptions<RawRegisterMap>(registerMapSchema, raw, where);
   const registers: Partial<Record<Measurand, RegisterDef>> = {};
-  for (const [name, r] of Object.entries(regs)) {
-    const at = `${where}.registers.${name}`;
-    if (!(MEASURANDS as readonly string[]).includes(name)) throw new OptionError(`${at}: unknown measurand (known: ${MEASURANDS.join(', ')})`);
-    const d: Opts = asObject(r, at);
-    onlyKeys(d, at, ['address', 'type', 'scale', 'function', 'wordOrder', 'unit', '$comment']);
-    registers[name as Measurand] = {
-      address: num(d, 'address', at, { int: true, min: 0, max: 0xffff }),
-      type: oneOf(d, 'type', at, REGISTER_TYPES),
-      scale: optNum(d, 'scale', at) ?? 1,
-      function: oneOf<RegisterFunction>(d, 'function', at, ['input', 'holding'], fn),
-      wordOrder: oneOf<WordOrder>(d, 'wordOrder', at, ['big', 'little'], order),
-    };
+  for (const [name, d] of Object.entries(o.registers) as [Measurand, NonNullable<RawRegisterMap['registers'][Measurand]>][]) {
+    registers[name] = { address: d.address, type: d.type, scale: d.scale ?? 1, function: d.function ?? o.function, wordOrder: d.wordOrder ?? o.wordOrder };
   }
-  if (!registers.energyImportWh) throw new OptionError(`${where}.registers: energyImportWh is required (OCPP meter values start from it)`);
-  return {
-    model: str(o, 'model', where),
-    description: typeof o.description === 'string' ? o.description : undefined,
-    maxRegistersPerRead: num(o, 'maxRegistersPerRead', where, { def: 100, int: true, min: 1, max: 125 }),
-    maxGap: num(o, 'maxGap', where, { def: 0, int: true, min: 0 }),
-    registers,
-  };
+  return { model: o.model, description: o.description, maxRegistersPerRead: o.maxRegistersPerRead, maxGap: o.maxGap, registers };
 }
 
 /** config/meters/, found by walking up from this module (works from the source tree and from dist/). */

@@ -8,7 +8,9 @@ import { TypedEmitter } from '../../base/emitter.js';
 import type { TimerHandle } from '../../base/clock.js';
 import type { HalDeps, HalFault, HalFaultKind, PilotController, PilotEvents, PilotState } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
-import { asObject, bool, num, onlyKeys, str } from '../driver-options.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { linePilotRules, linePilotSchema } from './schemas.js';
 import { UndeliveredError } from '../errors.js';
 import { ManagedPort } from './port.js';
 
@@ -27,20 +29,9 @@ export interface LinePilotOptions {
   allowAbove80A: boolean;
 }
 
-export function parseLinePilotOptions(raw: unknown, where = 'pilot.options'): LinePilotOptions {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, ['port', 'baudRate', 'heartbeatMs', 'boardTimeoutMs', 'startupWaitMs', 'reopenMinMs', 'reopenMaxMs', 'allowAbove80A']);
-  const heartbeatMs = num(o, 'heartbeatMs', where, { def: 1000, min: 100 });
-  return {
-    port: str(o, 'port', where),
-    baudRate: num(o, 'baudRate', where, { def: 115200, int: true, min: 300 }),
-    heartbeatMs,
-    boardTimeoutMs: num(o, 'boardTimeoutMs', where, { def: 3000, min: heartbeatMs }),
-    startupWaitMs: num(o, 'startupWaitMs', where, { def: 2000, min: 0 }),
-    reopenMinMs: num(o, 'reopenMinMs', where, { def: 1000, min: 10 }),
-    reopenMaxMs: num(o, 'reopenMaxMs', where, { def: 30_000, min: 10 }),
-    allowAbove80A: bool(o, 'allowAbove80A', where, false),
-  };
+/** Options checked by hal/serial/schemas.ts linePilotSchema and its rules (defaults filled in). */
+export function parseLinePilotOptions(raw: unknown, where = 'pilot options'): LinePilotOptions {
+  return checkOptions<LinePilotOptions>(linePilotSchema, raw, where, linePilotRules);
 }
 
 /** Board error codes (`ERR <code>`) and what they mean to the station. */
@@ -81,7 +72,7 @@ export class LinePilot extends TypedEmitter<PilotEvents> implements PilotControl
       deps,
     ),
   ) {
-    super();
+    super(deps.log);
     port.on('line', (l) => this.onLine(l));
     port.on('lost', (reason) => this.onPortLost(reason));
     port.on('open', () => this.onPortOpen());
@@ -261,8 +252,8 @@ export class LinePilot extends TypedEmitter<PilotEvents> implements PilotControl
   }
 }
 
-export async function create(options: unknown, deps: HalDeps & { evseId?: number }): Promise<LinePilot> {
-  const pilot = new LinePilot(parseLinePilotOptions(options), deps);
+export async function create(options: unknown, ctx: DriverContext): Promise<LinePilot> {
+  const pilot = new LinePilot(parseLinePilotOptions(options), ctx);
   await pilot.start();
   return pilot;
 }

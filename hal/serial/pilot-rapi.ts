@@ -9,9 +9,11 @@ import { TypedEmitter } from '../../base/emitter.js';
 import type { TimerHandle } from '../../base/clock.js';
 import type { HalDeps, HalFault, HalFaultKind, PilotController, PilotEvents, PilotState } from '../types.js';
 import { FaultTracker } from '../fault-tracker.js';
-import { asObject, num, onlyKeys, OptionError } from '../driver-options.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
 import { EVSE_STATE_DISABLED, EVSE_STATE_SLEEPING, mapEvseState, mapPilotCode } from './rapi-protocol.js';
-import { acquireRapiLink, parseRapiLinkOptions, RAPI_LINK_KEYS, RapiError, type RapiLink, type RapiLinkOptions } from './rapi-link.js';
+import { acquireRapiLink, RapiError, type RapiLink, type RapiLinkOptions } from './rapi-link.js';
+import { rapiPilotRules, rapiPilotSchema } from './schemas.js';
 
 export interface RapiPilotOptions extends RapiLinkOptions {
   pollMs: number;
@@ -25,19 +27,9 @@ export interface RapiPilotOptions extends RapiLinkOptions {
   supervisionAmps: number;
 }
 
-export function parseRapiPilotOptions(raw: unknown, where = 'pilot.options'): RapiPilotOptions {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, [...RAPI_LINK_KEYS, 'pollMs', 'failuresBeforeLost', 'supervisionS', 'supervisionAmps']);
-  const pollMs = num(o, 'pollMs', where, { def: 2000, min: 100 });
-  const supervisionS = num(o, 'supervisionS', where, { def: 0, int: true, min: 0, max: 65535 });
-  if (supervisionS > 0 && supervisionS * 1000 < 3 * pollMs) throw new OptionError(`${where}.supervisionS: must be at least 3 poll periods (${(3 * pollMs) / 1000} s)`);
-  return {
-    ...parseRapiLinkOptions(o, where),
-    pollMs,
-    failuresBeforeLost: num(o, 'failuresBeforeLost', where, { def: 2, int: true, min: 1 }),
-    supervisionS,
-    supervisionAmps: num(o, 'supervisionAmps', where, { def: 6, int: true, min: 0, max: 80 }),
-  };
+/** Options checked by hal/serial/schemas.ts rapiPilotSchema and its rules (defaults filled in). */
+export function parseRapiPilotOptions(raw: unknown, where = 'pilot options'): RapiPilotOptions {
+  return checkOptions<RapiPilotOptions>(rapiPilotSchema, raw, where, rapiPilotRules);
 }
 
 /** Faults the board's state codes can raise (cleared when the board leaves the fault state). */
@@ -76,7 +68,7 @@ export class RapiPilot extends TypedEmitter<PilotEvents> implements PilotControl
     private readonly deps: HalDeps,
     readonly link: RapiLink,
   ) {
-    super();
+    super(deps.log);
     link.on('notice', this.onNotice);
     link.on('lost', this.onLost);
     link.on('open', this.onOpen);
@@ -250,10 +242,10 @@ export class RapiPilot extends TypedEmitter<PilotEvents> implements PilotControl
   }
 }
 
-export async function create(options: unknown, deps: HalDeps & { evseId?: number }): Promise<RapiPilot> {
+export async function create(options: unknown, ctx: DriverContext): Promise<RapiPilot> {
   const opts = parseRapiPilotOptions(options);
-  const link = await acquireRapiLink(opts, deps);
-  const pilot = new RapiPilot(opts, deps, link);
+  const link = await acquireRapiLink(opts, ctx);
+  const pilot = new RapiPilot(opts, ctx, link);
   await pilot.start();
   return pilot;
 }

@@ -45,7 +45,7 @@ export class ManagedPort extends TypedEmitter<ManagedPortEvents> {
     private readonly opts: ManagedPortOptions,
     private readonly deps: HalDeps,
   ) {
-    super();
+    super(deps.log);
     this.delay = opts.reopenMinMs ?? 1000;
   }
 

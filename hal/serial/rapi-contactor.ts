@@ -9,15 +9,27 @@
  * reports a stuck relay as EVSE state 8, which the pilot part turns into contactor-welded.
  */
 import { TypedEmitter } from '../../base/emitter.js';
-import type { HalDeps, Relay, RelayEvents } from '../types.js';
+import type { Relay, RelayEvents } from '../types.js';
 import { EVSE_STATE_DISABLED, EVSE_STATE_SLEEPING } from './rapi-protocol.js';
-import { acquireRapiLink, parseOnlyLinkOptions, type RapiLink } from './rapi-link.js';
+import type { Logger } from '../../base/logger.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { acquireRapiLink, type RapiLink, type RapiLinkOptions } from './rapi-link.js';
+import { rapiContactorSchema } from './schemas.js';
+
+/** Options checked by hal/serial/schemas.ts rapiContactorSchema (defaults filled in). */
+export function parseRapiContactorOptions(raw: unknown, where = 'contactor options'): RapiLinkOptions {
+  return checkOptions<RapiLinkOptions>(rapiContactorSchema, raw, where);
+}
 
 export class RapiContactor extends TypedEmitter<RelayEvents> implements Relay {
   private closed = false;
 
-  constructor(readonly link: RapiLink) {
-    super();
+  constructor(
+    readonly link: RapiLink,
+    log?: Logger,
+  ) {
+    super(log);
   }
 
   get commanded(): boolean {
@@ -55,7 +67,7 @@ export class RapiContactor extends TypedEmitter<RelayEvents> implements Relay {
 }
 
 /** options: the same port settings as the pilot of this board (port, baudRate, timeoutMs, …). */
-export async function create(options: unknown, deps: HalDeps & { evseId?: number }): Promise<RapiContactor> {
-  const link = await acquireRapiLink(parseOnlyLinkOptions(options, 'contactor.options'), deps);
-  return new RapiContactor(link);
+export async function create(options: unknown, ctx: DriverContext): Promise<RapiContactor> {
+  const link = await acquireRapiLink(parseRapiContactorOptions(options), ctx);
+  return new RapiContactor(link, ctx.log);
 }

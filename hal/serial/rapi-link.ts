@@ -6,7 +6,7 @@
 import { TypedEmitter } from '../../base/emitter.js';
 import type { TimerHandle } from '../../base/clock.js';
 import type { HalDeps } from '../types.js';
-import { asObject, bool, num, onlyKeys, str, type Opts } from '../driver-options.js';
+import type { DriverContext } from '../registry.js';
 import { ManagedPort } from './port.js';
 import { frame, parseLine } from './rapi-protocol.js';
 
@@ -20,24 +20,10 @@ export interface RapiLinkOptions {
   reopenMaxMs: number;
 }
 
-export const RAPI_LINK_KEYS = ['port', 'baudRate', 'timeoutMs', 'retries', 'requireChecksum', 'reopenMinMs', 'reopenMaxMs'] as const;
-
-export function parseRapiLinkOptions(o: Opts, where: string): RapiLinkOptions {
-  return {
-    port: str(o, 'port', where),
-    baudRate: num(o, 'baudRate', where, { def: 115200, int: true, min: 300 }),
-    timeoutMs: num(o, 'timeoutMs', where, { def: 1000, min: 10 }),
-    retries: num(o, 'retries', where, { def: 2, int: true, min: 0 }),
-    requireChecksum: bool(o, 'requireChecksum', where, true),
-    reopenMinMs: num(o, 'reopenMinMs', where, { def: 1000, min: 10 }),
-    reopenMaxMs: num(o, 'reopenMaxMs', where, { def: 30_000, min: 10 }),
-  };
-}
-
-export function parseOnlyLinkOptions(raw: unknown, where: string): RapiLinkOptions {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, RAPI_LINK_KEYS);
-  return parseRapiLinkOptions(o, where);
+/** The link's own options out of a part's (hal/serial/schemas.ts rapiLinkProperties, defaults filled in). */
+export function linkOptionsOf(o: RapiLinkOptions): RapiLinkOptions {
+  const { port, baudRate, timeoutMs, retries, requireChecksum, reopenMinMs, reopenMaxMs } = o;
+  return { port, baudRate, timeoutMs, retries, requireChecksum, reopenMinMs, reopenMaxMs };
 }
 
 export class RapiError extends Error {
@@ -84,7 +70,7 @@ export class RapiLink extends TypedEmitter<RapiLinkEvents> {
       deps,
     ),
   ) {
-    super();
+    super(deps.log);
     port.on('line', (l) => this.onLine(l));
     port.on('open', () => this.emit('open'));
     port.on('lost', (r) => {
@@ -186,21 +172,20 @@ export class RapiLink extends TypedEmitter<RapiLinkEvents> {
   /** Closes the port when the last part using it lets go. */
   async release(): Promise<void> {
     if (--this.users > 0) return;
-    links.delete(this.options.port);
     this.failPending(new RapiError('link closed', false));
     await this.port.close();
   }
 }
 
-const links = new Map<string, RapiLink>();
-
-/** The pilot and the contactor of one OpenEVSE share its port; the first one opens it. */
-export async function acquireRapiLink(options: RapiLinkOptions, deps: HalDeps): Promise<RapiLink> {
-  let link = links.get(options.port);
-  if (!link) {
-    link = new RapiLink(options, deps);
-    links.set(options.port, link);
-    await link.start();
-  }
+/**
+ * The pilot and the contactor of one OpenEVSE share its port through the driver context: the first
+ * part opens the link (with the settings it was given), the others join it. The key is the port.
+ */
+export async function acquireRapiLink(options: RapiLinkOptions, ctx: DriverContext): Promise<RapiLink> {
+  const link = await ctx.shared(`rapi:${options.port}`, async (log) => {
+    const created = new RapiLink(linkOptionsOf(options), { clock: ctx.clock, log });
+    await created.start();
+    return created;
+  });
   return link.acquire();
 }

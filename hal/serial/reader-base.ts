@@ -29,7 +29,7 @@ export abstract class SerialReader extends TypedEmitter<IdReaderEvents> implemen
     protected readonly deps: HalDeps,
     protected readonly port: ManagedPort,
   ) {
-    super();
+    super(deps.log);
     port.on('lost', (reason) => this.faults.raise({ kind: 'port-lost', severity: 'low', detail: `card reader ${options.port}: ${reason}` }));
     port.on('open', () => this.faults.clear('port-lost'));
   }

@@ -2,8 +2,10 @@
  * Card readers that print one UID per line (USB-serial RFID readers, PN532 bridges, keypads):
  * "04:a2:1b:c3", "04-A2-1B-C3" and "04a21bc3" are all the token 04A21BC3.
  */
-import type { HalDeps, IdTokenKind } from '../types.js';
-import { asObject, num, oneOf, onlyKeys, str } from '../driver-options.js';
+import type { HalDeps } from '../types.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { lineReaderSchema } from './schemas.js';
 import { ManagedPort } from './port.js';
 import { SerialReader, type ReaderPortOptions } from './reader-base.js';
 
@@ -12,18 +14,9 @@ export interface LineReaderOptions extends ReaderPortOptions {
   format: 'hex' | 'text';
 }
 
-const KINDS: readonly IdTokenKind[] = ['ISO14443', 'ISO15693', 'KeyCode', 'Local'];
-
-export function parseLineReaderOptions(raw: unknown, where = 'reader.options'): LineReaderOptions {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, ['port', 'baudRate', 'holdMs', 'kind', 'format']);
-  return {
-    port: str(o, 'port', where),
-    baudRate: num(o, 'baudRate', where, { def: 9600, int: true, min: 300 }),
-    holdMs: num(o, 'holdMs', where, { def: 2000, min: 0 }),
-    kind: oneOf(o, 'kind', where, KINDS, 'ISO14443'),
-    format: oneOf(o, 'format', where, ['hex', 'text'] as const, 'hex'),
-  };
+/** Options checked by hal/serial/schemas.ts lineReaderSchema (defaults filled in). */
+export function parseLineReaderOptions(raw: unknown, where = 'reader options'): LineReaderOptions {
+  return checkOptions<LineReaderOptions>(lineReaderSchema, raw, where);
 }
 
 /** The normalised id of one line, or undefined when the line is not an id. */
@@ -53,8 +46,8 @@ export class LineReader extends SerialReader {
   }
 }
 
-export async function create(options: unknown, deps: HalDeps & { evseId?: number }): Promise<LineReader> {
-  const r = new LineReader(parseLineReaderOptions(options), deps);
+export async function create(options: unknown, ctx: DriverContext): Promise<LineReader> {
+  const r = new LineReader(parseLineReaderOptions(options), ctx);
   await r.start();
   return r;
 }

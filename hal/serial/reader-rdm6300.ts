@@ -4,8 +4,10 @@
  *   checksum (XOR of the 5 data bytes), 0x03
  * repeated while the card is in the field. Frames with a bad checksum are dropped.
  */
-import type { HalDeps, IdTokenKind } from '../types.js';
-import { asObject, num, oneOf, onlyKeys, str } from '../driver-options.js';
+import type { HalDeps } from '../types.js';
+import { checkOptions } from '../options-schema.js';
+import type { DriverContext } from '../registry.js';
+import { rdm6300Schema } from './schemas.js';
 import { ManagedPort } from './port.js';
 import { SerialReader, type ReaderPortOptions } from './reader-base.js';
 
@@ -18,17 +20,9 @@ const STX = 0x02;
 const ETX = 0x03;
 const FRAME_LEN = 14;
 
-export function parseRdm6300Options(raw: unknown, where = 'reader.options'): Rdm6300Options {
-  const o = asObject(raw, where);
-  onlyKeys(o, where, ['port', 'baudRate', 'holdMs', 'kind', 'idFormat']);
-  return {
-    port: str(o, 'port', where),
-    baudRate: num(o, 'baudRate', where, { def: 9600, int: true, min: 300 }),
-    holdMs: num(o, 'holdMs', where, { def: 2000, min: 0 }),
-    // EM4100 is none of the ISO types OCPP names; 'Local' says "our own kind of id".
-    kind: oneOf<IdTokenKind>(o, 'kind', where, ['ISO14443', 'ISO15693', 'KeyCode', 'Local'], 'Local'),
-    idFormat: oneOf(o, 'idFormat', where, ['hex', 'decimal'] as const, 'hex'),
-  };
+/** Options checked by hal/serial/schemas.ts rdm6300Schema (defaults filled in). */
+export function parseRdm6300Options(raw: unknown, where = 'reader options'): Rdm6300Options {
+  return checkOptions<Rdm6300Options>(rdm6300Schema, raw, where);
 }
 
 /** The 10 data characters of a valid frame, or undefined. */
@@ -78,8 +72,8 @@ export class Rdm6300Reader extends SerialReader {
   }
 }
 
-export async function create(options: unknown, deps: HalDeps & { evseId?: number }): Promise<Rdm6300Reader> {
-  const r = new Rdm6300Reader(parseRdm6300Options(options), deps);
+export async function create(options: unknown, ctx: DriverContext): Promise<Rdm6300Reader> {
+  const r = new Rdm6300Reader(parseRdm6300Options(options), ctx);
   await r.start();
   return r;
 }

@@ -1,17 +1,20 @@
 /**
- * Factories of the simulated parts (registered as driver "sim" in hal/registry.ts). All sim parts
- * of a board share one SimWorld, so the meter integrates what the virtual EV draws through the
- * simulated contactor under the simulated pilot's PWM limit.
+ * The simulated parts as drivers (registered as driver "sim" in hal/registry.ts). All sim parts of a
+ * board share one SimWorld (ctx.shared), so the meter integrates what the virtual EV draws through
+ * the simulated contactor under the simulated pilot's PWM limit.
  */
-import type { ConnectorLock, Display, EnergyMeter, HalDeps, IdReader, PhaseSwitch, PilotController, Relay } from '../types.js';
-import type { DriverContext } from '../registry.js';
+import type { ConnectorLock, Display, EnergyMeter, IdReader, PhaseSwitch, PilotController, Relay } from '../types.js';
+import type { DriverContext, DriverModule } from '../registry.js';
+import { checkOptions } from '../options-schema.js';
 import { SimWorld } from './world.js';
-import { num, onlyKeys } from '../driver-options.js';
 import type { SimEvse } from './evse.js';
+import { simDisplaySchema, simNoOptionsSchema } from './schemas.js';
 
-async function world(deps: HalDeps, ctx: DriverContext): Promise<SimWorld> {
-  const w = await ctx.shared('sim', () => {
-    const created = new SimWorld(ctx.board, deps);
+async function world(ctx: DriverContext): Promise<SimWorld> {
+  const board = ctx.board;
+  if (!board) throw new Error(`sim ${ctx.part} driver: a simulated part is built as part of a board (createHal)`);
+  const w = await ctx.shared('sim', (log) => {
+    const created = new SimWorld(board, { clock: ctx.clock, log });
     ctx.onClose(() => created.close());
     return created;
   });
@@ -19,44 +22,55 @@ async function world(deps: HalDeps, ctx: DriverContext): Promise<SimWorld> {
   return w;
 }
 
-async function evseOf(deps: HalDeps, ctx: DriverContext): Promise<SimEvse> {
+async function evseOf(ctx: DriverContext): Promise<SimEvse> {
   if (!ctx.evse) throw new Error(`sim ${ctx.part} driver: this part belongs to an EVSE`);
-  return (await world(deps, ctx)).evse(ctx.evse.id);
+  return (await world(ctx)).evse(ctx.evse.id);
 }
 
-export async function simPilot(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<PilotController> {
-  return (await evseOf(deps, ctx)).pilot;
+/** A sim part of an EVSE: no options; its listener errors go to the part's logger. */
+function evsePart<P>(pick: (e: SimEvse) => P & { useLog?(log: DriverContext['log']): void }): DriverModule<P> {
+  return {
+    async create(options, ctx) {
+      checkOptions(simNoOptionsSchema, options, `${ctx.part} options`);
+      const p = pick(await evseOf(ctx));
+      p.useLog?.(ctx.log);
+      return p;
+    },
+  };
 }
 
-export async function simContactor(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<Relay> {
-  return (await evseOf(deps, ctx)).contactor;
-}
-
-export async function simLock(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<ConnectorLock> {
-  return (await evseOf(deps, ctx)).lock;
-}
+export const pilot: DriverModule<PilotController> = evsePart((e) => e.pilot);
+export const contactor: DriverModule<Relay> = evsePart((e) => e.contactor);
+export const lock: DriverModule<ConnectorLock> = evsePart((e) => e.lock);
+export const phaseSwitch: DriverModule<PhaseSwitch> = evsePart((e) => e.phaseSwitch);
 
 /** On an EVSE its meter; as the site meter (no EVSE) the building's other load. */
-export async function simMeter(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<EnergyMeter> {
-  if (!ctx.evse) return (await world(deps, ctx)).siteMeter;
-  return (await evseOf(deps, ctx)).meter;
-}
+export const meter: DriverModule<EnergyMeter> = {
+  async create(options, ctx) {
+    checkOptions(simNoOptionsSchema, options, 'meter options');
+    const m = ctx.evse ? (await evseOf(ctx)).meter : (await world(ctx)).siteMeter;
+    m.useLog(ctx.log);
+    return m;
+  },
+};
 
-export async function simReader(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<IdReader> {
-  const w = await world(deps, ctx);
-  w.readerInUse = true;
-  return w.reader;
-}
+export const reader: DriverModule<IdReader> = {
+  async create(options, ctx) {
+    checkOptions(simNoOptionsSchema, options, 'reader options');
+    const w = await world(ctx);
+    w.readerInUse = true;
+    w.reader.useLog(ctx.log);
+    return w.reader;
+  },
+};
 
 /** Options: cols (8–40, default 20) and rows (1–4, default 4), like the HD44780's. */
-export async function simDisplay(o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<Display> {
-  const where = 'display.options';
-  onlyKeys(o, where, ['cols', 'rows']);
-  const d = (await world(deps, ctx)).display;
-  d.configure(num(o, 'cols', where, { def: 20, int: true, min: 8, max: 40 }), num(o, 'rows', where, { def: 4, int: true, min: 1, max: 4 }));
-  return d;
-}
-
-export async function simPhaseSwitch(_o: Record<string, unknown>, deps: HalDeps, ctx: DriverContext): Promise<PhaseSwitch> {
-  return (await evseOf(deps, ctx)).phaseSwitch;
-}
+export const display: DriverModule<Display> = {
+  async create(options, ctx) {
+    const o = checkOptions<{ cols: number; rows: number }>(simDisplaySchema, options, 'display options');
+    const d = (await world(ctx)).display;
+    d.useLog(ctx.log);
+    d.configure(o.cols, o.rows);
+    return d;
+  },
+};

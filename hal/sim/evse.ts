@@ -30,24 +30,16 @@ export interface EvParams {
 
 export const FREQUENCY_HZ = 50;
 
+/** The virtual EV with its defaults; the profile schema (hal/profile-schema.ts) checked the values. */
 export function evParams(evse: EvseProfile): EvParams {
   const o: SimEvOptions = evse.ev ?? {};
-  const num = (v: unknown, dflt: number, name: string, min: number, max = Infinity): number => {
-    if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !(v >= min && v <= max)) {
-      throw new Error(`evses[id=${evse.id}].ev.${name} must be a number in [${min}, ${max}]`);
-    }
-    return v;
-  };
-  const phases = o.phases ?? evse.phases;
-  if (phases !== 1 && phases !== 3) throw new Error(`evses[id=${evse.id}].ev.phases must be 1 or 3`);
   return {
-    maxCurrentA: num(o.maxCurrentA, 32, 'maxCurrentA', 0),
-    phases,
-    batteryKWh: num(o.batteryKWh, 60, 'batteryKWh', 0.001),
-    startSocPercent: num(o.startSocPercent, 20, 'startSocPercent', 0, 100),
-    voltage: num(o.voltage, 230, 'voltage', 1),
-    cableAmps: num(o.cableAmps, 32, 'cableAmps', 1),
+    maxCurrentA: o.maxCurrentA ?? 32,
+    phases: o.phases ?? evse.phases,
+    batteryKWh: o.batteryKWh ?? 60,
+    startSocPercent: o.startSocPercent ?? 20,
+    voltage: o.voltage ?? 230,
+    cableAmps: o.cableAmps ?? 32,
     readyOnPlug: o.readyOnPlug ?? true,
     ventilation: o.ventilation ?? false,
   };

@@ -30,6 +30,11 @@ export interface SimEvseModel {
 class Firing<E extends { [K in keyof E]: unknown[] }> extends TypedEmitter<E> {
   private readonly faults = new Map<HalFaultKind, HalFault>();
 
+  /** Where the errors of this part's listeners are logged (the part's logger, `hal:evse1:pilot`). */
+  useLog(log: Logger): void {
+    this.setEmitterLog(log);
+  }
+
   fire<K extends keyof E & string>(event: K, ...args: E[K]): void {
     // Kept like a real driver does, so that a fault fired before the station listened is not lost.
     if (event === 'fault') {

@@ -4,7 +4,6 @@
  */
 import type { Clock } from '../../base/clock.js';
 import type { HalDeps, SimControl, SimFaultKind, SimStatus } from '../types.js';
-import type { Logger } from '../../base/logger.js';
 import type { BoardProfile } from '../profile.js';
 import { SimEvse, evParams, type SimWorldLink } from './evse.js';
 import { SimDisplay, SimReader, SimSiteMeter } from './parts.js';
@@ -20,35 +19,34 @@ export class SimWorld implements SimControl, SimWorldLink {
   /** Set when the board's reader is the simulated one, so that tap() has somewhere to go. */
   readerInUse = false;
   private readerFaulted = false;
-  private readonly log: Logger;
   private readonly queue: (() => void)[] = [];
   private draining = false;
 
   constructor(board: BoardProfile, deps: HalDeps) {
     this.clock = deps.clock;
-    this.log = deps.log;
     this.display = new SimDisplay(deps.log, deps.clock);
     this.siteMeter = new SimSiteMeter(() => deps.clock.now());
-    for (const e of board.evses) this.evses.set(e.id, new SimEvse(e.id, e.phases, evParams(e), this));
+    this.reader.useLog(deps.log);
+    this.display.useLog(deps.log);
+    this.siteMeter.useLog(deps.log);
+    for (const e of board.evses) {
+      const evse = new SimEvse(e.id, e.phases, evParams(e), this);
+      for (const part of [evse.pilot, evse.contactor, evse.lock, evse.meter]) part.useLog(deps.log.child(`evse${e.id}`));
+      this.evses.set(e.id, evse);
+    }
   }
 
   /**
    * Emits in order even when a listener changes the world from inside an event: nested changes
-   * queue behind the event being delivered. A throwing listener is logged, not allowed to stop the
-   * others or the model.
+   * queue behind the event being delivered. A throwing listener cannot stop the others or the model:
+   * each part's emit (base/emitter.ts) isolates and logs it.
    */
   post(fn: () => void): void {
     this.queue.push(fn);
     if (this.draining) return;
     this.draining = true;
     try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        try {
-          next();
-        } catch (err) {
-          this.log.error('listener of a simulated part threw', { error: (err as Error).message });
-        }
-      }
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) next();
     } finally {
       this.draining = false;
     }

@@ -3,6 +3,7 @@
  * seams (a virtual clock, fake GPIO, scripted stdin). These commands talk to real hardware on a
  * fresh installation, before the station runs: every message says what was tried and on which port.
  */
+import type { DriverSeams } from '../../hal/registry.js';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SystemClock, type Clock } from '../../base/clock.js';
@@ -17,7 +18,8 @@ export interface BringupIo {
   stopped(): Promise<void>;
   clock: Clock;
   /** Extra driver dependencies (tests: fake gpio, sysfs root). */
-  deps?: Record<string, unknown>;
+  /** Devices handed to the drivers instead of the real ones (tests: a fake GPIO, a fake sysfs). */
+  deps?: DriverSeams;
 }
 
 export function processIo(): BringupIo {

@@ -4,6 +4,8 @@
  * with its unit, once or every --interval seconds until Ctrl-C.
  */
 import { ModbusMeter, parseModbusMeterOptions } from '../../hal/modbus/meter.js';
+import { acquireBus } from '../../hal/modbus/bus.js';
+import { driverContext } from '../../hal/registry.js';
 import { MEASURANDS } from '../../hal/modbus/register-map.js';
 import { intArg, processIo, runCommand, stderrLog, stoppedWithin, UsageError, type BringupIo } from './common.js';
 
@@ -43,7 +45,8 @@ export async function main(argv: string[], io: BringupIo = processIo()): Promise
       { model: v.model, ...transport, unit: intArg(v.unit, 'unit', 1), timeoutMs: intArg(v.timeout, 'timeout', 1000), retries: 1, failuresBeforeFault: 3, pollIntervalMs: 0 },
       'meter',
     );
-    const meter = new ModbusMeter(options, { clock: io.clock, log: stderrLog(io, v.verbose) });
+    const ctx = driverContext({ clock: io.clock, log: stderrLog(io, v.verbose), part: 'meter', seams: io.deps });
+    const meter = new ModbusMeter(options, ctx, await acquireBus(options.target, ctx));
     meter.on('fault', (f) => io.err(`fault: ${f.kind} (${f.severity}) ${f.detail ?? ''}`));
     meter.on('fault-cleared', (k) => io.err(`fault cleared: ${k}`));
     const stop = v.once ? undefined : io.stopped();
@@ -67,6 +70,7 @@ export async function main(argv: string[], io: BringupIo = processIo()): Promise
       }
     } finally {
       await meter.close();
+      await ctx.close();
     }
     return failures > 0 && v.once ? 1 : 0;
   });

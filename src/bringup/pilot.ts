@@ -5,6 +5,7 @@
  * monitoring (to see an EV go B → C); the board is put back to "no PWM" on exit.
  */
 import type { HalFault, PilotController } from '../../hal/types.js';
+import { driverContext } from '../../hal/registry.js';
 import { intArg, processIo, runCommand, serialOptions, stderrLog, UsageError, type BringupIo } from './common.js';
 
 const USAGE = `usage: ocpp-station pilot monitor --driver rapi|line --port DEVICE [--baud N] [--once] [--current A] [--verbose]`;
@@ -24,7 +25,7 @@ type ClosablePilot = PilotController & { close(): Promise<void>; activeFaults: H
 export async function main(argv: string[], io: BringupIo = processIo()): Promise<number> {
   return runCommand(argv, io, USAGE, OPTIONS, async (v) => {
     const base = serialOptions(v);
-    const deps = { clock: io.clock, log: stderrLog(io, v.verbose) };
+    const deps = driverContext({ clock: io.clock, log: stderrLog(io, v.verbose), part: 'pilot', seams: io.deps });
     let pilot: ClosablePilot;
     if (v.driver === 'line') pilot = await (await import('../../hal/serial/pilot-line.js')).create(base, deps);
     else if (v.driver === 'rapi') pilot = await (await import('../../hal/serial/pilot-rapi.js')).create(base, deps);

@@ -3,6 +3,7 @@
  * Prints each card as the station would see it (normalised id and token kind). --once exits after
  * the first card.
  */
+import { driverContext } from '../../hal/registry.js';
 import type { HalFault, IdReader, TokenRead } from '../../hal/types.js';
 import { processIo, runCommand, serialOptions, stderrLog, UsageError, type BringupIo } from './common.js';
 
@@ -22,7 +23,7 @@ type ClosableReader = IdReader & { close(): Promise<void>; activeFaults: HalFaul
 export async function main(argv: string[], io: BringupIo = processIo()): Promise<number> {
   return runCommand(argv, io, USAGE, OPTIONS, async (v) => {
     const base = serialOptions(v);
-    const deps = { clock: io.clock, log: stderrLog(io, v.verbose) };
+    const deps = driverContext({ clock: io.clock, log: stderrLog(io, v.verbose), part: 'reader', seams: io.deps });
     let reader: ClosableReader;
     if (v.driver === 'line') reader = await (await import('../../hal/serial/reader-line.js')).create(base, deps);
     else if (v.driver === 'rdm6300') reader = await (await import('../../hal/serial/reader-rdm6300.js')).create(base, deps);

@@ -5,7 +5,7 @@
  * confirmation first: this switches mains power.
  */
 import { loadBoardProfile } from '../../hal/profile.js';
-import { findDriver, type DriverContext } from '../../hal/registry.js';
+import { buildPart, driverContext } from '../../hal/registry.js';
 import type { HalFault } from '../../hal/types.js';
 import { packageConfigDir } from '../config/paths.js';
 import { intArg, processIo, runCommand, sleep, stderrLog, UsageError, type BringupIo } from './common.js';
@@ -37,17 +37,8 @@ export async function main(argv: string[], io: BringupIo = processIo()): Promise
         return 1;
       }
     }
-    const closers: (() => void | Promise<void>)[] = [];
-    const ctx: DriverContext = {
-      board: profile,
-      part: 'contactor',
-      evse,
-      shared: async (_key, create) => create(),
-      onClose: (fn) => closers.push(fn),
-      provideSimControl: () => undefined,
-    };
-    const deps = { clock: io.clock, log: stderrLog(io, v.verbose), ...(io.deps ?? {}) };
-    const relay = await findDriver('contactor', driver, `board ${profile.name} EVSE ${evseId} contactor`)(options, deps, ctx);
+    const ctx = driverContext({ clock: io.clock, log: stderrLog(io, v.verbose), part: 'contactor', board: profile, evse, seams: io.deps });
+    const relay = await buildPart('contactor', evse.contactor, ctx, `board ${profile.name} EVSE ${evseId} contactor`);
     const faults: HalFault[] = [];
     relay.on('fault', (f) => {
       faults.push(f);
@@ -65,7 +56,7 @@ export async function main(argv: string[], io: BringupIo = processIo()): Promise
       await relay.set(false);
       await sleep(io.clock, settle + 50);
       io.out(`commanded open, ${fb()}`);
-      for (const fn of closers.reverse()) await fn();
+      await ctx.close();
     }
     return faults.length > 0 ? 1 : 0;
   });
