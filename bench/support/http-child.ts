@@ -1,7 +1,7 @@
 /**
  * One idle station for bench/http.ts, as the daemon builds it (src/wiring.ts, SystemClock), with the
  * HTTP server on or off: prints {"url": …} once up, then after the warm-up and the measured seconds
- * {"rssMiB": …, "p99Ms": …, "meanMs": …} (event-loop delay from perf_hooks), and exits.
+ * {"rssMiB": …, "heapMiB": …, "p99Ms": …, "meanMs": …} (V8 heap in use; event-loop delay from perf_hooks), and exits.
  *   node dist/bench/support/http-child.js CSMS_URL on|off WARMUP_S MEASURE_S
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,8 +37,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
 await new Promise((r) => setImmediate(r));
 gc?.();
-const rssMiB = process.memoryUsage().rss / 1024 / 1024;
-process.stdout.write(JSON.stringify({ rssMiB, p99Ms: h.percentile(99) / 1e6, meanMs: h.mean / 1e6 }) + '\n');
+const mem = process.memoryUsage();
+const [rssMiB, heapMiB] = [mem.rss / 1024 / 1024, mem.heapUsed / 1024 / 1024];
+process.stdout.write(JSON.stringify({ rssMiB, heapMiB, p99Ms: h.percentile(99) / 1e6, meanMs: h.mean / 1e6 }) + '\n');
 await built.stop();
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -2,20 +2,31 @@
  * GET /metrics: Prometheus text format (prom-client), in its own registry. Values that live elsewhere
  * (link, outbox, meters) are read when scraped; call counts come from the frames as they pass.
  * Names follow the Prometheus conventions: base units in the name, counters end in _total.
+ * prom-client (with @opentelemetry/api, about 90 modules) is loaded at the first scrape, not with the
+ * server: a station nobody scrapes does not carry it (npm run bench -- http). Until then the only
+ * state is plain: the call tally (./call-tally.ts) and the event-loop delay monitor.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Counter, Metric, Registry } from 'prom-client';
+import { CallTally, LATENCY_BUCKETS } from './call-tally.js';
 import type { HttpState } from './state.js';
 import type { HttpDeps } from './sources.js';
+
+type PromClient = typeof import('prom-client');
+
+export interface Metrics {
+  /** The exposition text and its content type; the first call loads prom-client. */
+  scrape(): Promise<{ contentType: string; text: string }>;
+  /** Stops the event-loop monitor and the call tally. */
+  stop(): void;
+}
 
 /**
  * The process figures an operator needs (RSS, heap, CPU, event-loop delay), with prom-client's default
  * names. Not collectDefaultMetrics(): its GC observer and per-heap-space gauges cost an idle station
  * several MiB (npm run bench), for figures nobody asked for here.
  */
-function processMetrics(registry: Registry): void {
-  const loop = monitorEventLoopDelay({ resolution: 20 });
-  loop.enable();
+function processMetrics({ Counter, Gauge }: PromClient, registry: Registry, loop: IntervalHistogram): void {
   new Gauge({
     name: 'process_resident_memory_bytes',
     help: 'Resident memory size in bytes',
@@ -62,9 +73,66 @@ function follow(counter: Counter<string>, last: Map<string, number>, key: string
   else if (value > before) counter.inc(labels, value - before);
 }
 
-export function createMetrics(d: HttpDeps, s: HttpState): Registry {
+/**
+ * The latency histogram as a registry member whose values come from the plain tally (it counted the
+ * calls before prom-client was loaded); the same name, buckets and samples as a prom-client Histogram.
+ */
+export function latencyHistogram(tally: CallTally): Metric {
+  const name = 'ocpp_call_duration_seconds';
+  const metric = {
+    name,
+    help: 'Time from a CALL the station sent to the CSMS answer',
+    type: 'histogram',
+    aggregator: 'sum',
+    get: async () => {
+      const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+      for (const [action, l] of tally.latency) {
+        let acc = 0;
+        LATENCY_BUCKETS.forEach((le, i) => {
+          acc += l.buckets[i]!;
+          values.push({ labels: { le, action }, value: acc, metricName: `${name}_bucket` });
+        });
+        values.push({ labels: { le: '+Inf', action }, value: l.count, metricName: `${name}_bucket` });
+        values.push({ labels: { action }, value: l.sum, metricName: `${name}_sum` });
+        values.push({ labels: { action }, value: l.count, metricName: `${name}_count` });
+      }
+      return { name, help: metric.help, type: metric.type, aggregator: metric.aggregator, values };
+    },
+  };
+  // The registry reads name, type and get() only; prom-client's types list just its own classes.
+  return metric as unknown as Metric;
+}
+
+export function createMetrics(d: HttpDeps, s: HttpState): Metrics {
+  // Started with the server, so the first scrape's delay figures cover the time before it.
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  const tally = new CallTally();
+  const offTally = s.frames.subscribe(tally);
+  let loading: Promise<Registry> | undefined;
+  return {
+    async scrape() {
+      loading ??= import('prom-client').then((prom) => buildRegistry(prom, d, s, tally, loop));
+      let registry: Registry;
+      try {
+        registry = await loading;
+      } catch (err) {
+        loading = undefined;
+        throw err;
+      }
+      return { contentType: registry.contentType, text: await registry.metrics() };
+    },
+    stop() {
+      loop.disable();
+      offTally();
+    },
+  };
+}
+
+function buildRegistry(prom: PromClient, d: HttpDeps, s: HttpState, tally: CallTally, loop: IntervalHistogram): Registry {
+  const { Counter, Gauge, Registry } = prom;
   const registry = new Registry();
-  processMetrics(registry);
+  processMetrics(prom, registry, loop);
   const seen = new Map<string, number>();
   const evses = d.hal.evses;
   const ev = (id: number): { evse: string } => ({ evse: String(id) });
@@ -91,23 +159,7 @@ export function createMetrics(d: HttpDeps, s: HttpState): Registry {
     labelNames: ['direction', 'action', 'result'],
     registers: [registry],
   });
-  const latency = new Histogram({
-    name: 'ocpp_call_duration_seconds',
-    help: 'Time from a CALL the station sent to the CSMS answer',
-    labelNames: ['action'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-  s.frames.subscribe({
-    frame() {},
-    call(direction, action) {
-      (direction === 'sent' ? sent : received).inc({ action });
-    },
-    outcome(o) {
-      results.inc({ direction: o.direction, action: o.action, result: o.result });
-      if (o.direction === 'sent' && o.seconds !== undefined) latency.observe({ action: o.action }, o.seconds);
-    },
-  });
+  registry.registerMetric(latencyHistogram(tally));
 
   const energy = new Counter({ name: 'evse_energy_import_watt_hours_total', help: 'Energy import register of the EVSE meter', labelNames: ['evse'], registers: [registry] });
   const sessions = new Counter({ name: 'evse_sessions_total', help: 'Charging sessions started on the EVSE', labelNames: ['evse'], registers: [registry] });
@@ -134,6 +186,9 @@ export function createMetrics(d: HttpDeps, s: HttpState): Registry {
     outboxAge.set(st.outbox.oldestCreatedAt === undefined ? 0 : Math.max(0, (d.clock.now() - st.outbox.oldestCreatedAt) / 1000));
     dead.set(st.outbox.deadLetters);
     bootAccepted.set(s.frames.boot?.status === 'Accepted' ? 1 : 0);
+    for (const [action, n] of tally.sent) follow(sent, seen, `sent:${action}`, { action }, n);
+    for (const [action, n] of tally.received) follow(received, seen, `received:${action}`, { action }, n);
+    for (const [key, r] of tally.results) follow(results, seen, `result:${key}`, { direction: r.direction, action: r.action, result: r.result }, r.n);
     status.reset();
     for (const hal of evses) {
       const id = hal.id;

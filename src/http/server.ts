@@ -37,8 +37,11 @@ const KEEPALIVE_MS = 15_000;
 /** Status fields that change with time alone. */
 const TICKING = new Set(['now', 'uptimeS', 'nextRetryInS', 'oldestAgeS']);
 
-function asset(path: string): string {
-  return readFileSync(createRequire(import.meta.url).resolve(path), 'utf8');
+/** A bundled file, read at its first request (an idle station with no page open does not hold it). */
+function asset(path: string): () => string {
+  const file = createRequire(import.meta.url).resolve(path);
+  let text: string | undefined;
+  return () => (text ??= readFileSync(file, 'utf8'));
 }
 
 const SECURITY_HEADERS = {
@@ -49,15 +52,30 @@ const SECURITY_HEADERS = {
 };
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/**
+ * No route here has a JSON schema, so fastify's default schema compilers (ajv with its JTD vocabulary,
+ * fast-json-stringify) are never needed; given these, fastify does not load them (about 45 modules of
+ * resident code an idle station would carry, npm run bench). A route given a schema fails at start with this message.
+ */
+function noSchemas(): never {
+  throw new Error('src/http: routes have no JSON schemas; to add one, give createHttpApp a schema compiler (fastify schemaController)');
+}
+
 /** Builds the app (not listening): tests inject requests into it; startHttpServer listens. */
 export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpState; streams: () => number; stop: () => void } {
   const state = new HttpState(d);
-  const registry = createMetrics(d, state);
+  const metrics = createMetrics(d, state);
   const hasToken = tokenChecker(d.config.token);
   const dataNeedsToken = !isLoopbackHost(d.config.host);
   const uplotJs = asset('uplot/dist/uPlot.iife.min.js');
   const uplotCss = asset('uplot/dist/uPlot.min.css');
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, connectionTimeout: 30_000, requestTimeout: 30_000 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } },
+  });
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     void reply.headers(SECURITY_HEADERS);
@@ -71,8 +89,8 @@ export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpS
     }
   });
 
-  const page = (type: string, body: string) => async (_req: FastifyRequest, reply: FastifyReply) =>
-    reply.type(type).header('content-security-policy', PAGE_CSP).send(body);
+  const page = (type: string, body: string | (() => string)) => async (_req: FastifyRequest, reply: FastifyReply) =>
+    reply.type(type).header('content-security-policy', PAGE_CSP).send(typeof body === 'string' ? body : body());
   app.get('/', page('text/html; charset=utf-8', PAGE_HTML));
   app.get('/assets/page.js', page('text/javascript; charset=utf-8', PAGE_JS));
   app.get('/assets/page.css', page('text/css; charset=utf-8', PAGE_CSS));
@@ -82,7 +100,10 @@ export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpS
   // Browsers ask for it; no icon is better than a 404 in the console.
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   app.get('/api/status', async () => buildStatus(d, state));
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', async (_req, reply) => {
+    const { contentType, text } = await metrics.scrape();
+    return reply.type(contentType).send(text);
+  });
 
   app.post('/api/sim', async (req, reply) => {
     if (!d.hal.sim) return reply.code(409).send({ ok: false, error: `board "${d.hal.board}" is not simulated: there is nothing to control` });
@@ -193,6 +214,7 @@ export function createHttpApp(d: HttpDeps): { app: FastifyInstance; state: HttpS
       offFrames();
       for (const res of clients) res.destroy();
       clients.clear();
+      metrics.stop();
       state.stop();
     },
   };
