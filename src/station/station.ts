@@ -18,7 +18,6 @@ import type {
   AuthInfo,
   AuthSettings,
   AvailabilityResult,
-  ChargingProfile,
   ConnectorState,
   CsmsGateway,
   IdToken,
@@ -43,10 +42,11 @@ import { stopReasonFor } from './faults.js';
 import { Metering } from './metering.js';
 import { Reservations } from './reservations.js';
 import { Sessions } from './session.js';
-import { SmartCharging } from './smart-charging.js';
-import { CappedSmartCharging } from './composite-cap.js';
-import { ExternalLimits, type ExternalConstraint } from './external-limits.js';
-import { SiteLimit, worstPhaseA, type SiteLimitSettings } from './site-limit.js';
+import type { SmartCharging } from './smart-charging.js';
+import type { ExternalLimits, ExternalConstraint } from './external-limits.js';
+import type { SiteLimit, SiteLimitSettings } from './site-limit.js';
+import { Limits } from './limits.js';
+import { Tokens } from './tokens.js';
 import { DisplayModel } from './display-model.js';
 
 export interface StationDeps {
@@ -114,6 +114,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly authorizer: Authorizer;
   private readonly sess: Sessions;
   private readonly reservations: Reservations;
+  /** Presented tokens and remote starts. */
+  private readonly tokens: Tokens;
+  /** The current limit of each EVSE (manual, profiles, external, site share). */
+  private readonly limits: Limits;
   readonly chargingProfiles: SmartCharging;
   /** Limits from outside the CSMS (K11–K14) and the site's headroom; a cap the profiles cannot lift. */
   readonly externalLimits: ExternalLimits;
@@ -121,13 +125,6 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   readonly siteLimit: SiteLimit;
   /** What the display shows; the adapters feed it the CSMS's messages, tariffs and costs. */
   readonly display?: DisplayModel;
-  /** Limits set through setLimit(), combined with the smart-charging ones (the lower wins). */
-  private readonly manualLimits = new Map<number, number>();
-  private readonly profileLimits = new Map<number, number>();
-  /** EVSEs whose phase switch is moving: no current is offered until it has. */
-  private readonly switchingPhases = new Set<number>();
-  /** Last effective limit told per EVSE ('limit' event); absent = its hardware maximum. */
-  private readonly toldLimits = new Map<number, number>();
   private availability: Availability = { station: true, evses: {} };
   private started = false;
   private stopping = false;
@@ -218,59 +215,32 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
         if (evse && why !== 'Used') this.openForCable(evse);
       },
     });
-    this.externalLimits = new ExternalLimits(this.clock, log.child('external-limits'), () => this.evseIds);
-    this.siteLimit = new SiteLimit({
-      clock: this.clock,
-      log: log.child('site'),
-      ...(deps.site ? { settings: deps.site } : {}),
-      ...(deps.hal.siteMeter ? { meter: deps.hal.siteMeter } : {}),
-      externals: this.externalLimits,
-      station: {
-        evseIds: [...this.evses.keys()],
-        authorizedAt: (id) => this.sess.get(id)?.authorizedAt,
-        wishA: (id) => this.wishA(id),
-        offeredA: (id) => this.evses.get(id)?.offeredCurrent() ?? 0,
-        readDrawA: async (id) => {
-          const r = await this.metering.read(id);
-          return r ? worstPhaseA(r) : undefined;
-        },
-        apply: (caps) => {
-          // Reductions first: at no moment do the EVSEs together get more than the new shares allow.
-          const step = (id: number): number => {
-            const from = this.evses.get(id)?.limit;
-            const to = caps.get(id);
-            if (to === undefined) return from === undefined ? 0 : Infinity;
-            return from === undefined ? -Infinity : to - from;
-          };
-          for (const id of [...caps.keys()].sort((a, b) => step(a) - step(b) || a - b)) this.applyLimit(id);
-        },
-      },
-    });
-    this.externalLimits.on('change', (c) => {
-      this.tell('external-limit', c);
-      this.siteLimit.rebalance();
-      for (const id of this.evses.keys()) this.applyLimit(id);
-    });
-    this.chargingProfiles = new CappedSmartCharging({
+    this.limits = new Limits({
       db: this.db,
       clock: this.clock,
-      log: log.child('smart-charging'),
-      evses: deps.hal.evses.map((h) => ({ id: h.id, phases: h.phases, maxCurrentA: h.maxCurrentA, phaseSwitch: h.phaseSwitch !== undefined })),
-      nominalVoltageV: deps.hal.nominalVoltageV,
-      sessionOf: (id) => {
-        const s = this.sess.get(id);
-        if (!s) return undefined;
-        // The transaction starts once the session is both authorized and has its EV (1.6 4.8).
-        const txStart = s.authorizedAt !== undefined && s.evConnectedAt !== undefined ? Math.max(s.authorizedAt, s.evConnectedAt) : undefined;
-        return { id: s.id, ...(txStart !== undefined ? { txStart } : {}), ...(s.authorizedAt !== undefined ? { authorizedAt: s.authorizedAt } : {}) };
-      },
-      apply: (id, offered) => {
-        if (offered === undefined) this.profileLimits.delete(id);
-        else this.profileLimits.set(id, offered.amps);
-        this.switchPhases(id, offered);
-        this.applyLimit(id);
-      },
-    }, (id) => this.localCapA(id));
+      log,
+      hal: deps.hal,
+      ...(deps.site ? { site: deps.site } : {}),
+      evses: this.evses,
+      session: (id) => this.sess.get(id),
+      readMeter: (id) => this.metering.read(id),
+      tellLimit: (id, amps) => this.tell('limit', id, amps),
+      tellExternal: (c) => this.tell('external-limit', c),
+    });
+    this.chargingProfiles = this.limits.chargingProfiles;
+    this.externalLimits = this.limits.externalLimits;
+    this.siteLimit = this.limits.siteLimit;
+    this.tokens = new Tokens({
+      db: this.db,
+      log,
+      auth: this.auth,
+      evses: this.evses,
+      sess: this.sess,
+      reservations: this.reservations,
+      authorizer: this.authorizer,
+      chargingProfiles: this.chargingProfiles,
+      running: () => this.started && !this.stopping,
+    });
     for (const evse of evseList) this.wireEvse(evse);
   }
 
@@ -480,174 +450,16 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
    * A token was presented (reader or adapter). Same token (or group, or master pass) on a running
    * session stops it; otherwise, when valid, it authorizes a session on the chosen EVSE.
    */
-  async presentToken(token: IdToken, evseId?: number): Promise<AuthInfo> {
-    if (!this.started || this.stopping) return { status: 'Invalid' };
-    if (this.releaseHeldLock(token, evseId)) return { status: 'Accepted' };
-    const own = this.sess.findByToken(token.idToken);
-    if (own && own.authorizedAt !== undefined) {
-      if (evseId === undefined || own.evseId === evseId) {
-        void this.sess.end(own.evseId, 'Local', 'StopAuthorized', token);
-        return own.auth ?? { status: 'Accepted' };
-      }
-      return { ...(own.auth ?? {}), status: 'ConcurrentTx' };
-    }
-    // C09.FR.07 / E07.FR.01: a valid token known locally with the group of a running session stops it
-    // without asking the CSMS; C16.FR.04/05 allow the same for a master pass.
-    const local = this.authorizer.lookupLocal(token.idToken);
-    if (local?.status === 'Accepted' && this.stopByGroup(token, local, evseId)) return local;
-
-    if (storageHealth(this.db).fault) {
-      // Asking the CSMS would only make it see an Authorize with no transaction after it.
-      this.log.warn('token not taken: storage fault, no session can start', { idToken: token.idToken });
-      return { status: 'Invalid' };
-    }
-    const decision = await this.authorizer.authorize(token, evseId);
-    const info = decision.info;
-    if (info.status !== 'Accepted') return info; // C09.FR.11: only an Accepted token stops a group mate
-    if (this.stopByGroup(token, info, evseId)) return info;
-    if (this.auth.masterPassGroupId !== undefined && info.groupId === this.auth.masterPassGroupId) {
-      return info; // C16.FR.03: a master pass never starts a transaction
-    }
-    const evse = this.pickEvse(token, info.groupId, evseId);
-    if (!evse) {
-      this.log.info('token accepted but no EVSE can take it', { evseId });
-      return info;
-    }
-    const reservation = this.reservations.forEvse(evse.id);
-    if (reservation) this.reservations.end(reservation.id, 'Used');
-    this.sess.authorize(evse, {
-      idToken: token,
-      auth: info,
-      trigger: 'Authorized',
-      offline: decision.offline,
-      ...(reservation ? { reservationId: reservation.id } : {}),
-    });
-    return info;
-  }
-
-  /** E09.FR.03: the owner of a cable kept locked after an EV-side unplug gets it back. */
-  private releaseHeldLock(token: IdToken, evseId: number | undefined): boolean {
-    const groupId = this.authorizer.lookupLocal(token.idToken)?.groupId;
-    for (const evse of this.evses.values()) {
-      const h = this.sess.lockHolder(evse.id);
-      if (!h || (evseId !== undefined && evse.id !== evseId)) continue;
-      if (h.idToken === token.idToken || (h.groupId !== undefined && h.groupId === groupId)) {
-        this.sess.releaseLock(evse);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Stop what a token of this group may stop (master pass: every session). True when it stopped something. */
-  private stopByGroup(token: IdToken, info: AuthInfo, evseId: number | undefined): boolean {
-    if (info.groupId === undefined) return false;
-    const here = (s: Session): boolean => s.authorizedAt !== undefined && (evseId === undefined || s.evseId === evseId);
-    if (this.auth.masterPassGroupId !== undefined && info.groupId === this.auth.masterPassGroupId) {
-      // C16.FR.02: without a UI to choose, the master pass stops every ongoing session.
-      const targets = this.sess.all().filter(here);
-      for (const s of targets) void this.sess.end(s.evseId, 'MasterPass', 'StopAuthorized', token);
-      return targets.length > 0;
-    }
-    const mate = this.sess.all().find((s) => here(s) && s.auth?.groupId === info.groupId);
-    if (!mate) return false;
-    void this.sess.end(mate.evseId, 'Local', 'StopAuthorized', token);
-    return true;
+  presentToken(token: IdToken, evseId?: number): Promise<AuthInfo> {
+    return this.tokens.present(token, evseId);
   }
 
   evseFor(token: IdToken, groupId?: string): number | undefined {
-    return this.pickEvse(token, groupId, undefined)?.id;
+    return this.tokens.evseFor(token, groupId);
   }
 
-  /** Where a token without an EVSE goes: its reservation, the EVSE waiting for one, the only one, the first free one. */
-  private pickEvse(token: IdToken, groupId: string | undefined, evseId: number | undefined): Evse | undefined {
-    const takes = (e: Evse): boolean =>
-      e.usable && this.sess.get(e.id)?.authorizedAt === undefined && this.reservations.allows(e.id, token, groupId);
-    if (evseId !== undefined) {
-      const e = this.evses.get(evseId);
-      return e && takes(e) ? e : undefined;
-    }
-    const all = [...this.evses.values()];
-    const reserved = this.reservations.forToken(token, groupId);
-    const bound = reserved ? this.evses.get(reserved.boundEvseId) : undefined;
-    if (bound && takes(bound)) return bound;
-    return (
-      all.find((e) => takes(e) && this.sess.get(e.id) !== undefined && e.plugged) ??
-      all.find((e) => takes(e) && e.plugged && e.connector().status !== 'Finishing') ??
-      (all.length === 1 && takes(all[0]!) ? all[0] : undefined) ??
-      all.find((e) => takes(e) && !e.plugged && this.sess.get(e.id) === undefined)
-    );
-  }
-
-  async requestStart(evseId: number, token: IdToken, opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'> {
-    const evse = this.evses.get(evseId);
-    const free = (): boolean =>
-      evse !== undefined &&
-      this.started &&
-      !this.stopping &&
-      evse.usable &&
-      this.sess.get(evseId)?.authorizedAt === undefined &&
-      this.reservations.allows(evseId, token, opts.groupId);
-    if (!evse || !free()) return 'Rejected';
-    const own = this.sess.findByToken(token.idToken);
-    if (own && own.authorizedAt !== undefined) return 'Rejected';
-    const txProfile = opts.chargingProfile ? { ...opts.chargingProfile, evseId, purpose: 'TxProfile' as const } : undefined;
-    if (txProfile) {
-      delete txProfile.sessionId;
-      const bad = this.chargingProfiles.checkShape(txProfile);
-      if (bad) {
-        this.log.info('remote start refused: its charging profile cannot be installed', { evseId, reason: bad });
-        return 'Rejected';
-      }
-    }
-    if (opts.preAuthorized) {
-      const auth: AuthInfo = { status: 'Accepted', ...(opts.groupId !== undefined ? { groupId: opts.groupId } : {}) };
-      this.grantRemoteStart(evse, token, auth, false, opts, txProfile);
-      return 'Accepted';
-    }
-    // 1.6 §5.11 ("reply with RemoteStartTransaction.conf … and will attempt to start") and 2.0.1
-    // F01.FR.01 ("will first respond to the request and then try to authorize"): the answer does not
-    // wait for the authorization, so an Authorize.req goes after it, as everything the call causes.
-    void this.authorizer
-      .authorize(token, evseId)
-      .then((d) => {
-        if (d.info.status !== 'Accepted' || !free()) {
-          this.log.info('remote start not authorized, no session started', { evseId, status: d.info.status });
-          opts.refused?.();
-          return;
-        }
-        this.grantRemoteStart(evse, token, d.info, d.offline, opts, txProfile);
-      })
-      .catch((err: unknown) => {
-        this.log.error('remote start: authorization failed', { evseId, err: String(err) });
-        opts.refused?.();
-      });
-    return 'Accepted';
-  }
-
-  private grantRemoteStart(
-    evse: Evse,
-    token: IdToken,
-    auth: AuthInfo,
-    offline: boolean,
-    opts: RequestStartOptions,
-    txProfile: ChargingProfile | undefined,
-  ): void {
-    const evseId = evse.id;
-    const reservation = this.reservations.forEvse(evseId);
-    if (reservation) this.reservations.end(reservation.id, 'Used');
-    // With a session open already the TxProfile is in place before the authorization can close the contactor.
-    const openBefore = this.sess.get(evseId) !== undefined;
-    if (txProfile && openBefore) this.chargingProfiles.set(txProfile);
-    this.sess.authorize(evse, {
-      idToken: token,
-      auth,
-      trigger: 'RemoteStart',
-      offline,
-      ...(opts.remoteStartId !== undefined ? { remoteStartId: opts.remoteStartId } : {}),
-      ...(reservation ? { reservationId: reservation.id } : {}),
-    });
-    if (txProfile && !openBefore) this.chargingProfiles.set(txProfile);
+  requestStart(evseId: number, token: IdToken, opts: RequestStartOptions): Promise<'Accepted' | 'Rejected'> {
+    return this.tokens.requestStart(evseId, token, opts);
   }
 
   requestStop(sessionId: string, reason: StopReason, trigger: SessionTrigger): boolean {
@@ -772,91 +584,14 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     return this.reservations.cancel(id);
   }
 
+  /** Smart-charging limit in amperes per phase; undefined = no limit (hardware maximum). */
   setLimit(evseId: number, amps: number | undefined): void {
-    for (const evse of this.evses.values()) {
-      if (evseId !== 0 && evse.id !== evseId) continue;
-      if (amps === undefined) this.manualLimits.delete(evse.id);
-      else this.manualLimits.set(evse.id, Math.max(0, amps));
-      this.applyLimit(evse.id);
-    }
+    this.limits.setLimit(evseId, amps);
   }
 
-  /**
-   * Put the EVSE's phase switch where the profiles want it (one phase, or its wiring). The switch moves
-   * only with no current offered: the limit is held at 0 (the contactor opens in that tick) until the
-   * relay has moved, so a per-phase limit meant for one phase is never offered on three. A switch that
-   * fails keeps the hold, and the next reapply tries again.
-   */
-  private switchPhases(evseId: number, offered: { phases: 1 | 3; phaseToUse?: number } | undefined): void {
-    const sw = this.evses.get(evseId)?.hal.phaseSwitch;
-    if (!sw || this.switchingPhases.has(evseId)) return;
-    const wiring = this.evses.get(evseId)!.hal.phases;
-    const phases = offered?.phases ?? wiring;
-    const line = (offered?.phaseToUse ?? 1) as 1 | 2 | 3;
-    if (sw.phases === phases && (phases === 3 || sw.phase === line)) return;
-    this.switchingPhases.add(evseId);
-    this.applyLimit(evseId);
-    this.log.info('switching phases', { evse: evseId, from: sw.phases, to: phases, ...(phases === 1 ? { phase: line } : {}) });
-    sw.setPhases(phases, line).then(
-      () => {
-        this.switchingPhases.delete(evseId);
-        // What the profiles want may have moved on meanwhile: ask again (switches again if needed).
-        this.chargingProfiles.reapply();
-        this.applyLimit(evseId);
-      },
-      (err: unknown) => {
-        this.log.error('phase switch failed: no current offered on the EVSE until it works', { evse: evseId, err: String(err) });
-        this.clock.setTimeout(() => {
-          this.switchingPhases.delete(evseId);
-          this.chargingProfiles.reapply();
-        }, 10_000);
-      },
-    );
-  }
-
-  /**
-   * The lowest of the manual limit, the charging profiles' one, the external limits on the EVSE and its
-   * share of the site goes to the EVSE (pilot PWM, contactor). The last two are caps no profile lifts.
-   */
-  private applyLimit(evseId: number): void {
-    const evse = this.evses.get(evseId);
-    if (!evse) return;
-    let limit = lowest(this.manualLimits.get(evseId), this.profileLimits.get(evseId), this.externalLimits.capA(evseId), this.siteLimit.capOf(evseId));
-    if (this.switchingPhases.has(evseId)) limit = 0;
-    if (limit !== evse.limit) evse.setLimit(limit);
-    const max = evse.hal.maxCurrentA;
-    const effective = limit === undefined ? max : Math.min(limit, max);
-    if (effective !== (this.toldLimits.get(evseId) ?? max)) {
-      this.toldLimits.set(evseId, effective);
-      this.tell('limit', evseId, effective);
-    }
-  }
-
-  /** What the EVSE would be offered without its share of the site: the share never exceeds it. */
-  private wishA(evseId: number): number {
-    const evse = this.evses.get(evseId);
-    if (!evse) return 0;
-    const pp = evse.hal.pilot.ppAmps;
-    return (
-      lowest(
-        evse.hal.maxCurrentA,
-        this.manualLimits.get(evseId),
-        this.profileLimits.get(evseId),
-        this.externalLimits.capA(evseId),
-        pp !== null && pp > 0 ? pp : undefined,
-      ) ?? evse.hal.maxCurrentA
-    );
-  }
-
-  /**
-   * The local cap a composite schedule reports for an EVSE (0: the whole station): its share while it has
-   * an authorized session, else what all EVSEs may take together; with the external limits on it.
-   */
+  /** See Limits.localCapA. */
   localCapA(evseId: number): number | undefined {
-    const together = this.siteLimit.availableA();
-    if (evseId === 0) return together;
-    const share = this.sess.get(evseId)?.authorizedAt !== undefined ? this.siteLimit.capOf(evseId) : together;
-    return lowest(share, this.externalLimits.capA(evseId));
+    return this.limits.localCapA(evseId);
   }
 
   externalConstraints(): ExternalConstraint[] {
@@ -886,9 +621,3 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   }
 }
 
-/** The lowest of the defined values; undefined when none is. */
-function lowest(...values: (number | undefined)[]): number | undefined {
-  let out: number | undefined;
-  for (const v of values) if (v !== undefined) out = out === undefined ? v : Math.min(out, v);
-  return out;
-}
