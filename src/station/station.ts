@@ -3,12 +3,11 @@
  * reservations, availability and reset. The OCPP adapters subscribe to its events before start().
  */
 import { TypedEmitter } from '../../base/emitter.js';
-import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Clock } from '../../base/clock.js';
 import type { Hal, HalFault, TokenRead } from '../../hal/types.js';
 import type { Logger } from '../../base/logger.js';
-import { probeWrite, type Db } from '../store/db.js';
-import { storageHealth, type StorageFault } from '../store/health.js';
-import { kvDelete, kvGet, kvSet, migrateKv } from '../store/kv.js';
+import type { Db } from '../store/db.js';
+import { migrateKv } from '../store/kv.js';
 import { loadSession, migrateSessions, openSessions, pruneSessions, unreportedEnds } from '../store/sessions.js';
 import { migrateAuthCache } from '../store/auth-cache.js';
 import { migrateLocalList } from '../store/local-list.js';
@@ -47,6 +46,8 @@ import type { ExternalLimits, ExternalConstraint } from './external-limits.js';
 import type { SiteLimit, SiteLimitSettings } from './site-limit.js';
 import { Limits } from './limits.js';
 import { Tokens } from './tokens.js';
+import { StorageGuard } from './storage-guard.js';
+import { AvailabilityAndReset, RESET_STOP } from './availability.js';
 import { DisplayModel } from './display-model.js';
 
 export interface StationDeps {
@@ -72,32 +73,10 @@ export const defaultAuthSettings: AuthSettings = {
   connectionTimeOutS: 120,
 };
 
-/** Wanted availability, persisted; applied to an EVSE once no session runs on it. */
-interface Availability {
-  station: boolean;
-  evses: Record<string, boolean>;
-}
+export { STORAGE_PROBE_MS } from './storage-guard.js';
 
-/** While the storage takes no writes, a probe write is tried this often (station clock). */
-export const STORAGE_PROBE_MS = 10_000;
-
-const KV_AVAILABILITY = 'availability';
-const KV_PENDING_RESET = 'pending-reset';
 /** Ended, reported sessions are kept this long (findSession of recent ones), then pruned at start. */
 const SESSION_KEEP_MS = 90 * 86_400_000;
-
-const RESET_STOP: Record<ResetKind, StopReason> = {
-  Soft: 'SoftReset',
-  Hard: 'HardReset',
-  Immediate: 'ImmediateReset',
-  OnIdle: 'SoftReset',
-};
-const RESET_RESTART: Record<ResetKind, 'HardReset' | 'SoftReset' | 'Immediate'> = {
-  Soft: 'SoftReset',
-  Hard: 'HardReset',
-  Immediate: 'Immediate',
-  OnIdle: 'SoftReset',
-};
 
 export class Station extends TypedEmitter<StationEvents> implements StationApi {
   readonly auth: AuthSettings;
@@ -114,6 +93,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private readonly authorizer: Authorizer;
   private readonly sess: Sessions;
   private readonly reservations: Reservations;
+  /** Wanted availability and resets. */
+  private readonly avail: AvailabilityAndReset;
   /** Presented tokens and remote starts. */
   private readonly tokens: Tokens;
   /** The current limit of each EVSE (manual, profiles, external, site share). */
@@ -125,11 +106,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   readonly siteLimit: SiteLimit;
   /** What the display shows; the adapters feed it the CSMS's messages, tariffs and costs. */
   readonly display?: DisplayModel;
-  private availability: Availability = { station: true, evses: {} };
   private started = false;
   private stopping = false;
-  private resetOnIdle: ResetKind | undefined;
-  private resetting = false;
   private recordedReset: ResetKind | undefined;
   private readonly onToken = (t: TokenRead): void => {
     this.presentToken({ idToken: t.id, type: t.kind })
@@ -145,9 +123,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.tell('fault-cleared', 0, k);
   };
   private readonly onEmergencyStop = (active: boolean): void => this.applyEmergencyStop(active);
-  private storageProbe: TimerHandle | undefined;
-  private readonly onStorageFault = (f: StorageFault): void => this.storageFailed(f);
-  private readonly onStorageRecovered = (): void => this.storageRecovered();
+  /** Charging stops while the database takes no writes, and resumes when it does. */
+  private readonly storage: StorageGuard;
 
   constructor(deps: StationDeps) {
     const log = deps.log.child('station');
@@ -230,6 +207,15 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.chargingProfiles = this.limits.chargingProfiles;
     this.externalLimits = this.limits.externalLimits;
     this.siteLimit = this.limits.siteLimit;
+    this.avail = new AvailabilityAndReset({
+      db: this.db,
+      log,
+      evses: this.evses,
+      sess: this.sess,
+      openForCable: (evse) => this.openForCable(evse),
+      restart: (kind) => this.tell('restart-requested', kind),
+    });
+    this.storage = new StorageGuard({ db: this.db, clock: this.clock, log, evses: this.evses, sess: this.sess, running: () => this.started && !this.stopping });
     this.tokens = new Tokens({
       db: this.db,
       log,
@@ -303,10 +289,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   async start(): Promise<void> {
     for (const m of [migrateKv, migrateSessions, migrateAuthCache, migrateLocalList, migrateReservations, migrateChargingProfiles]) m(this.db);
     pruneSessions(this.db, this.clock.now() - SESSION_KEEP_MS);
-    this.recordedReset = kvGet<ResetKind>(this.db, KV_PENDING_RESET);
-    kvDelete(this.db, KV_PENDING_RESET);
-    this.availability = kvGet<Availability>(this.db, KV_AVAILABILITY) ?? { station: true, evses: {} };
-    for (const evse of this.evses.values()) this.applyAvailability(evse);
+    this.recordedReset = this.avail.load();
     for (const evse of this.evses.values()) await this.metering.read(evse.id);
     await this.recover();
     this.reservations.load();
@@ -325,12 +308,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.hal.reader?.on('fault', this.onReaderFault);
     this.hal.reader?.on('fault-cleared', this.onReaderFaultCleared);
     this.hal.emergencyStop?.on('change', this.onEmergencyStop);
-    storageHealth(this.db).on('fault', this.onStorageFault);
-    storageHealth(this.db).on('recovered', this.onStorageRecovered);
     this.tellUnheardFaults();
-    // A write that failed while the station came up (its event came before anyone listened).
-    const storageFault = storageHealth(this.db).fault;
-    if (storageFault) this.storageFailed(storageFault);
+    // After the faults raised before anyone listened: a write that failed while the station came up counts now.
+    this.storage.start();
     this.log.info('station started', { evses: this.evseIds, lastReset: this.recordedReset });
   }
 
@@ -365,9 +345,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     const trigger: SessionTrigger = ['HardReset', 'SoftReset', 'ImmediateReset', 'Reboot'].includes(reason) ? 'ResetCommand' : 'AbnormalCondition';
     for (const s of this.sess.all()) void this.sess.end(s.evseId, reason, trigger);
     await this.sess.settled();
-    // Records held back by a storage fault: one last try while the adapters still listen. If the
-    // storage still fails, the sessions left open on disk are ended at the next start (PowerLoss).
-    if (storageHealth(this.db).fault && probeWrite(this.db)) this.sess.storageRecovered();
+    this.storage.lastTry();
     this.metering.stop();
     this.chargingProfiles.stop();
     this.siteLimit.stop();
@@ -377,39 +355,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.hal.reader?.off('fault', this.onReaderFault);
     this.hal.reader?.off('fault-cleared', this.onReaderFaultCleared);
     this.hal.emergencyStop?.off('change', this.onEmergencyStop);
-    storageHealth(this.db).off('fault', this.onStorageFault);
-    storageHealth(this.db).off('recovered', this.onStorageRecovered);
-    this.clock.clear(this.storageProbe);
-    this.storageProbe = undefined;
+    this.storage.stop();
     this.display?.stop();
     this.started = false;
-  }
-
-  // ---- storage faults -------------------------------------------------------------------------
-
-  /**
-   * A durable write failed (disk full, I/O error, read-only): no session may run without its records.
-   * Every EVSE takes a high-severity fault (contactor open, Faulted with the reason, no new session),
-   * which ends the running sessions; their ends are kept (Sessions) and reported once writes work.
-   * A probe write on the station clock finds out when.
-   */
-  private storageFailed(f: StorageFault): void {
-    if (!this.started || this.stopping) return;
-    this.log.error('storage fault: the database takes no writes; charging stopped until it does', { file: f.file, code: f.code, err: f.message });
-    const fault = { kind: 'storage-failure' as const, severity: 'high' as const, detail: f.code, vendorCode: f.code };
-    for (const evse of this.evses.values()) evse.raiseFault(fault);
-    this.clock.clear(this.storageProbe);
-    this.storageProbe = this.clock.setInterval(() => probeWrite(this.db), STORAGE_PROBE_MS);
-  }
-
-  private storageRecovered(): void {
-    if (!this.started || this.stopping) return;
-    // Held-back records first: the ends reach the adapters (and their outbox) before the EVSEs are free.
-    if (!this.sess.storageRecovered()) return;
-    this.clock.clear(this.storageProbe);
-    this.storageProbe = undefined;
-    this.log.info('storage works again: the held-back session records are written, the EVSEs are released');
-    for (const evse of this.evses.values()) evse.clearFault('storage-failure');
   }
 
   lastReset(): ResetKind | undefined {
@@ -504,28 +452,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   }
 
   setAvailability(evseId: number, operative: boolean): AvailabilityResult {
-    if (evseId !== 0 && !this.evses.has(evseId)) return 'Rejected';
-    if (evseId === 0) this.availability.station = operative;
-    else this.availability.evses[String(evseId)] = operative;
-    kvSet(this.db, KV_AVAILABILITY, this.availability);
-    let scheduled = false;
-    for (const evse of this.evses.values()) {
-      if (evseId !== 0 && evse.id !== evseId) continue;
-      if (!this.applyAvailability(evse)) scheduled = true;
-    }
-    return scheduled ? 'Scheduled' : 'Accepted';
-  }
-
-  /** Apply the wanted availability unless a running session must end first. True when applied. */
-  private applyAvailability(evse: Evse): boolean {
-    const evseWanted = this.availability.evses[String(evse.id)] ?? true;
-    const stationWanted = this.availability.station;
-    const goingDown = (!evseWanted && evse.evseOperativeSetting) || (!stationWanted && evse.operative);
-    if (goingDown && this.sess.get(evse.id)) return false;
-    evse.setOperative(evseWanted);
-    evse.setStationOperative(stationWanted);
-    this.openForCable(evse);
-    return true;
+    return this.avail.set(evseId, operative);
   }
 
   /** A cable that is in while the EVSE could not take it (unavailable, faulted, reserved) gets its session once it can. */
@@ -535,45 +462,11 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   }
 
   reset(kind: ResetKind, evseId?: number): 'Accepted' | 'Rejected' | 'Scheduled' {
-    if (this.resetting) return 'Rejected';
-    if (evseId !== undefined && evseId !== 0) {
-      if (!this.evses.has(evseId)) return 'Rejected';
-      // An EVSE has no process of its own to restart: resetting it ends its session.
-      if (kind === 'OnIdle' && this.sess.get(evseId)) return 'Scheduled';
-      void this.sess.end(evseId, RESET_STOP[kind], 'ResetCommand');
-      return 'Accepted';
-    }
-    if (kind === 'OnIdle' && !this.idle()) {
-      this.resetOnIdle = kind;
-      return 'Scheduled';
-    }
-    void this.performReset(kind);
-    return 'Accepted';
-  }
-
-  private async performReset(kind: ResetKind): Promise<void> {
-    this.resetting = true;
-    this.resetOnIdle = undefined;
-    // Recorded first: if the process dies while ending sessions, the next start still knows why.
-    kvSet(this.db, KV_PENDING_RESET, kind);
-    for (const s of this.sess.all()) void this.sess.end(s.evseId, RESET_STOP[kind], 'ResetCommand');
-    await this.sess.settled();
-    this.log.info('reset requested', { kind });
-    this.tell('restart-requested', RESET_RESTART[kind]);
+    return this.avail.reset(kind, evseId);
   }
 
   private afterSessionEnd(s: Session): void {
-    const evse = this.evses.get(s.evseId);
-    if (evse && !this.stopping) this.applyAvailability(evse);
-    this.resetIfIdle();
-  }
-
-  private idle(): boolean {
-    return this.sess.all().length === 0;
-  }
-
-  private resetIfIdle(): void {
-    if (this.resetOnIdle && this.idle() && !this.resetting) void this.performReset(this.resetOnIdle);
+    this.avail.sessionEnded(this.evses.get(s.evseId), this.stopping);
   }
 
   reserve(r: Reservation): ReservationResult {
