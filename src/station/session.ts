@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TypedEmitter } from '../../base/emitter.js';
-import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import { commitLazy, type Db } from '../store/db.js';
 import { isStorageError, storageHealth } from '../store/health.js';
@@ -14,16 +14,9 @@ import type { AuthInfo, AuthSettings, ChargingState, IdToken, MeterSample, Sessi
 import type { Evse } from './evse.js';
 import type { LockHolder, SessionFacts } from './evse-status.js';
 import type { Metering } from './metering.js';
+import { SessionTimers } from './session-timers.js';
 
-/**
- * A running session's activity time is checkpointed this often (station clock), and its energy with
- * every meter sample. Those writes skip the fsync (commitLazy): they survive a crash of the process at
- * once, and a power cut from the next FULL commit on (any FULL commit, e.g. the outbox's, makes the
- * earlier WAL frames durable too); every CHECKPOINT_FULL_EVERY-th checkpoint is FULL itself, so a power
- * cut loses at most that many intervals of activity time even on a quiet station.
- */
-export const CHECKPOINT_MS = 30_000;
-const CHECKPOINT_FULL_EVERY = 10;
+export { CHECKPOINT_MS } from './session-timers.js';
 
 export interface SessionDeps {
   db: Db;
@@ -54,9 +47,8 @@ export interface AuthorizeFacts {
 
 export class Sessions extends TypedEmitter<SessionsEvents> {
   private readonly running = new Map<number, Session>();
-  private readonly timeouts = new Map<number, TimerHandle>();
-  private readonly checkpoints = new Map<number, TimerHandle>();
-  private checkpointCount = 0;
+  /** Checkpoints of running sessions and their ConnectionTimeOut. */
+  private readonly timers: SessionTimers;
   private readonly ending = new Set<Promise<void>>();
   private readonly closedWatchers = new Set<(e: SessionEvent) => void>();
   /**
@@ -76,6 +68,11 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
 
   constructor(private readonly d: SessionDeps) {
     super(d.log);
+    this.timers = new SessionTimers({
+      ...d,
+      running: (evseId) => this.running.get(evseId),
+      end: (evseId) => void this.end(evseId, 'Timeout', 'EVConnectTimeout'),
+    });
   }
 
   // ---- the facts the EVSEs read ---------------------------------------------------------------
@@ -200,7 +197,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
       // change (only the event matters), so a power cut loses nothing recovery reads.
       this.changed(s, 'ev-connected', 'CablePluggedIn', 'lazy');
     }
-    this.armTimeout(evse.id);
+    this.timers.armTimeout(evse.id);
   }
 
   evDisconnected(evse: Evse): void {
@@ -260,7 +257,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
       this.changed(s, 'authorized', f.trigger);
     }
     this.setFacts(evse, { authorized: true, deauthorized: false });
-    this.armTimeout(evse.id);
+    this.timers.armTimeout(evse.id);
     return s;
   }
 
@@ -299,7 +296,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     this.closeBy(evse.id, trigger, now);
     this.changed(s, 'started', trigger);
     this.d.metering.startPeriodic(evse.id);
-    this.armCheckpoint(evse.id);
+    this.timers.armCheckpoint(evse.id);
     let everClosed = false;
     const watch = (e: SessionEvent): void => {
       if (e.session.id === s.id && e.type === 'power-path-closed') everClosed = true;
@@ -326,8 +323,8 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     const evse = this.d.evses.get(evseId);
     this.running.delete(evseId);
     if (evse) this.endFacts(evse, s);
-    this.disarmTimeout(evseId);
-    this.disarmCheckpoint(evseId);
+    this.timers.disarmTimeout(evseId);
+    this.timers.disarmCheckpoint(evseId);
     this.d.metering.stopPeriodic(evseId);
     s.endedAt = this.d.clock.now();
     s.stoppedReason = reason;
@@ -462,72 +459,16 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
   noteSample(sample: MeterSample): void {
     const s = this.running.get(sample.evseId);
     if (!s || sample.sessionId !== s.id) return;
-    this.checkpoint(s, sample.reading.energyImportWh);
+    this.timers.checkpoint(s, sample.reading.energyImportWh);
   }
 
-  private checkpoint(s: Session, energyWh?: number): void {
-    s.lastActiveAt = this.d.clock.now();
-    if (energyWh !== undefined && Number.isFinite(energyWh)) s.lastEnergyWh = energyWh;
-    try {
-      if (++this.checkpointCount % CHECKPOINT_FULL_EVERY === 0) saveSession(this.d.db, s);
-      else commitLazy(this.d.db, () => saveSession(this.d.db, s));
-    } catch (err) {
-      // Only the precision of a later power-loss stop is at stake; the session goes on.
-      this.d.log.warn('session checkpoint not written', { session: s.id, err: String(err) });
-    }
-  }
-
-  private armCheckpoint(evseId: number): void {
-    this.disarmCheckpoint(evseId);
-    this.checkpoints.set(
-      evseId,
-      this.d.clock.setInterval(() => {
-        const s = this.running.get(evseId);
-        if (s) this.checkpoint(s);
-      }, CHECKPOINT_MS),
-    );
-  }
-
-  private disarmCheckpoint(evseId: number): void {
-    this.d.clock.clear(this.checkpoints.get(evseId));
-    this.checkpoints.delete(evseId);
+  stopTimers(): void {
+    this.timers.stop();
   }
 
   /** Wait for every end in progress (shutdown). */
   async settled(): Promise<void> {
     await Promise.all([...this.ending]);
-  }
-
-  // ---- ConnectionTimeOut ----------------------------------------------------------------------
-
-  /** Authorized without a cable, or a cable without authorization: wait connectionTimeOutS. */
-  private armTimeout(evseId: number): void {
-    this.disarmTimeout(evseId);
-    const s = this.running.get(evseId);
-    const evse = this.d.evses.get(evseId);
-    if (!s || !evse) return;
-    const waiting = (s.authorizedAt !== undefined) !== evse.plugged;
-    const limitS = this.d.settings.connectionTimeOutS;
-    // Only before the transaction is complete the first time: a running one is not timed out.
-    if (!waiting || limitS <= 0 || (s.authorizedAt !== undefined && s.evConnectedAt !== undefined)) return;
-    this.timeouts.set(
-      evseId,
-      this.d.clock.setTimeout(() => {
-        this.timeouts.delete(evseId);
-        const now = this.running.get(evseId);
-        if (now === s) void this.end(evseId, 'Timeout', 'EVConnectTimeout');
-      }, limitS * 1000),
-    );
-  }
-
-  private disarmTimeout(evseId: number): void {
-    this.d.clock.clear(this.timeouts.get(evseId));
-    this.timeouts.delete(evseId);
-  }
-
-  stopTimers(): void {
-    for (const id of [...this.timeouts.keys()]) this.disarmTimeout(id);
-    for (const id of [...this.checkpoints.keys()]) this.disarmCheckpoint(id);
   }
 
   // ---- persistence and events -----------------------------------------------------------------

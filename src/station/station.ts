@@ -4,7 +4,7 @@
  */
 import { TypedEmitter } from '../../base/emitter.js';
 import type { Clock } from '../../base/clock.js';
-import type { Hal, HalFault, TokenRead } from '../../hal/types.js';
+import type { Hal } from '../../hal/types.js';
 import type { Logger } from '../../base/logger.js';
 import type { Db } from '../store/db.js';
 import { migrateKv } from '../store/kv.js';
@@ -35,9 +35,8 @@ import type {
   UnlockResult,
 } from './api.js';
 import { Authorizer } from './authorization.js';
-import { Evse, type EvseSnapshot } from './evse.js';
+import { Evse } from './evse.js';
 import { SessionFacts } from './evse-status.js';
-import { stopReasonFor } from './faults.js';
 import { Metering } from './metering.js';
 import { Reservations } from './reservations.js';
 import { Sessions } from './session.js';
@@ -46,7 +45,9 @@ import type { ExternalLimits, ExternalConstraint } from './external-limits.js';
 import type { SiteLimit, SiteLimitSettings } from './site-limit.js';
 import { Limits } from './limits.js';
 import { Tokens } from './tokens.js';
+import { EvseReactions } from './evse-reactions.js';
 import { StorageGuard } from './storage-guard.js';
+import { StationInputs } from './station-inputs.js';
 import { AvailabilityAndReset, RESET_STOP } from './availability.js';
 import { DisplayModel } from './display-model.js';
 
@@ -80,21 +81,24 @@ const SESSION_KEEP_MS = 90 * 86_400_000;
 
 export class Station extends TypedEmitter<StationEvents> implements StationApi {
   readonly auth: AuthSettings;
-  private readonly hal: Hal;
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly evses = new Map<number, Evse>();
   /** Per EVSE, the session facts: written by Sessions, read by the EVSE's pilot/contactor layer. */
   private readonly facts = new Map<number, SessionFacts>();
-  /** Faults the EVSEs took from their parts at construction, before anyone listened to the EVSEs. */
-  private readonly unheardFaults = new Map<number, HalFault[]>();
+  /** The card reader and the emergency stop input. */
+  private readonly inputs: StationInputs;
+  /** Charging stops while the database takes no writes, and resumes when it does. */
+  private readonly storage: StorageGuard;
   private readonly metering: Metering;
   private readonly authorizer: Authorizer;
   private readonly sess: Sessions;
   private readonly reservations: Reservations;
   /** Wanted availability and resets. */
   private readonly avail: AvailabilityAndReset;
+  /** What the station does with the EVSEs' snapshots. */
+  private readonly reactions: EvseReactions;
   /** Presented tokens and remote starts. */
   private readonly tokens: Tokens;
   /** The current limit of each EVSE (manual, profiles, external, site share). */
@@ -109,27 +113,9 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
   private started = false;
   private stopping = false;
   private recordedReset: ResetKind | undefined;
-  private readonly onToken = (t: TokenRead): void => {
-    this.presentToken({ idToken: t.id, type: t.kind })
-      .then((info) => {
-        if (info.status !== 'Accepted') this.display?.flash(['Card not accepted', info.personalMessage ?? info.status]);
-      })
-      .catch((err: unknown) => this.log.error('token handling failed', { err: String(err) }));
-  };
-  private readonly onReaderFault = (f: HalFault): void => {
-    this.tell('fault-raised', 0, f);
-  };
-  private readonly onReaderFaultCleared = (k: HalFault['kind']): void => {
-    this.tell('fault-cleared', 0, k);
-  };
-  private readonly onEmergencyStop = (active: boolean): void => this.applyEmergencyStop(active);
-  /** Charging stops while the database takes no writes, and resumes when it does. */
-  private readonly storage: StorageGuard;
-
   constructor(deps: StationDeps) {
     const log = deps.log.child('station');
     super(log);
-    this.hal = deps.hal;
     this.db = deps.db;
     this.clock = deps.clock;
     this.log = log;
@@ -146,7 +132,6 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       });
       this.evses.set(h.id, evse);
       this.facts.set(h.id, facts);
-      if (evse.activeFaults.length > 0) this.unheardFaults.set(h.id, evse.activeFaults);
     }
     const evseList = [...this.evses.values()];
     if (deps.hal.display) this.display = new DisplayModel({ events: this, clock: this.clock, log: log.child('display'), evseIds: [...this.evses.keys()], display: deps.hal.display });
@@ -227,52 +212,22 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       chargingProfiles: this.chargingProfiles,
       running: () => this.started && !this.stopping,
     });
-    for (const evse of evseList) this.wireEvse(evse);
-  }
-
-  private wireEvse(evse: Evse): void {
-    evse.on('snapshot', (snap) => this.onSnapshot(evse, snap));
-  }
-
-  /**
-   * One input of an EVSE, after its contactor was dealt with: first the plug fact goes to the sessions
-   * (so that they record it before the status and charging state that follow from it), then what changed
-   * is told, then the fault, which may end the session.
-   */
-  private onSnapshot(evse: Evse, snap: EvseSnapshot): void {
-    const cause = snap.cause;
-    if (cause.kind === 'pilot') {
-      this.sess.pilotChanged(evse.id, snap.pilot === 'A' ? false : snap.pilot === 'E' || snap.pilot === 'F' ? undefined : true);
-      if (cause.plugChanged && this.started && !this.stopping) {
-        if (snap.plugged) this.onPlugged(evse);
-        else this.sess.evDisconnected(evse);
-      }
-    }
-    this.report(evse);
-    if (cause.kind === 'fault-raised') {
-      const f = cause.fault;
-      this.tell('fault-raised', evse.id, f);
-      if (f.severity === 'high' && this.sess.get(evse.id) && this.started) {
-        void this.sess.end(evse.id, stopReasonFor(f.kind), 'AbnormalCondition');
-      }
-    } else if (cause.kind === 'fault-cleared') {
-      this.tell('fault-cleared', evse.id, cause.fault);
-      this.openForCable(evse);
-    }
-  }
-
-  /** Tell what changed on the EVSE: its status to the adapters, its charging state and power path to its session. */
-  private report(evse: Evse): void {
-    const changes = evse.takeChanges();
-    if (changes.status) this.tell('status', changes.status);
-    if (changes.chargingState !== undefined) this.sess.chargingState(evse.id, changes.chargingState);
-    if (changes.powerPath !== undefined) this.sess.powerPath(evse.id, changes.powerPath);
-  }
-
-  private onPlugged(evse: Evse): void {
-    // A reserved EVSE waits for its token before a session opens (the status stays Reserved).
-    if (!evse.usable || this.reservations.forEvse(evse.id)) return;
-    this.sess.evConnected(evse);
+    this.reactions = new EvseReactions({
+      sess: this.sess,
+      reservations: this.reservations,
+      tell: (event, ...args) => this.tell(event, ...args),
+      started: () => this.started,
+      running: () => this.started && !this.stopping,
+    });
+    for (const evse of evseList) this.reactions.wire(evse);
+    this.inputs = new StationInputs({
+      hal: deps.hal,
+      log,
+      evses: this.evses,
+      display: this.display,
+      presentToken: (t) => this.presentToken(t),
+      tell: (event, ...args) => this.tell(event, ...args),
+    });
   }
 
   /** A failing listener (an adapter bug) is logged by the emitter and never breaks the station's own sequence. */
@@ -296,36 +251,18 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     // Before the EVSEs announce themselves: a zero limit already shows in the first status.
     this.chargingProfiles.start();
     this.siteLimit.start();
-    if (this.hal.emergencyStop?.active) this.applyEmergencyStop(true);
+    this.inputs.applyEmergencyStop();
     this.started = true;
     this.display?.start();
     for (const evse of this.evses.values()) {
       evse.announce();
-      this.report(evse);
+      this.reactions.report(evse);
       this.openForCable(evse);
     }
-    this.hal.reader?.on('token', this.onToken);
-    this.hal.reader?.on('fault', this.onReaderFault);
-    this.hal.reader?.on('fault-cleared', this.onReaderFaultCleared);
-    this.hal.emergencyStop?.on('change', this.onEmergencyStop);
-    this.tellUnheardFaults();
+    this.inputs.start();
     // After the faults raised before anyone listened: a write that failed while the station came up counts now.
     this.storage.start();
     this.log.info('station started', { evses: this.evseIds, lastReset: this.recordedReset });
-  }
-
-  /**
-   * Faults raised before the station listened (drivers raise them while they are created): the EVSEs
-   * hold theirs since construction (contactor rule, Faulted status); the adapters hear of them now,
-   * and the reader's are taken as if their event came now.
-   */
-  private tellUnheardFaults(): void {
-    for (const [id, faults] of this.unheardFaults) {
-      const evse = this.evses.get(id);
-      for (const f of faults) if (evse?.activeFaults.some((a) => a.kind === f.kind)) this.tell('fault-raised', id, f);
-    }
-    this.unheardFaults.clear();
-    for (const f of this.hal.reader?.activeFaults ?? []) this.onReaderFault(f);
   }
 
   /** End the sessions a power cut (or a reset) left open, and report ends that never were. */
@@ -351,10 +288,7 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     this.siteLimit.stop();
     this.sess.stopTimers();
     this.reservations.stopTimers();
-    this.hal.reader?.off('token', this.onToken);
-    this.hal.reader?.off('fault', this.onReaderFault);
-    this.hal.reader?.off('fault-cleared', this.onReaderFaultCleared);
-    this.hal.emergencyStop?.off('change', this.onEmergencyStop);
+    this.inputs.stop();
     this.storage.stop();
     this.display?.stop();
     this.started = false;
@@ -455,11 +389,10 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
     return this.avail.set(evseId, operative);
   }
 
-  /** A cable that is in while the EVSE could not take it (unavailable, faulted, reserved) gets its session once it can. */
   private openForCable(evse: Evse): void {
-    if (!this.started || this.stopping || !evse.plugged || this.sess.cableHandled(evse.id) || this.sess.get(evse.id)) return;
-    this.onPlugged(evse);
+    this.reactions.openForCable(evse);
   }
+
 
   reset(kind: ResetKind, evseId?: number): 'Accepted' | 'Rejected' | 'Scheduled' {
     return this.avail.reset(kind, evseId);
@@ -489,13 +422,6 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
 
   externalConstraints(): ExternalConstraint[] {
     return this.externalLimits.list();
-  }
-
-  private applyEmergencyStop(active: boolean): void {
-    for (const evse of this.evses.values()) {
-      if (active) evse.raiseFault({ kind: 'emergency-stop', severity: 'high', vendorCode: 'EmergencyStop' });
-      else evse.clearFault('emergency-stop');
-    }
   }
 
   // ---- metering -------------------------------------------------------------------------------
