@@ -8,7 +8,7 @@ import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import type { Hal, MeterReading } from '../../hal/types.js';
 import type { Db } from '../store/db.js';
-import type { ExternalLimitChange, Session } from './api.js';
+import type { ExternalLimitChange, Session, SessionEvent } from './api.js';
 import type { Evse } from './evse.js';
 import { SmartCharging } from './smart-charging.js';
 import { CappedSmartCharging } from './composite-cap.js';
@@ -98,6 +98,16 @@ export class Limits {
         this.applyLimit(id);
       },
     }, (id) => this.localCapA(id));
+  }
+
+  /** A session fact (told to the adapters already): the site shares and the profiles follow it. */
+  sessionFact(e: SessionEvent): void {
+    // Shared anew before the EVSE acts on the fact: an authorization finds its share in place
+    // (the session is authorized before the EVSE is, see Sessions.authorize).
+    if (e.type === 'started' || e.type === 'authorized' || e.type === 'ended' || e.type === 'deauthorized') this.siteLimit.rebalance();
+    // After the adapters heard of it: a limit change it causes follows the session fact.
+    if (e.type === 'ended') this.chargingProfiles.sessionEnded(e.session.id);
+    else if (e.type === 'started' || e.type === 'authorized' || e.type === 'ev-connected') this.chargingProfiles.reapply();
   }
 
   setLimit(evseId: number, amps: number | undefined): void {

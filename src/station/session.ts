@@ -15,6 +15,7 @@ import type { Evse } from './evse.js';
 import type { LockHolder, SessionFacts } from './evse-status.js';
 import type { Metering } from './metering.js';
 import { SessionTimers } from './session-timers.js';
+import { Closings } from './session-closing.js';
 
 export { CHECKPOINT_MS } from './session-timers.js';
 
@@ -51,11 +52,8 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
   private readonly timers: SessionTimers;
   private readonly ending = new Set<Promise<void>>();
   private readonly closedWatchers = new Set<(e: SessionEvent) => void>();
-  /**
-   * Ended sessions (by id) waiting for their 'closed' milestone: until the cable leaves or a new session
-   * takes the EVSE. `closedBy` holds that fact while the end is still being reported.
-   */
-  private readonly unclosed = new Map<string, { s: Session; reported: boolean; closedBy?: { trigger: SessionTrigger; at: number } }>();
+  /** Ended sessions waiting for their 'closed' milestone. */
+  private readonly closings: Closings;
   /**
    * While the storage takes no writes: the sessions whose latest state is not on disk (written first
    * when writes work again), and the ends not reported yet with their trigger (reported then: the
@@ -73,6 +71,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
       running: (evseId) => this.running.get(evseId),
       end: (evseId) => void this.end(evseId, 'Timeout', 'EVConnectTimeout'),
     });
+    this.closings = new Closings((e) => this.emit('event', e));
   }
 
   // ---- the facts the EVSEs read ---------------------------------------------------------------
@@ -203,7 +202,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
   evDisconnected(evse: Evse): void {
     const s = this.running.get(evse.id);
     if (!s) {
-      this.cableLeft(evse.id);
+      this.closings.closeBy(evse.id, 'EVDeparted', this.d.clock.now());
       return;
     }
     if (s.authorizedAt === undefined || this.d.settings.stopTxOnEVSideDisconnect) {
@@ -293,7 +292,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     s.chargingState = evse.chargingState();
     // The last session's cable is taken by this one: that session is closed just before this one starts
     // (the EVSE is busy with this one already, e.g. for a Reset OnIdle waiting on the closed one).
-    this.closeBy(evse.id, trigger, now);
+    this.closings.closeBy(evse.id, trigger, now);
     this.changed(s, 'started', trigger);
     this.d.metering.startPeriodic(evse.id);
     this.timers.armCheckpoint(evse.id);
@@ -335,7 +334,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     if (cached !== undefined) s.meterStopWh = cached;
     this.save(s);
     this.finishing.add(s.id);
-    this.waitForClose(s, evse);
+    this.closings.ended(s, evse?.plugged ?? false, s.endedAt ?? this.d.clock.now());
     const done = this.finishEnd(s, trigger);
     this.ending.add(done);
     void done.finally(() => this.ending.delete(done));
@@ -364,45 +363,6 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     });
   }
 
-  /** An ended session waits for its 'closed' milestone: the cable leaving, or at once (after the end) when it is out. */
-  private waitForClose(s: Session, evse: Evse | undefined): void {
-    const at = s.endedAt ?? this.d.clock.now();
-    this.unclosed.set(s.id, { s, reported: false, ...(evse?.plugged ? {} : { closedBy: { trigger: 'EVDeparted' as const, at } }) });
-  }
-
-  /** The session's 'ended' was reported: a close that came first follows it now. */
-  private reportedEnd(s: Session): void {
-    const c = this.unclosed.get(s.id);
-    if (!c || c.reported) return;
-    c.reported = true;
-    if (c.closedBy) this.tellClosed(s.id);
-  }
-
-  /** The cable left an EVSE without a running session: the last ended session is closed. */
-  private cableLeft(evseId: number): void {
-    this.closeBy(evseId, 'EVDeparted', this.d.clock.now());
-  }
-
-  /**
-   * The 'closed' milestone of the EVSE's last ended session, if it still waits for one: the cable left
-   * (trigger EVDeparted) or another session took the EVSE (that session's opening trigger). It comes after
-   * the session's 'ended' report; a fact that comes first is kept until then.
-   */
-  private closeBy(evseId: number, trigger: SessionTrigger, at: number): void {
-    for (const [id, c] of [...this.unclosed]) {
-      if (c.s.evseId !== evseId) continue;
-      c.closedBy ??= { trigger, at };
-      if (c.reported) this.tellClosed(id);
-    }
-  }
-
-  private tellClosed(sessionId: string): void {
-    const c = this.unclosed.get(sessionId);
-    if (!c?.closedBy) return;
-    this.unclosed.delete(sessionId);
-    const { trigger, at } = c.closedBy;
-    this.emit('event', { type: 'closed', trigger, at, session: { ...structuredClone(c.s), chargingState: 'Idle' } });
-  }
 
   /**
    * End a session the last run left open (power cut, crash, reset) and report it: it ended when the
@@ -420,7 +380,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     saveSession(this.d.db, s);
     const evse = this.d.evses.get(s.evseId);
     if (evse) this.endFacts(evse, s);
-    this.waitForClose(s, evse);
+    this.closings.ended(s, evse?.plugged ?? false, s.endedAt ?? this.d.clock.now());
     this.report(s, trigger);
   }
 
@@ -437,7 +397,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     }
     // A recovered end is told at the time it happened, not at the time of the restart.
     this.emitEvent('ended', trigger, s, s.endedAt);
-    this.reportedEnd(s);
+    this.closings.reported(s);
     if (this.storageFaulted) {
       // A listener's write failed with this event (its transaction message may not be queued): not
       // marked reported, so storageRecovered() reports it again, even if the next write would work.

@@ -157,13 +157,8 @@ export class Station extends TypedEmitter<StationEvents> implements StationApi {
       afterEnd: (s) => this.afterSessionEnd(s),
     });
     this.sess.on('event', (e) => {
-        this.tell('session', e);
-        // Shared anew before the EVSE acts on the fact: an authorization finds its share in place
-        // (the session is authorized before the EVSE is, see Sessions.authorize).
-        if (e.type === 'started' || e.type === 'authorized' || e.type === 'ended' || e.type === 'deauthorized') this.siteLimit.rebalance();
-        // After the adapters heard of it: a limit change it causes follows the session fact.
-        if (e.type === 'ended') this.chargingProfiles.sessionEnded(e.session.id);
-        else if (e.type === 'started' || e.type === 'authorized' || e.type === 'ev-connected') this.chargingProfiles.reapply();
+      this.tell('session', e);
+      this.limits.sessionFact(e);
     });
     this.reservations = new Reservations({
       db: this.db,
