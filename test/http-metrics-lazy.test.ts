@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { Histogram, Registry } from 'prom-client';
-import { VirtualClock } from '../hal/clock.js';
+import { VirtualClock } from '../base/clock.js';
 import { CallTally, LATENCY_BUCKETS } from '../src/http/call-tally.js';
 import { latencyHistogram } from '../src/http/metrics.js';
 import { startCsms } from './support/csms.js';

@@ -16,6 +16,7 @@ import type { EvseHal, FaultEvents, FaultSource, HalFault, HalFaultKind, MeterRe
 import type { Logger } from '../../base/logger.js';
 import type { ChargingState, ConnectorState } from './api.js';
 import { Contactor } from './contactor.js';
+import { LockControl } from './connector-lock.js';
 import { connectorStatus, MIN_PWM_AMPS, sameStatus, type SessionView } from './evse-status.js';
 
 export { COMM_RETRY_MS, FEEDBACK_SETTLE_MS } from './contactor.js';
@@ -76,6 +77,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
   private readonly session: SessionView;
   private readonly keepLockedOnEvUnplug: () => boolean;
   private readonly contactor: Contactor;
+  private readonly lockControl: LockControl;
 
   private pilotState: PilotState;
   private isPlugged: boolean;
@@ -88,8 +90,6 @@ export class Evse extends TypedEmitter<EvseEvents> {
   private stopped = false;
   private limitA: number | undefined;
   private readonly faults = new Map<HalFaultKind, HalFault>();
-  private locking = false;
-  private unlocking = false;
   private sessionWasActive = false;
   private lastStatus: ConnectorState | undefined;
   private lastChargingState: ChargingState | undefined;
@@ -114,6 +114,16 @@ export class Evse extends TypedEmitter<EvseEvents> {
       clear: (k) => this.clearFault(k),
       fault: (k) => this.faults.get(k),
       stopped: () => this.stopped,
+    });
+    this.lockControl = new LockControl({
+      evseId: this.id,
+      lock: o.hal.lock,
+      log: o.log,
+      contactorClosed: () => this.hal.contactor.commanded,
+      hasFault: (k) => this.faults.has(k),
+      raise: (f) => this.raiseFault(f),
+      clear: (k) => this.clearFault(k),
+      confirmed: () => this.update(),
     });
     this.wire();
     // Whatever the outputs were left at, start from the safe state.
@@ -311,7 +321,7 @@ export class Evse extends TypedEmitter<EvseEvents> {
     if (!close && relay.commanded) this.command(false);
     this.applyPwm();
     if (close && !relay.commanded) this.command(true);
-    this.applyLock();
+    this.lockControl.apply(this.lockWanted());
     if (this.sessionWasActive && !this.session.active) this.contactor.forgetStuckOpen();
     this.sessionWasActive = this.session.active;
     this.emit('snapshot', {
@@ -357,45 +367,9 @@ export class Evse extends TypedEmitter<EvseEvents> {
     return this.isPlugged || (this.session.sawEv && this.keepLockedOnEvUnplug());
   }
 
-  private applyLock(): void {
-    const lock = this.hal.lock;
-    if (!lock) return;
-    const want = this.lockWanted();
-    if (want && !lock.locked && !this.locking && !this.faults.has('lock-failure')) {
-      this.locking = true;
-      lock
-        .lock()
-        .then((ok) => {
-          this.locking = false;
-          if (!ok && !this.faults.has('lock-failure')) this.raiseFault({ kind: 'lock-failure', severity: 'low', detail: 'lock did not confirm' });
-          else this.update();
-        })
-        .catch((err: unknown) => {
-          this.locking = false;
-          this.raiseFault({ kind: 'lock-failure', severity: 'low', detail: String(err) });
-        });
-    } else if (!want && lock.locked && !this.unlocking && !this.hal.contactor.commanded) {
-      void this.unlockNow();
-    }
-  }
-
   /** Unlock the connector (also the UnlockConnector command). Never while the contactor is closed. */
-  async unlockNow(): Promise<boolean> {
-    const lock = this.hal.lock;
-    if (!lock) return false;
-    if (this.hal.contactor.commanded) return false;
-    this.unlocking = true;
-    try {
-      const ok = await lock.unlock();
-      // An unlock clears a lock fault: the next lock attempt may succeed.
-      if (ok) this.clearFault('lock-failure');
-      return ok;
-    } catch (err) {
-      this.log.error('unlock failed', { evse: this.id, err: String(err) });
-      return false;
-    } finally {
-      this.unlocking = false;
-    }
+  unlockNow(): Promise<boolean> {
+    return this.lockControl.unlock();
   }
 
   private pilotFault(): boolean {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TypedEmitter } from '../../base/emitter.js';
-import type { Clock, TimerHandle } from '../../base/clock.js';
+import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import { commitLazy, type Db } from '../store/db.js';
 import { isStorageError, storageHealth } from '../store/health.js';
@@ -14,16 +14,10 @@ import type { AuthInfo, AuthSettings, ChargingState, IdToken, MeterSample, Sessi
 import type { Evse } from './evse.js';
 import type { LockHolder, SessionFacts } from './evse-status.js';
 import type { Metering } from './metering.js';
+import { SessionTimers } from './session-timers.js';
+import { Closings } from './session-closing.js';
 
-/**
- * A running session's activity time is checkpointed this often (station clock), and its energy with
- * every meter sample. Those writes skip the fsync (commitLazy): they survive a crash of the process at
- * once, and a power cut from the next FULL commit on (any FULL commit, e.g. the outbox's, makes the
- * earlier WAL frames durable too); every CHECKPOINT_FULL_EVERY-th checkpoint is FULL itself, so a power
- * cut loses at most that many intervals of activity time even on a quiet station.
- */
-export const CHECKPOINT_MS = 30_000;
-const CHECKPOINT_FULL_EVERY = 10;
+export { CHECKPOINT_MS } from './session-timers.js';
 
 export interface SessionDeps {
   db: Db;
@@ -54,16 +48,12 @@ export interface AuthorizeFacts {
 
 export class Sessions extends TypedEmitter<SessionsEvents> {
   private readonly running = new Map<number, Session>();
-  private readonly timeouts = new Map<number, TimerHandle>();
-  private readonly checkpoints = new Map<number, TimerHandle>();
-  private checkpointCount = 0;
+  /** Checkpoints of running sessions and their ConnectionTimeOut. */
+  private readonly timers: SessionTimers;
   private readonly ending = new Set<Promise<void>>();
   private readonly closedWatchers = new Set<(e: SessionEvent) => void>();
-  /**
-   * Ended sessions (by id) waiting for their 'closed' milestone: until the cable leaves or a new session
-   * takes the EVSE. `closedBy` holds that fact while the end is still being reported.
-   */
-  private readonly unclosed = new Map<string, { s: Session; reported: boolean; closedBy?: { trigger: SessionTrigger; at: number } }>();
+  /** Ended sessions waiting for their 'closed' milestone. */
+  private readonly closings: Closings;
   /**
    * While the storage takes no writes: the sessions whose latest state is not on disk (written first
    * when writes work again), and the ends not reported yet with their trigger (reported then: the
@@ -76,6 +66,12 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
 
   constructor(private readonly d: SessionDeps) {
     super(d.log);
+    this.timers = new SessionTimers({
+      ...d,
+      running: (evseId) => this.running.get(evseId),
+      end: (evseId) => void this.end(evseId, 'Timeout', 'EVConnectTimeout'),
+    });
+    this.closings = new Closings((e) => this.emit('event', e));
   }
 
   // ---- the facts the EVSEs read ---------------------------------------------------------------
@@ -200,13 +196,13 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
       // change (only the event matters), so a power cut loses nothing recovery reads.
       this.changed(s, 'ev-connected', 'CablePluggedIn', 'lazy');
     }
-    this.armTimeout(evse.id);
+    this.timers.armTimeout(evse.id);
   }
 
   evDisconnected(evse: Evse): void {
     const s = this.running.get(evse.id);
     if (!s) {
-      this.cableLeft(evse.id);
+      this.closings.closeBy(evse.id, 'EVDeparted', this.d.clock.now());
       return;
     }
     if (s.authorizedAt === undefined || this.d.settings.stopTxOnEVSideDisconnect) {
@@ -260,7 +256,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
       this.changed(s, 'authorized', f.trigger);
     }
     this.setFacts(evse, { authorized: true, deauthorized: false });
-    this.armTimeout(evse.id);
+    this.timers.armTimeout(evse.id);
     return s;
   }
 
@@ -296,10 +292,10 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     s.chargingState = evse.chargingState();
     // The last session's cable is taken by this one: that session is closed just before this one starts
     // (the EVSE is busy with this one already, e.g. for a Reset OnIdle waiting on the closed one).
-    this.closeBy(evse.id, trigger, now);
+    this.closings.closeBy(evse.id, trigger, now);
     this.changed(s, 'started', trigger);
     this.d.metering.startPeriodic(evse.id);
-    this.armCheckpoint(evse.id);
+    this.timers.armCheckpoint(evse.id);
     let everClosed = false;
     const watch = (e: SessionEvent): void => {
       if (e.session.id === s.id && e.type === 'power-path-closed') everClosed = true;
@@ -326,8 +322,8 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     const evse = this.d.evses.get(evseId);
     this.running.delete(evseId);
     if (evse) this.endFacts(evse, s);
-    this.disarmTimeout(evseId);
-    this.disarmCheckpoint(evseId);
+    this.timers.disarmTimeout(evseId);
+    this.timers.disarmCheckpoint(evseId);
     this.d.metering.stopPeriodic(evseId);
     s.endedAt = this.d.clock.now();
     s.stoppedReason = reason;
@@ -338,7 +334,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     if (cached !== undefined) s.meterStopWh = cached;
     this.save(s);
     this.finishing.add(s.id);
-    this.waitForClose(s, evse);
+    this.closings.ended(s, evse?.plugged ?? false, s.endedAt ?? this.d.clock.now());
     const done = this.finishEnd(s, trigger);
     this.ending.add(done);
     void done.finally(() => this.ending.delete(done));
@@ -367,45 +363,6 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     });
   }
 
-  /** An ended session waits for its 'closed' milestone: the cable leaving, or at once (after the end) when it is out. */
-  private waitForClose(s: Session, evse: Evse | undefined): void {
-    const at = s.endedAt ?? this.d.clock.now();
-    this.unclosed.set(s.id, { s, reported: false, ...(evse?.plugged ? {} : { closedBy: { trigger: 'EVDeparted' as const, at } }) });
-  }
-
-  /** The session's 'ended' was reported: a close that came first follows it now. */
-  private reportedEnd(s: Session): void {
-    const c = this.unclosed.get(s.id);
-    if (!c || c.reported) return;
-    c.reported = true;
-    if (c.closedBy) this.tellClosed(s.id);
-  }
-
-  /** The cable left an EVSE without a running session: the last ended session is closed. */
-  private cableLeft(evseId: number): void {
-    this.closeBy(evseId, 'EVDeparted', this.d.clock.now());
-  }
-
-  /**
-   * The 'closed' milestone of the EVSE's last ended session, if it still waits for one: the cable left
-   * (trigger EVDeparted) or another session took the EVSE (that session's opening trigger). It comes after
-   * the session's 'ended' report; a fact that comes first is kept until then.
-   */
-  private closeBy(evseId: number, trigger: SessionTrigger, at: number): void {
-    for (const [id, c] of [...this.unclosed]) {
-      if (c.s.evseId !== evseId) continue;
-      c.closedBy ??= { trigger, at };
-      if (c.reported) this.tellClosed(id);
-    }
-  }
-
-  private tellClosed(sessionId: string): void {
-    const c = this.unclosed.get(sessionId);
-    if (!c?.closedBy) return;
-    this.unclosed.delete(sessionId);
-    const { trigger, at } = c.closedBy;
-    this.emit('event', { type: 'closed', trigger, at, session: { ...structuredClone(c.s), chargingState: 'Idle' } });
-  }
 
   /**
    * End a session the last run left open (power cut, crash, reset) and report it: it ended when the
@@ -423,7 +380,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     saveSession(this.d.db, s);
     const evse = this.d.evses.get(s.evseId);
     if (evse) this.endFacts(evse, s);
-    this.waitForClose(s, evse);
+    this.closings.ended(s, evse?.plugged ?? false, s.endedAt ?? this.d.clock.now());
     this.report(s, trigger);
   }
 
@@ -440,7 +397,7 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
     }
     // A recovered end is told at the time it happened, not at the time of the restart.
     this.emitEvent('ended', trigger, s, s.endedAt);
-    this.reportedEnd(s);
+    this.closings.reported(s);
     if (this.storageFaulted) {
       // A listener's write failed with this event (its transaction message may not be queued): not
       // marked reported, so storageRecovered() reports it again, even if the next write would work.
@@ -462,72 +419,16 @@ export class Sessions extends TypedEmitter<SessionsEvents> {
   noteSample(sample: MeterSample): void {
     const s = this.running.get(sample.evseId);
     if (!s || sample.sessionId !== s.id) return;
-    this.checkpoint(s, sample.reading.energyImportWh);
+    this.timers.checkpoint(s, sample.reading.energyImportWh);
   }
 
-  private checkpoint(s: Session, energyWh?: number): void {
-    s.lastActiveAt = this.d.clock.now();
-    if (energyWh !== undefined && Number.isFinite(energyWh)) s.lastEnergyWh = energyWh;
-    try {
-      if (++this.checkpointCount % CHECKPOINT_FULL_EVERY === 0) saveSession(this.d.db, s);
-      else commitLazy(this.d.db, () => saveSession(this.d.db, s));
-    } catch (err) {
-      // Only the precision of a later power-loss stop is at stake; the session goes on.
-      this.d.log.warn('session checkpoint not written', { session: s.id, err: String(err) });
-    }
-  }
-
-  private armCheckpoint(evseId: number): void {
-    this.disarmCheckpoint(evseId);
-    this.checkpoints.set(
-      evseId,
-      this.d.clock.setInterval(() => {
-        const s = this.running.get(evseId);
-        if (s) this.checkpoint(s);
-      }, CHECKPOINT_MS),
-    );
-  }
-
-  private disarmCheckpoint(evseId: number): void {
-    this.d.clock.clear(this.checkpoints.get(evseId));
-    this.checkpoints.delete(evseId);
+  stopTimers(): void {
+    this.timers.stop();
   }
 
   /** Wait for every end in progress (shutdown). */
   async settled(): Promise<void> {
     await Promise.all([...this.ending]);
-  }
-
-  // ---- ConnectionTimeOut ----------------------------------------------------------------------
-
-  /** Authorized without a cable, or a cable without authorization: wait connectionTimeOutS. */
-  private armTimeout(evseId: number): void {
-    this.disarmTimeout(evseId);
-    const s = this.running.get(evseId);
-    const evse = this.d.evses.get(evseId);
-    if (!s || !evse) return;
-    const waiting = (s.authorizedAt !== undefined) !== evse.plugged;
-    const limitS = this.d.settings.connectionTimeOutS;
-    // Only before the transaction is complete the first time: a running one is not timed out.
-    if (!waiting || limitS <= 0 || (s.authorizedAt !== undefined && s.evConnectedAt !== undefined)) return;
-    this.timeouts.set(
-      evseId,
-      this.d.clock.setTimeout(() => {
-        this.timeouts.delete(evseId);
-        const now = this.running.get(evseId);
-        if (now === s) void this.end(evseId, 'Timeout', 'EVConnectTimeout');
-      }, limitS * 1000),
-    );
-  }
-
-  private disarmTimeout(evseId: number): void {
-    this.d.clock.clear(this.timeouts.get(evseId));
-    this.timeouts.delete(evseId);
-  }
-
-  stopTimers(): void {
-    for (const id of [...this.timeouts.keys()]) this.disarmTimeout(id);
-    for (const id of [...this.checkpoints.keys()]) this.disarmCheckpoint(id);
   }
 
   // ---- persistence and events -----------------------------------------------------------------
