@@ -86,3 +86,23 @@ test('issue 12 point 7 / A04: a SecurityEventNotification queued before the CSMS
     await csms.close();
   }
 });
+
+test('issue 12 point 7 / B01.FR.06 / E: the Ended(PowerLoss) of a transaction a power cut left open, queued at the next start before the BootNotification answer, is sent in the CSMS time', async () => {
+  const s = await startV201Station({ csmsClockOffsetMs: HOUR });
+  try {
+    const from = s.clock.now();
+    await s.until('boot', () => s.adapter.ctx.registration === 'Accepted');
+    await startCharging(s);
+    await s.run(5_000);
+    await s.restart();
+    await s.until('Ended', () => s.calls<{ eventType: string }>('TransactionEvent').some((t) => t.eventType === 'Ended'));
+    const to = s.clock.now();
+    const end = s.calls<Stamped & { eventType: string; transactionInfo: { stoppedReason?: string } }>('TransactionEvent').find((t) => t.eventType === 'Ended')!;
+    assert.equal(end.transactionInfo.stoppedReason, 'PowerLoss');
+    assertCsmsTime('Ended(PowerLoss)', end.timestamp, from, to);
+    assert.ok(end.meterValue?.length, 'Ended carries its Transaction.End value');
+    for (const mv of end.meterValue ?? []) assertCsmsTime('Ended(PowerLoss) meterValue', mv.timestamp, from, to);
+  } finally {
+    await s.close();
+  }
+});

@@ -89,6 +89,11 @@ export class V16TransactionRepo {
     this.db.prepare('UPDATE v16_transactions SET stop_queued = 1 WHERE session_id = ?').run(sessionId);
   }
 
+  /** Every transaction not forgotten yet (its StopTransaction not answered or given up), oldest first. */
+  all(): V16TxRow[] {
+    return (this.db.prepare('SELECT * FROM v16_transactions ORDER BY started_at').all() as RawRow[]).map(toRow);
+  }
+
   /** Transactions whose StopTransaction has not been queued yet. */
   open(): V16TxRow[] {
     return (this.db.prepare('SELECT * FROM v16_transactions WHERE stop_queued = 0').all() as RawRow[]).map(toRow);

@@ -28,6 +28,15 @@ export class CsmsTime {
     return new Date(ms + this.offset).toISOString();
   }
 
+  /**
+   * A timestamp made in station time (e.g. a queued message, stamped before the CSMS's time was known or
+   * in an earlier run) as the CSMS's time now; one that does not parse is left as it is.
+   */
+  rebaseIso(stationIso: string): string {
+    const t = Date.parse(stationIso);
+    return Number.isFinite(t) ? new Date(t + this.offset).toISOString() : stationIso;
+  }
+
   /** A CSMS time (ISO 8601) as station time in epoch ms; NaN when it does not parse. */
   fromIso(s: string): number {
     return Date.parse(s) - this.offset;

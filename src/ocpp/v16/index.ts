@@ -24,6 +24,7 @@ import { securityBlock, V16Security } from './security.js';
 import { smartChargingBlock } from './smart-charging.js';
 import { StatusReporter } from './status.js';
 import { Transactions, transactionsBlock } from './transactions.js';
+import type { V16TxRecords } from './tx-record.js';
 
 export { readV16LinkSettings } from './configuration.js';
 export type { DataTransferHandler } from './data-transfer.js';
@@ -52,6 +53,8 @@ const BLOCKS: readonly V16Block[] = [
 export interface V16Adapter extends OcppAdapter {
   readonly configuration: V16Configuration;
   readonly registration: RegistrationState;
+  /** One record per 1.6 transaction (tx-record.ts). */
+  readonly txRecords: V16TxRecords;
   /** Answer DataTransfer.req of this vendorId (others get UnknownVendorId, spec 4.3). */
   onDataTransfer(vendorId: string, handler: DataTransferHandler): void;
   /** A charge-point-initiated DataTransfer (spec 4.3); rejects when not Accepted. */
@@ -70,6 +73,9 @@ class V16AdapterImpl implements V16Adapter {
   readonly configuration: V16Configuration;
   private readonly kit: AdapterKit<V16Messages, BeforeBoot>;
   private readonly parts: V16Parts;
+  get txRecords(): V16TxRecords {
+    return this.parts.tx.records;
+  }
   private started = false;
 
   constructor(deps: AdapterDeps) {
@@ -103,7 +109,7 @@ class V16AdapterImpl implements V16Adapter {
     const ctx = (block: string): V16BlockContext => v16Context(this.kit.context(block), this.configuration, () => this.parts);
     const status = new StatusReporter(ctx('availability'), (connectorId) => tx.startPending(connectorId));
     const conflicts = new LocalListConflicts(ctx('authorization'), (info) => status.localListConflict(info));
-    const invalidId = new InvalidIdEnergy(ctx('tx'), (sessionId) => tx.repo.get(sessionId)?.meterStart);
+    const invalidId = new InvalidIdEnergy(ctx('tx'), (sessionId) => tx.records.get(sessionId)?.meterStart);
     const txLog = ctx('tx').log;
     const tx: Transactions = new Transactions(ctx('tx'), {
       idTagInfo: (idTag, info, source) => guard(txLog, 'LocalListConflict check', () => conflicts.check(idTag, info, source)),

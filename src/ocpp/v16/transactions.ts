@@ -12,16 +12,30 @@
  *
  * A session recovered after a power cut arrives as 'ended' (PowerLoss): StartTransaction is queued
  * first if it never went out, then StopTransaction.
+ *
+ * Each transaction has one record (tx-record.ts), rebuilt from v16_transactions at start.
+ *
+ * Time: the queued messages (StartTransaction, MeterValues, StopTransaction and its transactionData)
+ * keep station time and their preparers tell them in the CSMS's time when they are sent. Nothing queued
+ * goes out before an accepted BootNotification, which gives that time, so a message queued before it
+ * (the Start / Stop of a session a power cut left open) or in an earlier run carries the CSMS's time too.
  */
 import type { MeterSample, Session, SessionEvent, StopReason, AuthInfo } from '../../station/api.js';
 import type { MeterReading } from '../../station/api.js';
-import { V16TransactionRepo, type V16TxRow } from '../../store/v16-transactions.js';
+import { V16TransactionRepo } from '../../store/v16-transactions.js';
 import type { OutboxMessage } from '../link.js';
 import type { QueuedMessage } from '../messages/typed-link.js';
-import type { StartTransactionRequest, StartTransactionResponse, StopTransactionRequest, V16Messages } from '../messages/v16.js';
+import type {
+  MeterValuesRequest,
+  StartTransactionRequest,
+  StartTransactionResponse,
+  StopTransactionRequest,
+  V16Messages,
+} from '../messages/v16.js';
 import { connectorOf, type V16Block, type V16Context } from './context.js';
 import { parseMeasurandList, type MeasurandItem } from './measurands.js';
 import { meterValue, thin, type MeterValue, type ReadingContext } from './meter-values.js';
+import { V16TxRecords, type V16Tx } from './tx-record.js';
 
 export type V16Reason =
   | 'EmergencyStop'
@@ -77,6 +91,9 @@ export function authInfoOf(info: IdTagInfo, fromIso: (iso: string) => number): A
 
 const PLACEHOLDER_TX_ID = -1;
 
+/** Station time, as the transaction messages are queued (see the file comment). */
+const stationIso = (ms: number): string => new Date(ms).toISOString();
+
 /** What other parts of the adapter do with the Central System's answers about idTags. */
 export interface TransactionHooks {
   /** Every idTagInfo of Start/StopTransaction.conf (LocalListConflict check). */
@@ -88,21 +105,21 @@ export interface TransactionHooks {
 }
 
 export class Transactions {
-  readonly repo: V16TransactionRepo;
+  /** One record per transaction, rebuilt from v16_transactions. */
+  readonly records: V16TxRecords;
   private readonly last = new Map<number, MeterSample>();
-  /** Session id → connector of the StartTransactions queued in this run and not answered yet. */
-  private readonly unansweredStarts = new Map<string, number>();
 
   constructor(
     private readonly ctx: V16Context,
     private readonly hooks: TransactionHooks = {},
   ) {
-    this.repo = new V16TransactionRepo(ctx.db);
+    this.records = new V16TxRecords(new V16TransactionRepo(ctx.db));
   }
 
   /** Register the outbox callbacks; they also serve messages queued before a restart. */
   attach(): void {
     const { link } = this.ctx;
+    this.records.load();
     link.onQueuedResult('StartTransaction', (m, r) => {
       try {
         this.onStartResult(m, r);
@@ -116,11 +133,24 @@ export class Transactions {
         this.remember(m.payload.idTag, info);
         this.hooks.idTagInfo?.(m.payload.idTag, info, 'StopTransaction');
       }
-      if (m.txKey) this.repo.delete(m.txKey);
+      if (m.txKey) this.records.close(m.txKey);
     });
-    const idOf = (txKey: string): number => this.repo.get(txKey)?.transactionId ?? PLACEHOLDER_TX_ID;
-    link.setQueuedPreparer('StopTransaction', (m) => (m.txKey ? { ...m.payload, transactionId: idOf(m.txKey) } : m.payload));
-    link.setQueuedPreparer('MeterValues', (m) => (m.txKey ? { ...m.payload, transactionId: idOf(m.txKey) } : m.payload));
+    const idOf = (txKey: string): number => this.records.get(txKey)?.transactionId ?? PLACEHOLDER_TX_ID;
+    // Queued in station time, told in the CSMS's time of now (see the file comment).
+    const rebase = (iso: string): string => this.ctx.csmsTime.rebaseIso(iso);
+    const inCsmsTime = (list: MeterValue[]): MeterValue[] => list.map((mv) => ({ ...mv, timestamp: rebase(mv.timestamp) }));
+    link.setQueuedPreparer('StartTransaction', (m) => ({ ...m.payload, timestamp: rebase(m.payload.timestamp) }));
+    link.setQueuedPreparer('StopTransaction', (m) => {
+      const p: StopTransactionRequest = { ...m.payload, timestamp: rebase(m.payload.timestamp) };
+      if (p.transactionData) p.transactionData = inCsmsTime(p.transactionData);
+      if (m.txKey) p.transactionId = idOf(m.txKey);
+      return p;
+    });
+    link.setQueuedPreparer('MeterValues', (m) => {
+      const p: MeterValuesRequest = { ...m.payload, meterValue: inCsmsTime(m.payload.meterValue) };
+      if (m.txKey) p.transactionId = idOf(m.txKey);
+      return p;
+    });
   }
 
   /**
@@ -128,22 +158,21 @@ export class Transactions {
    * A dead StartTransaction leaves transactionId unknown, so its later messages carry -1 (errata 3.18).
    */
   onDead(m: OutboxMessage): void {
-    if (m.action === 'StopTransaction' && m.txKey) this.repo.delete(m.txKey);
+    if (m.action === 'StopTransaction' && m.txKey) this.records.close(m.txKey);
     if (m.action === 'StartTransaction' && m.txKey) this.startSettled(m.txKey);
   }
 
   /** Is a StartTransaction of this connector queued and not answered yet (status.ts waits for it)? */
   startPending(connectorId: number): boolean {
-    for (const c of this.unansweredStarts.values()) if (c === connectorId) return true;
-    return false;
+    return this.records.all().some((tx) => tx.startPending && tx.connectorId === connectorId);
   }
 
   private startSettled(sessionId: string): void {
-    const connectorId = this.unansweredStarts.get(sessionId);
-    if (connectorId === undefined) return;
-    this.unansweredStarts.delete(sessionId);
+    const tx = this.records.get(sessionId);
+    if (!tx?.startPending) return;
+    tx.startPending = false;
     // Out of the outbox's SQLite transaction that runs the result handler.
-    queueMicrotask(() => this.hooks.startSettled?.(connectorId));
+    queueMicrotask(() => this.hooks.startSettled?.(tx.connectorId));
   }
 
   /** Sessions already running when the adapter starts (or recovered ones). */
@@ -152,11 +181,11 @@ export class Transactions {
   }
 
   transactionIdOf(sessionId: string): number | undefined {
-    return this.repo.get(sessionId)?.transactionId ?? undefined;
+    return this.records.get(sessionId)?.transactionId ?? undefined;
   }
 
   sessionOfTransaction(transactionId: number): string | undefined {
-    return this.repo.byTransactionId(transactionId)?.sessionId;
+    return this.records.byTransactionId(transactionId)?.sessionId;
   }
 
   lastSample(evseId: number): MeterSample | undefined {
@@ -171,7 +200,7 @@ export class Transactions {
 
   onMeter(sample: MeterSample): void {
     this.last.set(sample.evseId, sample);
-    const row = sample.sessionId ? this.repo.get(sample.sessionId) : undefined;
+    const row = sample.sessionId ? this.records.get(sample.sessionId) : undefined;
     const inTx = row !== undefined && !row.stopQueued;
     const { cfg } = this.ctx;
     let items: MeasurandItem[];
@@ -184,13 +213,14 @@ export class Transactions {
       items = parseMeasurandList(cfg.get('MeterValuesAlignedData'));
       stopItems = parseMeasurandList(cfg.get('StopTxnAlignedData'));
     } else return;
-    const ts = this.ctx.iso(sample.reading.at);
+    // Queued in station time (see the file comment); sent at once in the CSMS's time.
+    const ts = inTx ? stationIso(sample.reading.at) : this.ctx.iso(sample.reading.at);
     const mv = meterValue(ts, sample.reading, sample.currentOfferedA, items, sample.context);
     const connectorId = connectorOf(sample.evseId);
     if (inTx) {
       const stopMv = meterValue(ts, sample.reading, sample.currentOfferedA, stopItems, sample.context);
       this.ctx.db.transaction(() => {
-        if (stopMv) this.repo.addData(row.sessionId, stopMv);
+        if (stopMv) this.records.repo.addData(row.sessionId, stopMv);
         if (mv)
           this.ctx.link.enqueue('MeterValues', { connectorId, transactionId: PLACEHOLDER_TX_ID, meterValue: [mv] }, { txKey: row.sessionId });
       })();
@@ -206,9 +236,9 @@ export class Transactions {
     return s.authorizedAt !== undefined && s.evConnectedAt !== undefined && s.idToken !== undefined;
   }
 
-  private maybeStart(s: Session): V16TxRow | undefined {
+  private maybeStart(s: Session): V16Tx | undefined {
     if (!this.qualifies(s)) return undefined;
-    const existing = this.repo.get(s.id);
+    const existing = this.records.get(s.id);
     if (existing) return existing;
     const startedAt = Math.max(s.authorizedAt!, s.evConnectedAt!);
     const lastReading = this.last.get(s.evseId)?.reading;
@@ -217,23 +247,24 @@ export class Transactions {
       connectorId: connectorOf(s.evseId),
       idTag: s.idToken.idToken,
       meterStart,
-      timestamp: this.ctx.iso(startedAt),
+      timestamp: stationIso(startedAt),
     };
     if (s.reservationId !== undefined) req.reservationId = s.reservationId;
     const row = { sessionId: s.id, connectorId: connectorOf(s.evseId), idTag: s.idToken.idToken, meterStart, startedAt };
     const begin = this.boundaryValue(s.evseId, meterStart, startedAt, 'Transaction.Begin');
+    const tx = this.records.create(row);
     this.ctx.db.transaction(() => {
-      this.repo.insert(row);
-      if (begin) this.repo.addData(s.id, begin);
+      this.records.repo.insert(row);
+      if (begin) this.records.repo.addData(s.id, begin);
       this.ctx.link.enqueue('StartTransaction', req, { txKey: s.id });
     })();
-    this.unansweredStarts.set(s.id, row.connectorId);
+    this.records.hold(tx);
     this.ctx.log.info('StartTransaction queued', { sessionId: s.id, connectorId: row.connectorId });
-    return this.repo.get(s.id);
+    return tx;
   }
 
   private end(s: Session): void {
-    const row = this.repo.get(s.id) ?? this.maybeStart(s);
+    const row = this.records.get(s.id) ?? this.maybeStart(s);
     if (!row || row.stopQueued) return;
     const endedAt = s.endedAt ?? this.ctx.clock.now();
     const lastReading = this.last.get(s.evseId)?.reading;
@@ -241,20 +272,21 @@ export class Transactions {
     const req: StopTransactionRequest = {
       transactionId: PLACEHOLDER_TX_ID,
       meterStop,
-      timestamp: this.ctx.iso(endedAt),
+      timestamp: stationIso(endedAt),
       reason: stopReason(s.stoppedReason),
     };
     const idTag = s.stopIdToken?.idToken ?? (req.reason === 'Local' ? s.idToken?.idToken : undefined);
     if (idTag !== undefined) req.idTag = idTag;
     this.ctx.db.transaction(() => {
       const endValue = this.boundaryValue(s.evseId, meterStop, endedAt, 'Transaction.End');
-      const data = this.repo.data(s.id) as MeterValue[];
+      const data = this.records.repo.data(s.id) as MeterValue[];
       if (endValue && data.length > 0) data.push(endValue);
       if (data.length > 0) req.transactionData = thin(data, this.ctx.cfg.int('StopTransactionMaxMeterValues'));
       this.ctx.link.enqueue('StopTransaction', req, { txKey: s.id });
-      this.repo.markStopQueued(s.id);
-      this.repo.clearData(s.id);
+      this.records.repo.markStopQueued(s.id);
+      this.records.repo.clearData(s.id);
     })();
+    row.stopQueued = true;
     this.ctx.log.info('StopTransaction queued', { sessionId: s.id, reason: req.reason });
   }
 
@@ -271,7 +303,7 @@ export class Transactions {
       ? { ...last.reading, energyImportWh: energyWh, at }
       : { at, energyImportWh: energyWh, powerW: 0, currentA: {}, voltageV: {} };
     if (!last) items = items.filter((i) => i.measurand.startsWith('Energy.'));
-    return meterValue(this.ctx.iso(at), reading, last?.currentOfferedA ?? 0, items, context);
+    return meterValue(stationIso(at), reading, last?.currentOfferedA ?? 0, items, context);
   }
 
   /** 3.5.1: idTagInfo of Start/StopTransaction.conf updates the authorization cache. */
@@ -280,8 +312,9 @@ export class Transactions {
   }
 
   private onStartResult(m: QueuedMessage<V16Messages, 'StartTransaction'>, conf: StartTransactionResponse): void {
+    const tx = m.txKey ? this.records.get(m.txKey) : undefined;
     if (!m.txKey) return;
-    this.repo.setTransactionId(m.txKey, conf.transactionId);
+    if (tx) this.records.setTransactionId(tx, conf.transactionId);
     if (typeof m.payload.idTag === 'string') {
       this.remember(m.payload.idTag, conf.idTagInfo);
       this.hooks.idTagInfo?.(m.payload.idTag, conf.idTagInfo, 'StartTransaction');

@@ -89,10 +89,9 @@ export class V201Context {
     if (this.block.csmsTime.learn(currentTime)) this.shared.csmsClock.known = true;
   }
 
-  /** A timestamp made with station time before the CSMS's time was known, as the CSMS's time now. */
+  /** A timestamp made in station time (a queued message), as the CSMS's time now. */
   rebaseIso(stationIso: string): string {
-    const t = Date.parse(stationIso);
-    return Number.isFinite(t) ? new Date(t + this.block.csmsTime.offsetMs).toISOString() : stationIso;
+    return this.block.csmsTime.rebaseIso(stationIso);
   }
 
   get registration(): Registration {

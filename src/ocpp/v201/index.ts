@@ -61,7 +61,8 @@ export class V201Adapter implements OcppAdapter {
   private readonly availability: Availability;
   private readonly auth: Authorization;
   private readonly metering: Metering;
-  private readonly transactions: Transactions;
+  /** The transactions block; its `records` hold one record per open transaction. */
+  readonly transactions: Transactions;
   private readonly provisioning: Provisioning;
   private readonly remote: RemoteControl;
   private readonly dataTransfer: DataTransfer;

@@ -74,8 +74,14 @@ export class Metering {
     this.ctx.station.setAlignedInterval(dm.bool('AlignedDataCtrlr.Enabled') ? dm.int('AlignedDataCtrlr.Interval') : 0);
   }
 
-  meterValue(sample: MeterSample, measurandsKey: string, context: SampleContext = sample.context): MeterValue | undefined {
-    return toMeterValue(sample.reading, context, this.ctx.dm.list(measurandsKey), sample.currentOfferedA, (ms) => this.ctx.iso(ms));
+  /** `iso` stamps the value (default: the CSMS's time now; queued TransactionEvents keep station time, see tx-events.ts). */
+  meterValue(
+    sample: MeterSample,
+    measurandsKey: string,
+    context: SampleContext = sample.context,
+    iso: (ms: number) => string = (ms) => this.ctx.iso(ms),
+  ): MeterValue | undefined {
+    return toMeterValue(sample.reading, context, this.ctx.dm.list(measurandsKey), sample.currentOfferedA, iso);
   }
 
   /** J01: a clock-aligned sample outside a transaction, or a triggered one (F06.FR.06). */

@@ -1,8 +1,9 @@
 /**
  * E01–E14: TransactionEvent Started / Updated / Ended from the station's session events, with
- * TxStartPoint / TxStopPoint of TxCtrlr deciding where the OCPP transaction lies inside a session.
- * Every event goes through the durable outbox; its seqNo is taken and committed in the same SQLite
- * transaction as the enqueue, so seqNo stays gapless per transaction across restarts.
+ * TxStartPoint / TxStopPoint of TxCtrlr deciding where the OCPP transaction lies inside a session
+ * (tx-points.ts). Each open transaction has one record (tx-record.ts); tx-events.ts builds and queues
+ * its events. Every event goes through the durable outbox; its seqNo is taken and committed in the same
+ * SQLite transaction as the enqueue, so seqNo stays gapless per transaction across restarts.
  * The transactionId is the station session id.
  */
 import type { AuthInfo, MeterSample, Session, SessionEvent, SessionTrigger, StopReason } from '../../station/api.js';
@@ -11,74 +12,16 @@ import type { QueuedMessage } from '../messages/typed-link.js';
 import type {
   GetTransactionStatusRequest,
   GetTransactionStatusResponse,
-  ReasonEnumType,
-  TransactionEventEnumType,
-  TransactionEventRequest,
   TransactionEventResponse,
-  TransactionType,
   V201Messages,
 } from '../messages/v201.js';
 import type { V201Context } from './context.js';
-import type { MeterValue, Metering } from './metering.js';
+import type { Metering } from './metering.js';
+import { TxEvents, inCsmsTime, type EmitExtra } from './tx-events.js';
+import { TxPoints } from './tx-points.js';
+import { V201TxRecords, type V201Tx } from './tx-record.js';
 
-type EventType = TransactionEventEnumType;
-type Point = 'ParkingBayOccupancy' | 'EVConnected' | 'Authorized' | 'PowerPathClosed' | 'EnergyTransfer' | 'DataSigned';
-
-/** 2.0.1 ReasonEnumType has no reset/unlock kinds of 1.6; map them to their nearest 2.0.1 reason. */
-export function toReason(r: StopReason): ReasonEnumType {
-  switch (r) {
-    case 'HardReset':
-    case 'SoftReset':
-      return 'Reboot';
-    case 'UnlockCommand':
-      return 'Other';
-    default:
-      return r;
-  }
-}
-
-/** The stop reason implied by what ended a transaction, when the session carries none yet. */
-function reasonOfTrigger(t: SessionTrigger): StopReason {
-  switch (t) {
-    case 'EVDeparted':
-    case 'EVCommunicationLost':
-      return 'EVDisconnected';
-    case 'StopAuthorized':
-      return 'Local';
-    case 'Deauthorized':
-      return 'DeAuthorized';
-    case 'RemoteStop':
-      return 'Remote';
-    case 'EVConnectTimeout':
-      return 'Timeout';
-    case 'EnergyLimitReached':
-      return 'EnergyLimitReached';
-    case 'TimeLimitReached':
-      return 'TimeLimitReached';
-    case 'ResetCommand':
-      return 'ImmediateReset';
-    default:
-      return 'Other';
-  }
-}
-
-/** Station stops after which a transaction may go on until the cable leaves (see waitsForCable). */
-const LINGERING_TRIGGERS: ReadonlySet<SessionTrigger> = new Set([
-  'StopAuthorized',
-  'RemoteStop',
-  'Deauthorized',
-  'EVConnectTimeout',
-  'EnergyLimitReached',
-  'TimeLimitReached',
-]);
-
-interface EmitExtra {
-  meterValue?: MeterValue[] | undefined;
-  /** Send the stopping idToken (default: on Ended). */
-  stopToken?: boolean;
-  /** stoppedReason when the session carries none that fits. */
-  reason?: StopReason;
-}
+export { toReason } from './tx-points.js';
 
 /** Did a limit move from `from` to `to` by at least `percent` percent of `from`? */
 export function changedBy(from: number, to: number, percent: number): boolean {
@@ -94,26 +37,28 @@ export type TxEventMessage = QueuedMessage<V201Messages, 'TransactionEvent'>;
 export class Transactions {
   /** Also told every TransactionEvent response (I02/I03/I06 in tariff-cost.ts). */
   onResponse: ((msg: TxEventMessage, res: TxEventResponse) => void) | undefined;
-  /** Last charging state told per transaction (chargingState is sent when it changes). */
-  private readonly lastState = new Map<string, string>();
-  /** Transactions waiting for their cable (session ended, transaction open): sessionId → evseId, held not idle in the station. */
-  private readonly holding = new Map<string, number>();
-  /** Last sample per session, for Ended (TxEndedMeasurands) and TriggerMessage(TransactionEvent). */
-  private readonly lastSample = new Map<string, MeterSample>();
+  /** The open transactions, one record each. */
+  readonly records: V201TxRecords;
+  private readonly points: TxPoints;
+  private readonly events: TxEvents;
 
   constructor(
     private readonly ctx: V201Context,
     private readonly metering: Metering,
-  ) {}
+  ) {
+    this.records = new V201TxRecords(ctx.txRepo);
+    this.points = new TxPoints(ctx.dm);
+    this.events = new TxEvents(ctx, this.records, metering);
+  }
 
   /** When the link last went down; messages queued before it were in the queue while offline (E11.FR.07). */
   private wentOfflineAt = -Infinity;
-  /** Queued TransactionEvents per transaction, for GetTransactionStatus (E14.FR.04/05). */
-  private readonly queued = new Map<string, number>();
   /** Messages queued before this start, of transactions not known here: counted as "some queued". */
   private backlog = 0;
 
   register(): void {
+    // The transactions a restart left open, as the store has them (seqNo, idToken sent).
+    this.records.load();
     // A message still queued from before this start was in the queue when the station went down.
     this.wentOfflineAt = this.ctx.clock.now();
     this.backlog = this.ctx.link.pendingCount();
@@ -130,22 +75,24 @@ export class Transactions {
       if (msg.action === 'TransactionEvent') this.dequeued(msg);
     });
     this.ctx.onLink('close', () => (this.wentOfflineAt = this.ctx.clock.now()));
-    // E11.FR.07: every message still queued when the connection went away is sent with offline=true.
-    this.ctx.link.setQueuedPreparer('TransactionEvent', (m) =>
-      m.payload.offline !== true && m.createdAt <= this.wentOfflineAt ? { ...m.payload, offline: true } : m.payload,
-    );
+    this.ctx.link.setQueuedPreparer('TransactionEvent', (m) => {
+      // Queued in station time; told in the CSMS's time now (B01.FR.06, see tx-events.ts).
+      const p = inCsmsTime(m.payload, (iso) => this.ctx.rebaseIso(iso));
+      // E11.FR.07: every message still queued when the connection went away is sent with offline=true.
+      return p.offline !== true && m.createdAt <= this.wentOfflineAt ? { ...p, offline: true } : p;
+    });
     this.ctx.handle('GetTransactionStatus', (p) => this.getStatus(p));
   }
 
   /** Transactions whose Ended was never queued but whose session ended or is gone (missed events). */
   recover(): void {
-    for (const row of this.ctx.txRepo.open()) {
-      const s = this.ctx.station.findSession(row.transactionId);
+    for (const tx of this.records.open()) {
+      const s = this.ctx.station.findSession(tx.id);
       if (s && s.endedAt === undefined) continue;
       const session: Session = s ?? {
-        id: row.transactionId,
-        evseId: row.evseId,
-        connectorId: row.connectorId,
+        id: tx.id,
+        evseId: tx.evseId,
+        connectorId: tx.connectorId,
         startedAt: this.ctx.clock.now(),
         powerPathClosed: false,
         chargingState: 'Idle',
@@ -155,68 +102,13 @@ export class Transactions {
     }
   }
 
-  /** remoteStartId per EVSE, until the next TransactionEvent of that EVSE has told it (F01.FR.19/25, F02.FR.21). */
-  private readonly remoteStarts = new Map<number, number>();
-
   remoteStartRequested(evseId: number, remoteStartId: number | undefined): void {
-    if (remoteStartId === undefined) this.remoteStarts.delete(evseId);
-    else this.remoteStarts.set(evseId, remoteStartId);
+    if (remoteStartId === undefined) this.events.remoteStarts.delete(evseId);
+    else this.events.remoteStarts.set(evseId, remoteStartId);
   }
 
   isStarted(sessionId: string): boolean {
-    const row = this.ctx.txRepo.get(sessionId);
-    return !!row && row.started && !row.ended;
-  }
-
-  private points(key: 'TxCtrlr.TxStartPoint' | 'TxCtrlr.TxStopPoint'): Set<Point> {
-    return new Set(this.ctx.dm.list(key) as Point[]);
-  }
-
-  private startReached(s: Session): boolean {
-    const p = this.points('TxCtrlr.TxStartPoint');
-    return (
-      ((p.has('EVConnected') || p.has('ParkingBayOccupancy')) && s.evConnectedAt !== undefined) ||
-      (p.has('Authorized') && s.authorizedAt !== undefined) ||
-      (p.has('PowerPathClosed') && s.powerPathClosed) ||
-      (p.has('EnergyTransfer') && s.chargingState === 'Charging')
-    );
-  }
-
-  /**
-   * Did this event (of a running session) make one of the TxStopPoint conditions false? PowerPathClosed
-   * is lost with the EV or the authorization, not by a pause (E06.FR.06, "Flexible transaction start/stop");
-   * EnergyTransfer when the charging state leaves Charging (E06.FR.07). Without a parking bay detector the
-   * bay counts as occupied until the cable has left and the session is over (see onDeparted).
-   */
-  private stopReached(ev: SessionEvent): boolean {
-    if (ev.type === 'ended') return true;
-    const p = this.points('TxCtrlr.TxStopPoint');
-    const quiet = ev.type === 'power-path-opened' || ev.type === 'charging-state';
-    return (
-      ((p.has('EVConnected') || p.has('PowerPathClosed')) && ev.type === 'ev-disconnected') ||
-      ((p.has('Authorized') || p.has('PowerPathClosed')) && ev.type === 'deauthorized') ||
-      (p.has('EnergyTransfer') && quiet && this.lastState.get(ev.session.id) === 'Charging' && ev.session.chargingState !== 'Charging')
-    );
-  }
-
-  /**
-   * The station ended its session (stop token, remote stop, deauthorization, timeout, limits) with the cable
-   * still in. With a TxStopPoint that only waits for the cable (EVConnected / ParkingBayOccupancy), the
-   * transaction goes on, energy off and authorization ended, until the cable leaves (E06.FR.02, E07 figure 55).
-   * Faults, resets and shutdowns end it at once (E06.FR.16).
-   */
-  private waitsForCable(ev: SessionEvent): boolean {
-    if (ev.type !== 'ended' || ev.session.chargingState === 'Idle') return false;
-    if (!LINGERING_TRIGGERS.has(ev.trigger)) return false;
-    const p = this.points('TxCtrlr.TxStopPoint');
-    const cable = p.has('EVConnected') || p.has('ParkingBayOccupancy');
-    return cable && !p.has('Authorized') && !p.has('PowerPathClosed') && !p.has('EnergyTransfer');
-  }
-
-  /** 2.0.1 words for an unplug: EVCommunicationLost, or EVDeparted when only the (inferred) parking bay stops the transaction. */
-  private unplugTrigger(type: EventType): SessionTrigger {
-    const p = this.points('TxCtrlr.TxStopPoint');
-    return type === 'Ended' && p.has('ParkingBayOccupancy') && !p.has('EVConnected') ? 'EVDeparted' : 'EVCommunicationLost';
+    return this.records.isOpen(sessionId);
   }
 
   onSession(ev: SessionEvent): void {
@@ -226,23 +118,24 @@ export class Transactions {
     if (ev.type === 'started') this.endWaiting(ev.session.evseId, ev.session.id, ev.trigger, ev.at);
     this.transition(ev);
     // A remote start that never became a transaction must not mark the next one.
-    if (ev.type === 'ended') this.remoteStarts.delete(ev.session.evseId);
+    if (ev.type === 'ended') this.events.remoteStarts.delete(ev.session.evseId);
   }
 
   /** E06.FR.02: the cable of a session that ended with it in has left (its 'closed' milestone); its waiting transaction ends. */
   onDeparted(ev: SessionEvent): void {
-    const row = this.ctx.txRepo.get(ev.session.id);
-    if (!row?.started || row.ended) return;
-    const trigger = ev.trigger === 'EVDeparted' ? this.unplugTrigger('Ended') : ev.trigger;
+    if (!this.records.isOpen(ev.session.id)) return;
+    const trigger = ev.trigger === 'EVDeparted' ? this.points.unplugTrigger('Ended') : ev.trigger;
     this.emit('Ended', ev.session, trigger, ev.at, { stopToken: false });
   }
 
   /** Called when the last transaction waiting for its cable ended (a Scheduled Reset OnIdle may go now). */
-  onWaitingOver: (() => void) | undefined;
+  set onWaitingOver(fn: (() => void) | undefined) {
+    this.events.onWaitingOver = fn;
+  }
 
   /** Does a transaction wait for its cable (on this EVSE, or any)? Such an EVSE is not idle for a Reset OnIdle (B12). */
   hasWaiting(evseId?: number): boolean {
-    return [...this.holding].some(([id, e]) => (evseId === undefined || e === evseId) && this.isStarted(id));
+    return this.records.open().some((tx) => tx.waiting && (evseId === undefined || tx.evseId === evseId));
   }
 
   /**
@@ -251,38 +144,35 @@ export class Transactions {
    */
   private endAllWaiting(kind: 'HardReset' | 'SoftReset' | 'Immediate'): void {
     const reason: StopReason = kind === 'Immediate' ? 'ImmediateReset' : kind;
-    for (const id of [...this.holding.keys()]) {
-      const s = this.ctx.station.findSession(id);
-      if (s && this.isStarted(id)) this.emit('Ended', s, 'ResetCommand', this.ctx.clock.now(), { stopToken: false, reason });
+    for (const tx of this.records.open().filter((t) => t.waiting)) {
+      const s = this.ctx.station.findSession(tx.id);
+      if (s) this.emit('Ended', s, 'ResetCommand', this.ctx.clock.now(), { stopToken: false, reason });
     }
   }
-
-  /** Per EVSE, the limit the CSMS last heard of: the one in force when its transaction started, then each one told. */
-  private readonly limitKnown = new Map<number, number>();
 
   /**
    * SC.02 / SC.03 (and K11.FR.04, K13.FR.03 for external limits): a change of an EVSE's limit during its
    * transaction by at least SmartChargingCtrlr.LimitChangeSignificance percent of the limit last told is
    * sent as TransactionEvent(Updated, ChargingRateChanged); smaller steps add up until they are significant.
+   * A transaction starts knowing the limit in force on its EVSE then.
    */
   private onLimit(evseId: number, amps: number): void {
+    this.events.limits.set(evseId, amps);
     const s = this.ctx.station.session(evseId);
-    if (!s || !this.isStarted(s.id)) {
-      this.limitKnown.set(evseId, amps);
-      return;
-    }
+    const tx = s && this.records.isOpen(s.id) ? this.records.get(s.id) : undefined;
+    if (!s || !tx) return;
     // Unknown: no limit was ever told on this EVSE, so it was the hardware maximum the adapter does not know.
-    const known = this.limitKnown.get(evseId);
+    const known = tx.limitTold;
     const significance = Number(this.ctx.dm.value('SmartChargingCtrlr.LimitChangeSignificance')) || 0;
     if (known !== undefined && !changedBy(known, amps, significance)) return;
-    this.limitKnown.set(evseId, amps);
+    tx.limitTold = amps;
     this.emit('Updated', s, 'ChargingRateChanged', this.ctx.clock.now(), {});
   }
 
   private endWaiting(evseId: number, exceptId: string, trigger: SessionTrigger, at: number): void {
-    for (const row of this.ctx.txRepo.open()) {
-      if (row.evseId !== evseId || row.transactionId === exceptId) continue;
-      const s = this.ctx.station.findSession(row.transactionId);
+    for (const tx of this.records.open()) {
+      if (tx.evseId !== evseId || tx.id === exceptId) continue;
+      const s = this.ctx.station.findSession(tx.id);
       if (s && s.endedAt !== undefined) this.emit('Ended', s, trigger, at, { stopToken: false });
     }
   }
@@ -290,29 +180,28 @@ export class Transactions {
   private transition(ev: SessionEvent): void {
     // The station tells the unplug before the charging state that follows from it: without a cable it is Idle.
     const s: Session = ev.type === 'ev-disconnected' ? { ...ev.session, chargingState: 'Idle' } : ev.session;
-    const row = this.ctx.txRepo.get(s.id);
-    if (row?.ended) return;
-    const started = row?.started ?? false;
-    const ends = ev.type === 'ended' || this.stopReached(ev);
-    const trigger = ev.trigger === 'EVDeparted' ? this.unplugTrigger(ends ? 'Ended' : 'Updated') : ev.trigger;
+    if (this.records.hasEnded(s.id)) return;
+    const tx = this.records.get(s.id);
+    const ends = ev.type === 'ended' || this.points.stopReached(ev, tx?.lastState);
+    const trigger = ev.trigger === 'EVDeparted' ? this.points.unplugTrigger(ends ? 'Ended' : 'Updated') : ev.trigger;
 
-    if (!started) {
+    if (!tx) {
       // A session that ends before it ever reached the start point has no OCPP transaction, unless it was
       // cut by a power loss: it is reported as Started then Ended if the start point had been reached.
       const cutByPowerLoss = ev.type === 'ended' && s.stoppedReason === 'PowerLoss' && s.evConnectedAt !== undefined && s.authorizedAt !== undefined;
-      if (!this.startReached(s) && !cutByPowerLoss) return;
+      if (!this.points.startReached(s) && !cutByPowerLoss) return;
       // TC_E_12_CS: without a bay detector the bay is taken to be occupied when the cable comes in.
-      const bay = trigger === 'CablePluggedIn' && this.points('TxCtrlr.TxStartPoint').has('ParkingBayOccupancy');
+      const bay = trigger === 'CablePluggedIn' && this.points.startsAtBay();
       this.emit('Started', s, bay ? 'EVDetected' : trigger, ev.at, {});
       if (ends) this.emit('Ended', s, trigger, ev.at, {});
       return;
     }
-    if (this.waitsForCable(ev)) {
+    if (this.points.waitsForCable(ev)) {
       // B12: a Reset OnIdle waits for the Ended of this transaction, not only for the station's session.
-      this.holding.set(s.id, s.evseId);
+      tx.waiting = true;
       if (ev.trigger === 'Deauthorized') {
         // The deauthorization was told with its own fact already: only the charging state may be news.
-        if (this.lastState.get(s.id) !== s.chargingState) this.emit('Updated', s, 'ChargingStateChanged', ev.at, {});
+        if (tx.lastState !== s.chargingState) this.emit('Updated', s, 'ChargingStateChanged', ev.at, {});
         return;
       }
       // E07.FR.02: the idToken that ended the authorization goes with this event, not again with Ended.
@@ -327,21 +216,23 @@ export class Transactions {
     if (ev.type === 'started') return;
     // Power-path and charging-state events only matter when the charging state they carry changed.
     const quiet = ev.type === 'power-path-closed' || ev.type === 'power-path-opened' || ev.type === 'charging-state';
-    if (quiet && this.lastState.get(s.id) === s.chargingState) return;
+    if (quiet && tx.lastState === s.chargingState) return;
     this.emit('Updated', s, trigger, ev.at, {});
   }
 
   onMeter(sample: MeterSample): void {
-    if (sample.sessionId) this.lastSample.set(sample.sessionId, sample);
+    const rec = sample.sessionId ? this.records.get(sample.sessionId) : undefined;
+    if (rec) rec.lastSample = sample;
+    else if (sample.sessionId) this.events.sessionSamples.set(sample.evseId, sample);
     const s = sample.sessionId ? this.ctx.station.findSession(sample.sessionId) : this.ctx.station.session(sample.evseId);
-    const inTx = s !== undefined && this.isStarted(s.id);
-    if (sample.context === 'Sample.Periodic' && inTx) this.collectForEnded(s.id, sample);
-    if (sample.context === 'Sample.Periodic' && inTx) {
-      const mv = this.metering.meterValue(sample, 'SampledDataCtrlr.TxUpdatedMeasurands');
+    const tx = s && this.records.isOpen(s.id) ? this.records.get(s.id) : undefined;
+    if (sample.context === 'Sample.Periodic' && s && tx) {
+      this.collectForEnded(tx.endedSamples, sample);
+      const mv = this.events.meterValue(sample, 'SampledDataCtrlr.TxUpdatedMeasurands');
       this.emit('Updated', s, 'MeterValuePeriodic', sample.reading.at, { meterValue: mv ? [mv] : undefined });
     } else if (sample.context === 'Sample.Clock') {
-      if (inTx) {
-        const mv = this.metering.meterValue(sample, 'AlignedDataCtrlr.Measurands');
+      if (s && tx) {
+        const mv = this.events.meterValue(sample, 'AlignedDataCtrlr.Measurands');
         this.emit('Updated', s, 'MeterValueClock', sample.reading.at, { meterValue: mv ? [mv] : undefined });
       } else if (!this.ctx.dm.bool('AlignedDataCtrlr.SendDuringIdle') || !this.ctx.station.sessions().length) {
         void this.metering.sendMeterValues(sample);
@@ -353,18 +244,15 @@ export class Transactions {
    * J02 TxEndedInterval: periodic samples kept for the Ended event, at most one per interval. They come
    * from the station's periodic sampling, so they are as dense as TxUpdatedInterval at best.
    */
-  private collectForEnded(sessionId: string, sample: MeterSample): void {
+  private collectForEnded(kept: V201Tx['endedSamples'], sample: MeterSample): void {
     const every = this.ctx.dm.int('SampledDataCtrlr.TxEndedInterval') * 1000;
     if (every <= 0) return;
-    const kept = this.endedSamples.get(sessionId) ?? [];
     const lastAt = kept.at(-1)?.at ?? -Infinity;
     if (sample.reading.at - lastAt < every) return;
-    const mv = this.metering.meterValue(sample, 'SampledDataCtrlr.TxEndedMeasurands');
+    const mv = this.events.meterValue(sample, 'SampledDataCtrlr.TxEndedMeasurands');
     if (!mv) return;
     kept.push({ at: sample.reading.at, mv });
-    this.endedSamples.set(sessionId, kept);
   }
-  private readonly endedSamples = new Map<string, { at: number; mv: MeterValue }[]>();
 
   /**
    * Open transactions of an EVSE (or all): those of running sessions and those whose session ended but
@@ -372,16 +260,17 @@ export class Transactions {
    */
   openTransactions(evseId?: number): Session[] {
     const live = this.ctx.station.sessions().filter((s) => this.isStarted(s.id));
-    const waiting = [...this.holding.keys()]
-      .filter((id) => !live.some((s) => s.id === id) && this.isStarted(id))
-      .map((id) => this.ctx.station.findSession(id))
+    const waiting = this.records
+      .open()
+      .filter((tx) => tx.waiting && !live.some((s) => s.id === tx.id))
+      .map((tx) => this.ctx.station.findSession(tx.id))
       .filter((s): s is Session => s !== undefined);
     return [...live, ...waiting].filter((s) => evseId === undefined || s.evseId === evseId);
   }
 
   /** Is this a transaction that only waits for its cable (energy already off)? */
   isWaiting(transactionId: string): boolean {
-    return this.holding.has(transactionId) && this.isStarted(transactionId);
+    return this.records.isOpen(transactionId) && this.records.get(transactionId)!.waiting;
   }
 
   /**
@@ -399,98 +288,17 @@ export class Transactions {
   trigger(evseId: number | undefined): boolean {
     const txs = this.openTransactions(evseId);
     for (const s of txs) {
-      const last = this.lastSample.get(s.id);
-      const mv = last ? this.metering.meterValue(last, 'SampledDataCtrlr.TxUpdatedMeasurands', 'Trigger') : undefined;
-      this.lastState.delete(s.id); // F06.FR.07: at least the chargingState
+      const tx = this.records.get(s.id)!;
+      const last = tx.lastSample;
+      const mv = last ? this.events.meterValue(last, 'SampledDataCtrlr.TxUpdatedMeasurands', 'Trigger') : undefined;
+      tx.lastState = undefined; // F06.FR.07: at least the chargingState
       this.emit('Updated', s, 'Trigger', this.ctx.clock.now(), { meterValue: mv ? [mv] : undefined });
     }
     return txs.length > 0;
   }
 
-  private emit(type: EventType, s: Session, trigger: SessionTrigger, at: number, extra: EmitExtra): void {
-    const row = this.ctx.txRepo.get(s.id);
-    const first = !row?.started;
-    const info: TransactionType = { transactionId: s.id };
-    if (this.lastState.get(s.id) !== s.chargingState || type !== 'Updated') {
-      info.chargingState = s.chargingState;
-      this.lastState.set(s.id, s.chargingState);
-    }
-    if (type === 'Ended') info.stoppedReason = toReason(extra.reason ?? s.stoppedReason ?? reasonOfTrigger(trigger));
-    const remoteStartId = this.remoteStarts.get(s.evseId);
-    if (remoteStartId !== undefined && type !== 'Ended') {
-      this.remoteStarts.delete(s.evseId);
-      info.remoteStartId = remoteStartId;
-      trigger = 'RemoteStart';
-    } else if (s.remoteStartId !== undefined && first) {
-      info.remoteStartId = s.remoteStartId; // F02.FR.01
-    }
-
-    const payload: TransactionEventRequest = {
-      eventType: type,
-      timestamp: this.ctx.iso(at),
-      triggerReason: trigger,
-      seqNo: 0,
-      transactionInfo: info,
-    };
-    // E11–E13: offline marks events that happened while the CSMS could not be told.
-    if (!this.ctx.link.connected) payload.offline = true;
-    if (first) {
-      payload.evse = { id: s.evseId, connectorId: s.connectorId };
-      if (s.reservationId !== undefined) payload.reservationId = s.reservationId;
-    }
-    let idTokenSent = false;
-    if (s.idToken && s.authorizedAt !== undefined && !row?.idTokenSent) {
-      payload.idToken = { idToken: s.idToken.idToken, type: s.idToken.type };
-      idTokenSent = true;
-    } else if ((extra.stopToken ?? type === 'Ended') && s.stopIdToken) {
-      payload.idToken = { idToken: s.stopIdToken.idToken, type: s.stopIdToken.type };
-    }
-    const meterValue = extra.meterValue ?? this.boundaryValues(type, s, at);
-    if (meterValue?.length) payload.meterValue = meterValue;
-
-    this.ctx.deps.db.transaction(() => {
-      payload.seqNo = this.ctx.txRepo.nextSeqNo(
-        s.id,
-        s.evseId,
-        s.connectorId,
-        { started: type === 'Started' || first, ended: type === 'Ended', idTokenSent },
-        this.ctx.clock.now(),
-      );
-      this.ctx.link.enqueue('TransactionEvent', payload, { txKey: s.id });
-    })();
-    this.queued.set(s.id, (this.queued.get(s.id) ?? 0) + 1);
-    if (type === 'Ended') {
-      if (this.holding.delete(s.id)) this.onWaitingOver?.();
-      this.lastState.delete(s.id);
-      this.lastSample.delete(s.id);
-      this.endedSamples.delete(s.id);
-    }
-  }
-
-  /** Transaction.Begin / Transaction.End register values (TxStartedMeasurands / TxEndedMeasurands). */
-  private boundaryValues(type: EventType, s: Session, at: number): MeterValue[] | undefined {
-    if (type === 'Updated') return undefined;
-    const end = this.boundaryValue(type, s, at);
-    if (type !== 'Ended') return end ? [end] : undefined;
-    const kept = (this.endedSamples.get(s.id) ?? []).map((k) => k.mv);
-    const all = end ? [...kept, end] : kept;
-    return all.length ? all : undefined;
-  }
-
-  private boundaryValue(type: EventType, s: Session, at: number): MeterValue | undefined {
-    const key = type === 'Started' ? 'SampledDataCtrlr.TxStartedMeasurands' : 'SampledDataCtrlr.TxEndedMeasurands';
-    const context = type === 'Started' ? 'Transaction.Begin' : 'Transaction.End';
-    const last = this.lastSample.get(s.id);
-    if (last) {
-      const reading = type === 'Ended' && s.meterStopWh !== undefined ? { ...last.reading, energyImportWh: s.meterStopWh, at } : last.reading;
-      return this.metering.meterValue({ ...last, reading }, key, context);
-    }
-    const wh = type === 'Started' ? s.meterStartWh : s.meterStopWh;
-    if (wh === undefined || !this.ctx.dm.list(key).includes('Energy.Active.Import.Register')) return undefined;
-    return {
-      timestamp: this.ctx.iso(at),
-      sampledValue: [{ value: wh, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }],
-    };
+  private emit(type: 'Started' | 'Updated' | 'Ended', s: Session, trigger: SessionTrigger, at: number, extra: EmitExtra): void {
+    this.events.emit(type, s, trigger, at, extra);
   }
 
   /** C01 / E05: an idToken the CSMS does not accept ends (or suspends) the transaction in the station. */
@@ -509,23 +317,24 @@ export class Transactions {
   }
 
   private dequeued(msg: Pick<OutboxMessage, 'txKey'>): void {
-    const n = msg.txKey ? this.queued.get(msg.txKey) : undefined;
-    if (n === undefined) {
+    const tx = msg.txKey ? this.records.get(msg.txKey) : undefined;
+    // Messages from before this start are not counted in a record: they come first, off the backlog.
+    if (!tx || tx.queued === 0) {
       this.backlog = Math.max(0, this.backlog - 1);
       return;
     }
-    if (n <= 1) this.queued.delete(msg.txKey!);
-    else this.queued.set(msg.txKey!, n - 1);
+    this.records.dequeued(tx);
   }
 
   /** E14 */
   private getStatus(p: GetTransactionStatusRequest): GetTransactionStatusResponse {
     // E14.FR.06-08: without a transactionId, any queued transaction message counts.
     if (!p.transactionId) return { messagesInQueue: this.ctx.link.pendingCount() > 0 };
-    const row = this.ctx.txRepo.get(p.transactionId);
-    const ongoing = !!row && row.started && !row.ended;
+    const tx = this.records.get(p.transactionId);
+    const ongoing = this.records.isOpen(p.transactionId);
     // Messages from before a restart are not attributed; while any remain, they may be this transaction's.
-    const queued = (this.queued.get(p.transactionId) ?? 0) > 0 || (this.backlog > 0 && !!row);
+    const known = tx !== undefined || this.ctx.txRepo.get(p.transactionId) !== undefined;
+    const queued = (tx?.queued ?? 0) > 0 || (this.backlog > 0 && known);
     return { ongoingIndicator: ongoing, messagesInQueue: queued };
   }
 }
