@@ -8,7 +8,9 @@
  * - Messages go out oldest first, one at a time, only while connected and ready; a message that is
  *   waiting for a retry holds back the ones behind it, so the CSMS always sees them in order.
  * - A message is deleted only after the CSMS answered with a CALLRESULT. The result handler and the
- *   delete run in one SQLite transaction, so state the handler writes to the same database (e.g. the
+ *   delete run in one SQLite transaction, committed without its own fsync (the next fsync'ed commit
+ *   makes it durable; a process crash loses nothing, a power cut before that can only send the message
+ *   once more, as below), so state the handler writes to the same database (e.g. the
  *   real 1.6 transactionId) commits together with the delete. Delivery is "at least once": if the
  *   process dies after the CSMS answered but before that commit, the message is sent again after the
  *   restart (only the one message that was in flight can be repeated).
@@ -275,10 +277,10 @@ export class Outbox {
     this.busyCount.delete(row.id);
     const handler = this.results.get(row.action);
     try {
-      store.db.transaction(() => {
+      store.committedLazily(() => {
         handler?.(message, response);
         store.remove(row.id);
-      })();
+      });
     } catch (err) {
       // The CSMS has the message; sending it again would not fix the handler. Keep the order moving.
       log.error('OCPP outbox: result handler failed; message removed anyway', {

@@ -132,6 +132,22 @@ export class OutboxStore {
     this.attemptsStmt.run(attempts, id);
   }
 
+  /**
+   * Runs `fn` in one transaction committed with synchronous=NORMAL: written to the WAL (safe from a
+   * process crash) but not fsync'ed; the next synchronous=FULL commit (any enqueue) fsyncs it with
+   * its own. For writes whose loss on a power cut is harmless: the delete of an answered message
+   * (lost, the message is sent once more: at least once). Inside an open transaction it simply joins it.
+   */
+  committedLazily<T>(fn: () => T): T {
+    if (this.db.inTransaction) return this.db.transaction(fn)();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
   /** Moves the message to outbox_dead in one transaction. */
   kill(id: number, error: string, now: number): void {
     this.db.transaction(() => {
