@@ -4,6 +4,7 @@
  * an answer, dead-lettering, revival, another connection's writes (the outbox CLI) and a restart.
  */
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openDatabase, type Db } from '../src/store/db.js';
@@ -58,6 +59,31 @@ describe('outbox depth counter', () => {
     for (const row of store.all()) store.remove(row.id);
     check('the drain');
     assert.equal(store.count(), 0);
+    db.close();
+    dir.remove();
+  });
+});
+
+describe('outbox compaction after a drained backlog (issue 14 goal 6)', () => {
+  it('gives pages back and truncates the WAL, keeping every queued row as it was', () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'station.db');
+    const db = openDatabase(path);
+    const store = new OutboxStore(db);
+    const big = 'x'.repeat(2000);
+    const ids = db.transaction(() => Array.from({ length: 3000 }, (_, i) => store.add('DataTransfer', { vendorId: 'v', data: big + i }, i % 2 ? 'tx' : undefined, i)))();
+    for (const id of ids.slice(0, 2990)) store.remove(id);
+    const before = store.all();
+    const pages = (): number => db.pragma('page_count', { simple: true }) as number;
+    const free = (): number => db.pragma('freelist_count', { simple: true }) as number;
+    const pagesBefore = pages();
+    assert.ok(free() > 1000, 'the drained rows left free pages');
+    store.compact(100_000);
+    assert.ok(pages() < pagesBefore / 2, `file shrank: ${pagesBefore} → ${pages()} pages`);
+    assert.equal(free(), 0);
+    assert.equal(statSync(`${path}-wal`).size, 0, 'WAL truncated');
+    assert.deepEqual(store.all(), before, 'every queued row kept');
+    assert.equal(store.count(), 10);
     db.close();
     dir.remove();
   });

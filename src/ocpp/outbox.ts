@@ -78,6 +78,11 @@ type Outcome = 'done' | 'retry' | 'offline';
 
 const DEFAULT_BUSY: BusyPolicy = { delayS: 2, max: 5 };
 
+/** A drain of at least this many messages is a backlog worth giving the space back for. */
+export const COMPACT_AFTER_MESSAGES = 1000;
+/** At most this many 4 KiB pages freed per compaction (16 MiB), so the event loop is held briefly. */
+const COMPACT_MAX_PAGES = 4096;
+
 /** Thrown by send() when our own strict schema check refused the payload: it was never sent. */
 export class InvalidMessageError extends Error {
   override name = 'InvalidMessageError';
@@ -126,6 +131,8 @@ export class Outbox {
   private stopped = false;
   private draining = false;
   private kickAgain = false;
+  /** Messages delivered since the queue was last empty. */
+  private sentSinceEmpty = 0;
   private retryTimer: TimerHandle | undefined;
   private retry: RetryPolicy;
   private readonly busy: BusyPolicy;
@@ -221,8 +228,12 @@ export class Outbox {
     try {
       while (this.canSend()) {
         const head = this.deps.store.head();
-        if (!head) break;
+        if (!head) {
+          this.afterDrain();
+          break;
+        }
         const outcome = await this.attempt(head);
+        if (outcome === 'done') this.sentSinceEmpty++;
         // Offline: wait for the next connect to kick us rather than spin on a dead socket.
         if (outcome === 'offline') break;
       }
@@ -291,6 +302,23 @@ export class Outbox {
       store.remove(row.id);
     }
     return 'done';
+  }
+
+  /**
+   * A large backlog just drained: shrink the database file (bounded incremental vacuum, WAL truncated)
+   * on a later turn, off the send path. The nightly maintenance does the rest.
+   */
+  private afterDrain(): void {
+    if (this.sentSinceEmpty < COMPACT_AFTER_MESSAGES) return;
+    this.sentSinceEmpty = 0;
+    this.deps.clock.setTimeout(() => {
+      if (this.stopped) return;
+      try {
+        this.deps.store.compact(COMPACT_MAX_PAGES);
+      } catch (err) {
+        this.deps.log.warn('OCPP outbox: shrinking the database after a drain failed', { error: describe(err) });
+      }
+    }, 0);
   }
 
   private failed(message: OutboxMessage, error: string, hopeless = false): Outcome {

@@ -148,6 +148,17 @@ export class OutboxStore {
     }
   }
 
+  /**
+   * Give back what a drained backlog left behind, bounded: at most `maxPages` free pages returned to
+   * the file system (only in a database created with auto_vacuum=INCREMENTAL) and the WAL written back
+   * and truncated. Queued rows are untouched. Nothing inside an open transaction.
+   */
+  compact(maxPages: number): void {
+    if (this.db.inTransaction) return;
+    if ((this.db.pragma('auto_vacuum', { simple: true }) as number) === 2) this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(maxPages))})`);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   /** Moves the message to outbox_dead in one transaction. */
   kill(id: number, error: string, now: number): void {
     this.db.transaction(() => {
