@@ -5,6 +5,7 @@
  * final attempt continue with the next message — we keep the failed one in a dead-letter table).
  */
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { createRPCError } from 'ocpp-rpc';
@@ -57,6 +58,23 @@ function received(csms: Csms): string[] {
 }
 
 describe('outbox delivery', () => {
+  it('issue 14: after a drained backlog of 1,200 the file gives its pages back and the WAL is truncated; messages queued meanwhile stay', async () => {
+    const csms = await csmsAt();
+    const { link, db, dbPath } = rig({ csmsUrl: csms.url });
+    const big = 'x'.repeat(1500);
+    db.transaction(() => {
+      for (let i = 0; i < 1200; i++) link.enqueue('DataTransfer', { vendorId: 'ocpp-station', messageId: 'seq', data: big + i });
+    })();
+    link.setReady(true);
+    await link.start();
+    await waitUntil(() => link.pendingCount() === 0, 60_000, 'drained');
+    const free = (): number => db.pragma('freelist_count', { simple: true }) as number;
+    await waitUntil(() => free() === 0 && statSync(`${dbPath}-wal`).size === 0, 10_000, 'compacted');
+    assert.equal(received(csms).length, 1200, 'every message delivered once');
+    link.enqueue('DataTransfer', data('after'));
+    await waitUntil(() => received(csms).includes('after'), 5000, 'sent after the compaction');
+  });
+
   it('CSMS down: 50 messages are committed, then delivered once each, in order, when it comes up', async () => {
     const port = await closedPort();
     const { link, dbPath } = rig({ csmsUrl: `ws://127.0.0.1:${port}/ocpp` });

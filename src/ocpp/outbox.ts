@@ -8,7 +8,9 @@
  * - Messages go out oldest first, one at a time, only while connected and ready; a message that is
  *   waiting for a retry holds back the ones behind it, so the CSMS always sees them in order.
  * - A message is deleted only after the CSMS answered with a CALLRESULT. The result handler and the
- *   delete run in one SQLite transaction, so state the handler writes to the same database (e.g. the
+ *   delete run in one SQLite transaction, committed without its own fsync (the next fsync'ed commit
+ *   makes it durable; a process crash loses nothing, a power cut before that can only send the message
+ *   once more, as below), so state the handler writes to the same database (e.g. the
  *   real 1.6 transactionId) commits together with the delete. Delivery is "at least once": if the
  *   process dies after the CSMS answered but before that commit, the message is sent again after the
  *   restart (only the one message that was in flight can be repeated).
@@ -76,6 +78,11 @@ type Outcome = 'done' | 'retry' | 'offline';
 
 const DEFAULT_BUSY: BusyPolicy = { delayS: 2, max: 5 };
 
+/** A drain of at least this many messages is a backlog worth giving the space back for. */
+export const COMPACT_AFTER_MESSAGES = 1000;
+/** At most this many 4 KiB pages freed per compaction (16 MiB), so the event loop is held briefly. */
+const COMPACT_MAX_PAGES = 4096;
+
 /** Thrown by send() when our own strict schema check refused the payload: it was never sent. */
 export class InvalidMessageError extends Error {
   override name = 'InvalidMessageError';
@@ -124,6 +131,8 @@ export class Outbox {
   private stopped = false;
   private draining = false;
   private kickAgain = false;
+  /** Messages delivered since the queue was last empty. */
+  private sentSinceEmpty = 0;
   private retryTimer: TimerHandle | undefined;
   private retry: RetryPolicy;
   private readonly busy: BusyPolicy;
@@ -219,8 +228,12 @@ export class Outbox {
     try {
       while (this.canSend()) {
         const head = this.deps.store.head();
-        if (!head) break;
+        if (!head) {
+          this.afterDrain();
+          break;
+        }
         const outcome = await this.attempt(head);
+        if (outcome === 'done') this.sentSinceEmpty++;
         // Offline: wait for the next connect to kick us rather than spin on a dead socket.
         if (outcome === 'offline') break;
       }
@@ -275,10 +288,10 @@ export class Outbox {
     this.busyCount.delete(row.id);
     const handler = this.results.get(row.action);
     try {
-      store.db.transaction(() => {
+      store.committedLazily(() => {
         handler?.(message, response);
         store.remove(row.id);
-      })();
+      });
     } catch (err) {
       // The CSMS has the message; sending it again would not fix the handler. Keep the order moving.
       log.error('OCPP outbox: result handler failed; message removed anyway', {
@@ -289,6 +302,23 @@ export class Outbox {
       store.remove(row.id);
     }
     return 'done';
+  }
+
+  /**
+   * A large backlog just drained: shrink the database file (bounded incremental vacuum, WAL truncated)
+   * on a later turn, off the send path. The nightly maintenance does the rest.
+   */
+  private afterDrain(): void {
+    if (this.sentSinceEmpty < COMPACT_AFTER_MESSAGES) return;
+    this.sentSinceEmpty = 0;
+    this.deps.clock.setTimeout(() => {
+      if (this.stopped) return;
+      try {
+        this.deps.store.compact(COMPACT_MAX_PAGES);
+      } catch (err) {
+        this.deps.log.warn('OCPP outbox: shrinking the database after a drain failed', { error: describe(err) });
+      }
+    }, 0);
   }
 
   private failed(message: OutboxMessage, error: string, hopeless = false): Outcome {

@@ -33,6 +33,13 @@ export const outboxMigrations: MigrationSet = {
        key TEXT PRIMARY KEY,
        value TEXT NOT NULL
      );`,
+    // The queue depth is read on periodic paths (status, shutdown drain wait, 2.0.1 backlog): kept by
+    // triggers in the same transaction as each insert and delete, so reading it costs one row, not a
+    // scan of the backlog, and it stays right for every writer (the outbox CLI in another process too).
+    `CREATE TABLE outbox_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+     INSERT INTO outbox_count (id, n) SELECT 1, COUNT(*) FROM outbox;
+     CREATE TRIGGER outbox_count_insert AFTER INSERT ON outbox BEGIN UPDATE outbox_count SET n = n + 1 WHERE id = 1; END;
+     CREATE TRIGGER outbox_count_delete AFTER DELETE ON outbox BEGIN UPDATE outbox_count SET n = n - 1 WHERE id = 1; END;`,
   ],
 };
 
@@ -85,7 +92,7 @@ export class OutboxStore {
       'INSERT INTO outbox (action, payload, tx_key, attempts, created_at) VALUES (?, ?, ?, 0, ?)',
     );
     this.headStmt = db.prepare('SELECT * FROM outbox ORDER BY id LIMIT 1');
-    this.countStmt = db.prepare('SELECT COUNT(*) AS n FROM outbox');
+    this.countStmt = db.prepare('SELECT n FROM outbox_count WHERE id = 1');
     this.deleteStmt = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.attemptsStmt = db.prepare('UPDATE outbox SET attempts = ? WHERE id = ?');
     this.getStmt = db.prepare('SELECT * FROM outbox WHERE id = ?');
@@ -112,8 +119,9 @@ export class OutboxStore {
     return r ? fromRaw(r) : undefined;
   }
 
+  /** Messages queued (a counter kept by triggers: no scan of the backlog). */
   count(): number {
-    return (this.countStmt.get() as { n: number }).n;
+    return (this.countStmt.get() as { n: number } | undefined)?.n ?? 0;
   }
 
   remove(id: number): void {
@@ -122,6 +130,33 @@ export class OutboxStore {
 
   setAttempts(id: number, attempts: number): void {
     this.attemptsStmt.run(attempts, id);
+  }
+
+  /**
+   * Runs `fn` in one transaction committed with synchronous=NORMAL: written to the WAL (safe from a
+   * process crash) but not fsync'ed; the next synchronous=FULL commit (any enqueue) fsyncs it with
+   * its own. For writes whose loss on a power cut is harmless: the delete of an answered message
+   * (lost, the message is sent once more: at least once). Inside an open transaction it simply joins it.
+   */
+  committedLazily<T>(fn: () => T): T {
+    if (this.db.inTransaction) return this.db.transaction(fn)();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  /**
+   * Give back what a drained backlog left behind, bounded: at most `maxPages` free pages returned to
+   * the file system (only in a database created with auto_vacuum=INCREMENTAL) and the WAL written back
+   * and truncated. Queued rows are untouched. Nothing inside an open transaction.
+   */
+  compact(maxPages: number): void {
+    if (this.db.inTransaction) return;
+    if ((this.db.pragma('auto_vacuum', { simple: true }) as number) === 2) this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(maxPages))})`);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Moves the message to outbox_dead in one transaction. */
