@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SystemClock } from '../base/clock.js';
 import { silentLogger } from '../base/logger.js';
-import type { OcppConfig } from '../src/config/types.js';
+import { benchLinkConfig } from './support/link-config.js';
 import { createLink } from '../src/ocpp/rpc-link.js';
 import { openDatabase } from '../src/store/db.js';
 import { anchored, median, meterValues, startCsmsChild, supportDir, type CsmsChild } from './support/anchor.js';
@@ -28,21 +28,6 @@ const STEADY_EVSES = 10;
 const STEADY_S = 10;
 const STARTS = 5;
 
-function linkConfig(csmsUrl: string): OcppConfig {
-  return {
-    version: '1.6',
-    csmsUrl,
-    securityProfile: 0,
-    callTimeoutS: 30,
-    pingIntervalS: 0,
-    maxFrameBytes: 1024 * 1024,
-    reconnect: { minDelayS: 0.05, maxDelayS: 0.5 },
-    messageLog: { enabled: true, maxBytes: 5_000_000, files: 2 },
-    outbox: { retryAttempts: 3, retryIntervalS: 1 },
-    v16: { configuration: {} },
-    v201: { variables: {} },
-  };
-}
 
 async function until(fn: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -56,7 +41,7 @@ async function until(fn: () => boolean, timeoutMs: number): Promise<void> {
 async function stationDrain(csms: CsmsChild, count: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-anchored-'));
   const db = openDatabase(join(dir, 'station.db'));
-  const link = createLink({ ocpp: linkConfig(csms.url), identity: 'STATION-DRAIN', stateDir: dir }, { db, clock: new SystemClock(), log: silentLogger });
+  const link = createLink({ ocpp: benchLinkConfig(csms.url), identity: 'STATION-DRAIN', stateDir: dir }, { db, clock: new SystemClock(), log: silentLogger });
   try {
     db.transaction(() => {
       for (let i = 0; i < count; i++) link.enqueue('MeterValues', meterValues(1, 1, i), { txKey: 'bench-tx' });

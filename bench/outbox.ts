@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { SystemClock } from '../base/clock.js';
 import { loggerOver, type Logger } from '../base/logger.js';
-import type { OcppConfig } from '../src/config/types.js';
+import { benchLinkConfig } from './support/link-config.js';
 import { startCsms } from '../devtools/csms.js';
 import { createLink, type RpcLink } from '../src/ocpp/rpc-link.js';
 import { openDatabase, type Db } from '../src/store/db.js';
@@ -23,22 +23,6 @@ const LATENCY_SAMPLE = 500;
 
 const quiet: Logger = loggerOver({ error: (m) => console.error(m), warn: () => undefined, info: () => undefined, debug: () => undefined });
 
-function config(csmsUrl: string): OcppConfig {
-  return {
-    version: '1.6',
-    csmsUrl,
-    securityProfile: 0,
-    callTimeoutS: 30,
-    pingIntervalS: 0,
-    maxFrameBytes: 1024 * 1024,
-    reconnect: { minDelayS: 0.05, maxDelayS: 0.5 },
-    // The message log is on in production; keep it on so the figures include it.
-    messageLog: { enabled: true, maxBytes: 5_000_000, files: 2 },
-    outbox: { retryAttempts: 3, retryIntervalS: 1 },
-    v16: { configuration: {} },
-    v201: { variables: {} },
-  };
-}
 
 const payload = (n: number) => ({ vendorId: 'ocpp-station', messageId: 'bench', data: String(n) });
 
@@ -70,7 +54,7 @@ export default async function run(): Promise<void> {
   let link: RpcLink | undefined;
   try {
     db = openDatabase(dbPath);
-    link = createLink({ ocpp: config(csms.url), identity: 'BENCH1', stateDir: dir }, { db, clock: new SystemClock(), log: quiet });
+    link = createLink({ ocpp: benchLinkConfig(csms.url), identity: 'BENCH1', stateDir: dir }, { db, clock: new SystemClock(), log: quiet });
 
     // 1. Durable enqueues: one committed (synchronous=FULL) transaction each, link not started.
     //    Each commit blocks the event loop for its fsync; the longest such block is what the
